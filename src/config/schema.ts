@@ -1,0 +1,229 @@
+/**
+ * The configuration contract (DESIGN.md "Config"). Every object is strict: an unknown key is an
+ * error naming its path. Durations are strings in the file and milliseconds after parsing.
+ */
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+export const TARGET_KINDS = ['http', 'tcp', 'tls', 'dns'] as const;
+export type TargetKind = (typeof TARGET_KINDS)[number];
+
+/** A duration string parsed into milliseconds. */
+export const Duration = z.string({ error: 'expected a duration such as 500ms, 10s, 5m or 1h' }).transform((s, ctx) => {
+  const ms = parseDuration(s);
+  if (ms === null || ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: `invalid duration "${s}": use a positive number with ms, s, m or h (500ms, 10s, 5m, 1h)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const Slug = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_.-]*$/, 'must be lower-case letters, digits, ".", "_" or "-", starting with a letter or digit')
+  .max(128);
+const CountryCode = z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code in upper case, such as KZ');
+const Asn = z.number().int().min(0).max(4_294_967_295);
+const Port = z.number().int().min(1).max(65535);
+const Host = z.string().min(1).max(253).regex(/^[A-Za-z0-9.:_-]+$/, 'must be a host name or an IP address');
+
+/** "host:port" or "[v6]:port". */
+export const HostPort = z.string().refine((s) => splitHostPort(s) !== null, {
+  message: 'must be host:port (use [addr]:port for IPv6)',
+});
+
+/** Splits "host:port" / "[v6]:port"; null when malformed. */
+export function splitHostPort(s: string): { host: string; port: number } | null {
+  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(s) ?? /^([^:[\]]+):(\d{1,5})$/.exec(s);
+  if (!m) return null;
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535) return null;
+  const host = m[1] as string;
+  if (s.startsWith('[') && isIP(host) !== 6) return null;
+  return { host, port };
+}
+
+/** "a.b.c.d/len" or "v6/len". */
+export const Cidr = z.string().refine(
+  (s) => {
+    const [addr, len, extra] = s.split('/');
+    if (addr === undefined || len === undefined || extra !== undefined || !/^\d{1,3}$/.test(len)) return false;
+    const family = isIP(addr);
+    return family !== 0 && Number(len) <= (family === 4 ? 32 : 128);
+  },
+  { message: 'must be a CIDR such as 192.0.2.0/24' },
+);
+
+/** Inclusive status range: [200, 399], or a single code. */
+const StatusRange = z.union([
+  z.number().int().min(100).max(599).transform((n) => [n, n] as [number, number]),
+  z
+    .tuple([z.number().int().min(100).max(599), z.number().int().min(100).max(599)])
+    .refine(([lo, hi]) => lo <= hi, 'status range must be [low, high] with low <= high'),
+]);
+
+/** Fields every target has, before catalog defaults are applied. */
+const TargetCommon = {
+  id: Slug,
+  country: CountryCode.optional(),
+  asn: Asn.optional(),
+  category: Slug.optional(),
+  /** A control target: its failure means the vantage itself is offline. */
+  control: z.boolean().default(false),
+  interval: Duration.optional(),
+  timeout: Duration.optional(),
+};
+
+export const HttpTarget = z.strictObject({
+  ...TargetCommon,
+  kind: z.literal('http'),
+  url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+  method: z.enum(['GET', 'HEAD']).default('GET'),
+  /** Host header override; the URL's host is still what is dialled. */
+  host: Host.optional(),
+  /** TLS server name override for https. */
+  sni: Host.optional(),
+  /** Dial this address instead of resolving the URL's host (dns phase skipped). */
+  ip: z.string().refine((s) => isIP(s) !== 0, 'must be an IP address').optional(),
+  headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name'), z.string()).default({}),
+  insecure_skip_verify: z.boolean().default(false),
+  follow_redirects: z.boolean().default(false),
+  /** Maximum number of body bytes read; the rest is discarded unread. */
+  body_limit: z.number().int().min(0).max(16 * 1024 * 1024).default(64 * 1024),
+  expect: z
+    .strictObject({
+      status: StatusRange.default([200, 399]),
+      body_contains: z.string().min(1).optional(),
+      /** Text of a known blockpage: finding it means http_blockpage. */
+      body_not_contains: z.string().min(1).optional(),
+    })
+    .prefault({}),
+});
+
+export const TcpTarget = z.strictObject({
+  ...TargetCommon,
+  kind: z.literal('tcp'),
+  host: Host,
+  port: Port,
+});
+
+export const TlsTarget = z.strictObject({
+  ...TargetCommon,
+  kind: z.literal('tls'),
+  host: Host,
+  port: Port.default(443),
+  sni: Host.optional(),
+  insecure_skip_verify: z.boolean().default(false),
+});
+
+export const DNS_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'TXT', 'SOA'] as const;
+export const DNS_RCODES = ['NOERROR', 'NXDOMAIN', 'SERVFAIL', 'REFUSED'] as const;
+
+export const DnsTarget = z.strictObject({
+  ...TargetCommon,
+  kind: z.literal('dns'),
+  server: HostPort,
+  query: z.strictObject({
+    name: Host,
+    type: z.enum(DNS_TYPES).default('A'),
+  }),
+  expect: z
+    .strictObject({
+      rcode: z.enum(DNS_RCODES).default('NOERROR'),
+      /** When set, every A/AAAA answer must fall in one of these ranges. */
+      answers_in: z.array(Cidr).optional(),
+    })
+    .prefault({}),
+});
+
+export const TargetInput = z.discriminatedUnion('kind', [HttpTarget, TcpTarget, TlsTarget, DnsTarget], {
+  error: (issue) =>
+    issue.code === 'invalid_union' ? `kind must be one of ${TARGET_KINDS.join(', ')}` : undefined,
+});
+export type TargetInput = z.output<typeof TargetInput>;
+
+/** A catalog file: defaults for its targets, then the targets. */
+export const CatalogFile = z.strictObject({
+  country: CountryCode.optional(),
+  asn: Asn.optional(),
+  category: Slug.optional(),
+  control: z.boolean().optional(),
+  targets: z.array(TargetInput).default([]),
+});
+export type CatalogFile = z.output<typeof CatalogFile>;
+
+export const DetectionConfig = z.strictObject({
+  down_after: z.number().int().min(1).default(2),
+  up_after: z.number().int().min(1).default(2),
+  baseline_window: Duration.default(21_600_000),
+  shutdown_ratio: z.number().gt(0).max(1).default(0.7),
+  shutdown_min_targets: z.number().int().min(1).default(3),
+  partial_ratio: z.number().gt(0).max(1).default(0.7),
+  partial_min_targets: z.number().int().min(1).default(2),
+  degradation_latency_ratio: z.number().gt(1).default(3),
+  vantage_offline_ratio: z.number().gt(0).max(1).default(0.5),
+  open_after: z.number().int().min(1).default(2),
+  close_after: z.number().int().min(1).default(2),
+  evaluate_every: Duration.default(5_000),
+});
+
+export const ConfigFile = z.strictObject({
+  vantage: z.strictObject({
+    id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be letters, digits, ".", "_" or "-"').max(64),
+    country: CountryCode.optional(),
+    asn: Asn.optional(),
+  }),
+  server: z
+    .strictObject({
+      listen: HostPort.default('0.0.0.0:9464'),
+      admin_token: z.string().min(16, 'must be at least 16 characters').nullable().default(null),
+    })
+    .prefault({}),
+  storage: z
+    .strictObject({
+      dir: z.string().min(1).default('./data'),
+      record_results: z.boolean().default(false),
+    })
+    .prefault({}),
+  schedule: z
+    .strictObject({
+      interval: Duration.default(60_000),
+      timeout: Duration.default(10_000),
+      concurrency: z.number().int().min(1).max(100_000).default(256),
+      confirm_delay: Duration.default(5_000),
+    })
+    .prefault({}),
+  resolver: z
+    .strictObject({
+      servers: z.array(HostPort).min(1),
+    })
+    .optional(),
+  detection: DetectionConfig.prefault({}),
+  catalogs: z.array(z.string().min(1)).default([]),
+  targets: z.array(TargetInput).default([]),
+});
+export type ConfigFile = z.output<typeof ConfigFile>;
+
+/** A target after catalog defaults are applied: country and category are always known. */
+export type ResolvedTarget = TargetInput & {
+  country: string;
+  category: string;
+  /** Where the target was defined: "file.yaml" (catalog) or "config.yaml" (inline), for messages. */
+  source: string;
+};
+export type HttpResolved = Extract<ResolvedTarget, { kind: 'http' }>;
+export type TcpResolved = Extract<ResolvedTarget, { kind: 'tcp' }>;
+export type TlsResolved = Extract<ResolvedTarget, { kind: 'tls' }>;
+export type DnsResolved = Extract<ResolvedTarget, { kind: 'dns' }>;
+
+/** The validated, fully resolved configuration the daemon runs on. */
+export interface Config extends Omit<ConfigFile, 'targets' | 'catalogs'> {
+  /** Absolute path of the config file it came from. */
+  path: string;
+  /** storage.dir resolved against the config file's directory. */
+  storageDir: string;
+  /** Catalog globs as written, for display. */
+  catalogs: string[];
+  targets: ResolvedTarget[];
+}

@@ -1,0 +1,120 @@
+/**
+ * The one failure classifier: every low-level error a prober sees becomes a stable reason code
+ * here, and nowhere else. Knowing the phase the error happened in is what separates a
+ * tcp_reset from a tls_reset or an http_reset.
+ */
+import type { FailureReason } from './reasons.js';
+
+/** Where in a probe the error happened. */
+export type FailurePhase = 'dns' | 'connect' | 'tls' | 'http';
+
+const TIMEOUT_BY_PHASE: Record<FailurePhase, FailureReason> = {
+  dns: 'dns_timeout',
+  connect: 'tcp_timeout',
+  tls: 'tls_timeout',
+  http: 'http_timeout',
+};
+
+const RESET_BY_PHASE: Record<FailurePhase, FailureReason> = {
+  dns: 'dns_timeout',
+  connect: 'tcp_reset',
+  tls: 'tls_reset',
+  http: 'http_reset',
+};
+
+const UNREACHABLE_CODES = new Set(['ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN', 'EHOSTDOWN', 'EADDRNOTAVAIL']);
+
+const DNS_CODES: Record<string, FailureReason> = {
+  ENOTFOUND: 'dns_nxdomain',
+  ESERVFAIL: 'dns_servfail',
+  EREFUSED: 'dns_refused',
+  ETIMEOUT: 'dns_timeout',
+  ENODATA: 'dns_no_answer',
+  EAI_AGAIN: 'dns_timeout',
+  ECONNREFUSED: 'dns_refused',
+};
+
+/** OpenSSL / Node certificate verification failures. */
+const CERT_CODES = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_REVOKED',
+  'CERT_SIGNATURE_FAILURE',
+  'INVALID_CA',
+  'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+interface ErrorLike {
+  code?: unknown;
+  name?: unknown;
+  message?: unknown;
+  cause?: unknown;
+}
+
+function asErrorLike(err: unknown): ErrorLike | null {
+  return typeof err === 'object' && err !== null ? (err as ErrorLike) : null;
+}
+
+/** The error and its causes, outermost first (undici wraps socket errors in `cause`). */
+function chain(err: unknown): ErrorLike[] {
+  const out: ErrorLike[] = [];
+  let cur = asErrorLike(err);
+  while (cur && out.length < 5) {
+    out.push(cur);
+    cur = asErrorLike(cur.cause);
+  }
+  return out;
+}
+
+function classifyOne(e: ErrorLike, phase: FailurePhase): FailureReason | null {
+  const code = typeof e.code === 'string' ? e.code : '';
+  const name = typeof e.name === 'string' ? e.name : '';
+  const message = typeof e.message === 'string' ? e.message : '';
+
+  if (name === 'AbortError' || name === 'TimeoutError' || code === 'ETIMEDOUT' || code === 'ABORT_ERR') {
+    return TIMEOUT_BY_PHASE[phase];
+  }
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'tcp_timeout';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'http_timeout';
+  if (UNREACHABLE_CODES.has(code)) return 'network_unreachable';
+  if (phase === 'dns') return DNS_CODES[code] ?? null;
+  if (CERT_CODES.has(code)) return 'tls_cert_invalid';
+  // OpenSSL names a received alert in the code (ERR_SSL_TLSV1_ALERT_*, ERR_SSL_SSLV3_ALERT_*).
+  if (/^ERR_SSL_.*ALERT/.test(code) || /alert/i.test(message)) return 'tls_alert';
+  // Node reports a clean close during the handshake as ECONNRESET without a syscall.
+  if (phase === 'tls' && /disconnected before secure TLS connection/.test(message)) return 'tls_eof';
+  if (code === 'ECONNRESET' || code === 'EPIPE') return RESET_BY_PHASE[phase];
+  if (code === 'ECONNREFUSED') return phase === 'connect' ? 'tcp_refused' : RESET_BY_PHASE[phase];
+  if (code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED') return phase === 'tls' ? 'tls_eof' : 'http_reset';
+  return null;
+}
+
+/**
+ * Maps an error thrown or emitted during `phase` to a reason code. The cause chain is
+ * searched outermost first; an error nothing recognises is `unknown` (log its detail).
+ */
+export function classifyError(err: unknown, phase: FailurePhase): FailureReason {
+  for (const e of chain(err)) {
+    const reason = classifyOne(e, phase);
+    if (reason) return reason;
+  }
+  return 'unknown';
+}
+
+/** A short, label-free description of an error for log fields. */
+export function describeError(err: unknown): string {
+  const parts: string[] = [];
+  for (const e of chain(err)) {
+    const code = typeof e.code === 'string' ? e.code : undefined;
+    const message = typeof e.message === 'string' ? e.message : String(e);
+    parts.push(code ? `${code}: ${message}` : message);
+  }
+  return parts.join(' <- ') || String(err);
+}
