@@ -1,0 +1,175 @@
+/**
+ * Composition root: wires config, probers, scheduler, metrics and the HTTP server together.
+ * start() brings the daemon up, reload() swaps in a new config (or keeps the old one when the
+ * new one is invalid), stop() shuts down in a bounded, ordered way. Knows nothing of `process`.
+ */
+import { ControlWatch, type ControlsTransition } from './detect/control-watch.js';
+import { ConfigError, loadConfig } from './config/load.js';
+import type { Config, ResolvedTarget } from './config/schema.js';
+import type { Logger } from './log.js';
+import { createMetrics, type LookoutMetrics } from './metrics/registry.js';
+import { runProbe } from './probers/registry.js';
+import { createResolver } from './probers/resolver.js';
+import type { HostResolver, ProbeResult } from './probers/types.js';
+import { Scheduler } from './scheduler/scheduler.js';
+import { createServer } from './server/server.js';
+
+export interface AppOptions {
+  configPath: string;
+  log: Logger;
+  version: string;
+  /** Node version label for lookout_build_info. */
+  nodeVersion: string;
+}
+
+export interface ReloadOutcome {
+  ok: boolean;
+  problems: string[];
+}
+
+export interface App {
+  /** The address the HTTP server listens on. */
+  readonly address: { host: string; port: number };
+  readonly config: Config;
+  /** Loads the config file again; an invalid file keeps the running config. Serialised. */
+  reload(): Promise<ReloadOutcome>;
+  /**
+   * Stops scheduling, lets in-flight probes finish for up to graceMs (then aborts them) and
+   * closes the server. Never rejects.
+   */
+  stop(graceMs: number): Promise<void>;
+}
+
+/** Loads the config and starts the daemon. Rejects with ConfigError on an invalid config. */
+export async function startApp(opts: AppOptions): Promise<App> {
+  const { log } = opts;
+  let config = await loadConfig(opts.configPath);
+  let targets: ResolvedTarget[] = config.targets;
+  let resolver: HostResolver = createResolver(config.resolver?.servers);
+  let ready = false;
+
+  const metrics: LookoutMetrics = createMetrics({
+    vantage: config.vantage.id,
+    version: opts.version,
+    nodeVersion: opts.nodeVersion,
+    targets: () => targets,
+    inFlight: () => scheduler.inFlight,
+  });
+  const controls = new ControlWatch(controlIds(targets));
+
+  const onResult = (result: ProbeResult, target: ResolvedTarget): void => {
+    metrics.recordProbe(result, target);
+    if (!result.ok) {
+      log.debug({ target: target.id, reason: result.reason, detail: result.detail, confirm: result.confirm }, 'probe failed');
+    }
+    const change = controls.observe(result);
+    if (change) logControls(log, change);
+  };
+
+  const scheduler = new Scheduler({
+    schedule: config.schedule,
+    probe: (target, signal, timeoutMs, confirm) =>
+      runProbe(target, { timeoutMs, signal, resolver }).then((r) => (confirm ? { ...r, confirm } : r)),
+    onResult,
+    onSkip: (target) => {
+      metrics.probeSkipped(target);
+      log.warn({ target: target.id }, 'probe skipped: previous probe of this target still running');
+    },
+    onLag: (seconds) => metrics.schedulerLag(seconds),
+    log,
+  });
+
+  let reloading: Promise<ReloadOutcome> = Promise.resolve({ ok: true, problems: [] });
+  const reloadOnce = async (): Promise<ReloadOutcome> => {
+    let next: Config;
+    try {
+      next = await loadConfig(opts.configPath);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      metrics.configReload(false);
+      log.error({ path: opts.configPath, problems: err.problems }, 'config reload failed; keeping the running config');
+      return { ok: false, problems: err.problems };
+    }
+    for (const field of ['vantage', 'server', 'storage'] as const) {
+      if (JSON.stringify(next[field]) !== JSON.stringify(config[field])) {
+        log.warn({ field }, 'config change needs a restart to take effect; running with the old value');
+      }
+    }
+    const nextIds = new Set(next.targets.map((t) => t.id));
+    for (const old of targets) if (!nextIds.has(old.id)) metrics.forgetTarget(old);
+    const added = next.targets.length - targets.filter((t) => nextIds.has(t.id)).length;
+    const removed = targets.length - (next.targets.length - added);
+    config = { ...next, vantage: config.vantage, server: config.server, storage: config.storage, storageDir: config.storageDir };
+    targets = next.targets;
+    resolver = createResolver(config.resolver?.servers);
+    controls.setControls(controlIds(targets));
+    scheduler.update(targets, config.schedule);
+    metrics.configReload(true);
+    log.info({ path: opts.configPath, targets: targets.length, added, removed }, 'config reloaded');
+    return { ok: true, problems: [] };
+  };
+
+  const server = createServer({
+    listen: config.server.listen,
+    adminToken: config.server.admin_token,
+    registry: metrics.registry,
+    ready: () => ready,
+    reload: () => app.reload(),
+    log,
+  });
+  const address = await server.listen();
+  metrics.configReload(true);
+  scheduler.start(targets);
+  ready = true;
+  log.info(
+    {
+      vantage: config.vantage.id,
+      listen: `${address.host}:${address.port}`,
+      targets: targets.length,
+      controls: controlIds(targets).length,
+      interval_ms: config.schedule.interval,
+    },
+    'lookout started',
+  );
+  if (controlIds(targets).length === 0) {
+    log.warn('no control targets configured: the daemon cannot tell its own outage from a real one');
+  }
+
+  let stopping: Promise<void> | null = null;
+  const app: App = {
+    address,
+    get config() {
+      return config;
+    },
+    reload() {
+      reloading = reloading.then(reloadOnce, reloadOnce);
+      return reloading;
+    },
+    stop(graceMs) {
+      stopping ??= (async () => {
+        ready = false;
+        const outcome = await scheduler.stop(graceMs);
+        log.info(outcome, 'scheduler stopped');
+        await server.close(Math.min(graceMs, 1000));
+        log.info('lookout stopped');
+      })();
+      return stopping;
+    },
+  };
+  return app;
+}
+
+function controlIds(targets: readonly ResolvedTarget[]): string[] {
+  return targets.filter((t) => t.control).map((t) => t.id);
+}
+
+function logControls(log: Logger, change: ControlsTransition): void {
+  if (change.state === 'unreachable') {
+    log.warn(
+      { controls: change.controls, failing: change.failing, reasons: change.reasons },
+      'controls unreachable: this vantage point appears to have no internet connectivity',
+    );
+  } else {
+    log.info({ controls: change.controls, failing: change.failing }, 'controls reachable');
+  }
+}

@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+/**
+ * The process boundary: argv, environment, signals and exit codes. Nothing else touches
+ * `process`. Exit codes: 0 success, 1 failure (invalid config, fatal error, second signal),
+ * 2 usage error.
+ */
+import { startApp, type App } from './app.js';
+import { parseArgs, USAGE, UsageError, type Command } from './cli.js';
+import { ConfigError, loadConfig } from './config/load.js';
+import { splitHostPort } from './config/schema.js';
+import { createLogger, type Logger } from './log.js';
+import { VERSION } from './version.js';
+
+/** How long in-flight probes may run after SIGTERM before they are aborted. */
+const SHUTDOWN_GRACE_MS = 2000;
+/** Hard bound on the whole shutdown: past it the process exits 1 regardless. */
+const SHUTDOWN_DEADLINE_MS = 4500;
+
+async function main(): Promise<number> {
+  let command: Command;
+  try {
+    command = parseArgs(process.argv.slice(2), process.env.LOOKOUT_CONFIG);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`lookout: ${err.message}\n\n${USAGE}`);
+    return 2;
+  }
+  switch (command.name) {
+    case 'help':
+      process.stdout.write(USAGE);
+      return 0;
+    case 'version':
+      process.stdout.write(`lookout ${VERSION} (node ${process.version})\n`);
+      return 0;
+    case 'check-config':
+      return checkConfig(command.config);
+    case 'healthcheck':
+      return healthcheck(command.config);
+    case 'run':
+      return run(command.config, createLogger(process.env.LOG_LEVEL ?? 'info'));
+  }
+}
+
+async function checkConfig(path: string): Promise<number> {
+  try {
+    const config = await loadConfig(path);
+    const catalogs = new Set(config.targets.map((t) => t.source)).size;
+    process.stdout.write(`${path}: ok (${config.targets.length} targets from ${catalogs} files)\n`);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const problem of err.problems) process.stderr.write(`${problem}\n`);
+    process.stderr.write(`${path}: ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}\n`);
+    return 1;
+  }
+}
+
+/** Asks the local daemon's /healthz; used as the container HEALTHCHECK (no curl in the image). */
+async function healthcheck(path: string): Promise<number> {
+  let url: string;
+  try {
+    const config = await loadConfig(path);
+    const hp = splitHostPort(config.server.listen);
+    if (!hp) return 1;
+    const host = hp.host === '0.0.0.0' ? '127.0.0.1' : hp.host === '::' ? '[::1]' : hp.host.includes(':') ? `[${hp.host}]` : hp.host;
+    url = `http://${host}:${hp.port}/healthz`;
+  } catch (err) {
+    process.stderr.write(`healthcheck: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    return res.ok ? 0 : 1;
+  } catch (err) {
+    process.stderr.write(`healthcheck: ${url}: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}
+
+async function run(path: string, log: Logger): Promise<number> {
+  let app: App;
+  try {
+    app = await startApp({ configPath: path, log, version: VERSION, nodeVersion: process.version });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      log.fatal({ path, problems: err.problems }, 'invalid config; not starting');
+      return 1;
+    }
+    log.fatal({ err }, 'startup failed');
+    return 1;
+  }
+
+  return new Promise<number>((resolve) => {
+    let signals = 0;
+    const onStop = (signal: NodeJS.Signals): void => {
+      signals++;
+      if (signals > 1) {
+        log.warn({ signal }, 'second signal: exiting now');
+        resolve(1);
+        return;
+      }
+      log.info({ signal, grace_ms: SHUTDOWN_GRACE_MS }, 'shutting down');
+      const deadline = setTimeout(() => {
+        log.error({ deadline_ms: SHUTDOWN_DEADLINE_MS }, 'shutdown exceeded its deadline: exiting');
+        resolve(1);
+      }, SHUTDOWN_DEADLINE_MS);
+      deadline.unref();
+      app.stop(SHUTDOWN_GRACE_MS).then(
+        () => resolve(0),
+        (err: unknown) => {
+          log.error({ err }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onStop);
+    process.on('SIGINT', onStop);
+    process.on('SIGHUP', () => {
+      log.info({ signal: 'SIGHUP' }, 'reloading config');
+      app.reload().catch((err: unknown) => log.error({ err }, 'config reload crashed'));
+    });
+  });
+}
+
+process.on('unhandledRejection', (err) => {
+  process.stderr.write(`lookout: unhandled rejection: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
+
+main().then(
+  (code) => {
+    // pino writes asynchronously; give it a tick to flush before exiting.
+    process.exitCode = code;
+    setImmediate(() => process.exit(code));
+  },
+  (err: unknown) => {
+    process.stderr.write(`lookout: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
