@@ -1,0 +1,34 @@
+# syntax=docker/dockerfile:1
+# Lookout container: Node 24 slim, non-root, config in /etc/lookout, events in /var/lib/lookout.
+
+FROM node:24-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build && npm prune --omit=dev
+
+FROM node:24-slim
+ENV NODE_ENV=production \
+    LOOKOUT_CONFIG=/etc/lookout/lookout.yaml \
+    LOG_LEVEL=info
+WORKDIR /app
+COPY --from=build /src/package.json ./
+COPY --from=build /src/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+# The default config points its catalogs at ../probes and its storage at ../data, relative to
+# /etc/lookout: ship both beside it and make the data directory the volume.
+COPY config/lookout.yaml /etc/lookout/lookout.yaml
+COPY probes /etc/probes
+RUN sed -i 's#^  dir: ../data .*#  dir: /var/lib/lookout#' /etc/lookout/lookout.yaml \
+ && mkdir -p /var/lib/lookout && chown node:node /var/lib/lookout
+VOLUME ["/var/lib/lookout"]
+USER node
+EXPOSE 9464
+# No curl in the image: the daemon's own healthcheck command asks /healthz.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["node", "/app/dist/main.js", "healthcheck"]
+# Exec form: node is PID 1 and receives SIGTERM itself; main.ts handles SIGTERM/SIGINT/SIGHUP.
+ENTRYPOINT ["node", "/app/dist/main.js"]
+CMD ["run"]

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the system programs the test suite runs for real: promtool (Debian's prometheus),
+# iptables and iproute2 for fault injection in a private namespace, openssl for test certs.
+set -euo pipefail
+need=()
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v iptables >/dev/null 2>&1 || need+=(iptables)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v unshare >/dev/null 2>&1 || need+=(util-linux)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+[ "${#need[@]}" -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "tests need these Debian packages: ${need[*]} (run: sudo apt-get install -y ${need[*]})" >&2
+  exit 1
+fi
+echo "installing test dependencies: ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
