@@ -1,0 +1,151 @@
+/**
+ * Runs the built daemon (dist/main.js) as a real child process for end-to-end tests and
+ * collects its JSON log lines. Only ever configured with loopback targets.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const MAIN = resolve(import.meta.dirname, '../../dist/main.js');
+
+export interface LogLine {
+  level: string;
+  msg: string;
+  [key: string]: unknown;
+}
+
+export interface Daemon {
+  proc: ChildProcess;
+  port: number;
+  logs: LogLine[];
+  stderr: string[];
+  /** Resolves with the exit code (or null when killed by a signal). */
+  exited: Promise<number | null>;
+  metrics(): Promise<string>;
+  waitForLog(predicate: (l: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+}
+
+/** A loopback TCP port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.on('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+/** A fresh temp directory holding the given files. */
+export function tempDir(files: Record<string, string> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'lookout-e2e-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  assertBuilt();
+  return new Promise((res) => {
+    const p = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('close', (code) => res({ code, stdout, stderr }));
+  });
+}
+
+function assertBuilt(): void {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first (npm test does)`);
+}
+
+export async function startDaemon(configPath: string, port: number, env: Record<string, string> = {}): Promise<Daemon> {
+  assertBuilt();
+  const proc = spawn(process.execPath, [MAIN, 'run', '--config', configPath], {
+    env: { ...process.env, LOG_LEVEL: 'debug', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: LogLine[] = [];
+  const stderr: string[] = [];
+  const waiters: { predicate: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
+  let buf = '';
+  proc.stdout?.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      let parsed: LogLine;
+      try {
+        parsed = JSON.parse(line) as LogLine;
+      } catch {
+        stderr.push(`non-JSON stdout: ${line}`);
+        continue;
+      }
+      logs.push(parsed);
+      for (const w of [...waiters]) {
+        if (w.predicate(parsed)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(parsed);
+        }
+      }
+    }
+  });
+  proc.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
+  const exited = new Promise<number | null>((res) => proc.on('exit', (code) => res(code)));
+
+  const waitForLog = (predicate: (l: LogLine) => boolean, timeoutMs = 10_000): Promise<LogLine> => {
+    const found = logs.find(predicate);
+    if (found) return Promise.resolve(found);
+    return new Promise((res, rej) => {
+      const timer = setTimeout(() => {
+        rej(new Error(`log line not seen within ${timeoutMs} ms; last lines:\n${logs.slice(-10).map((l) => JSON.stringify(l)).join('\n')}\n${stderr.join('')}`));
+      }, timeoutMs);
+      waiters.push({
+        predicate,
+        resolve: (l) => {
+          clearTimeout(timer);
+          res(l);
+        },
+      });
+    });
+  };
+
+  await Promise.race([
+    waitForLog((l) => l.msg === 'lookout started', 15_000),
+    exited.then((code) => {
+      throw new Error(`daemon exited with ${code} before starting:\n${logs.map((l) => JSON.stringify(l)).join('\n')}\n${stderr.join('')}`);
+    }),
+  ]);
+
+  return {
+    proc,
+    port,
+    logs,
+    stderr,
+    exited,
+    waitForLog,
+    async metrics() {
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      if (!res.ok) throw new Error(`/metrics answered ${res.status}`);
+      return res.text();
+    },
+  };
+}
+
+/** Value of the first sample whose name and labels all match, or undefined. */
+export function sample(metricsText: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of metricsText.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const got: Record<string, string> = {};
+    for (const pair of (m[3] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) got[pair[1] as string] = pair[2] as string;
+    if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[4]);
+  }
+  return undefined;
+}
