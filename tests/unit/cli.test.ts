@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG, parseArgs, UsageError } from '../../src/cli.js';
+
+describe('parseArgs', () => {
+  it('defaults to run with the default config', () => {
+    expect(parseArgs([], undefined)).toEqual({ name: 'run', config: DEFAULT_CONFIG });
+  });
+  it('takes LOOKOUT_CONFIG when --config is absent, and --config over it', () => {
+    expect(parseArgs(['run'], '/etc/lookout/x.yaml')).toEqual({ name: 'run', config: '/etc/lookout/x.yaml' });
+    expect(parseArgs(['check-config', '--config', 'a.yaml'], '/etc/x.yaml')).toEqual({ name: 'check-config', config: 'a.yaml' });
+    expect(parseArgs(['--config=b.yaml'], undefined)).toEqual({ name: 'run', config: 'b.yaml' });
+    expect(parseArgs(['healthcheck', '-c', 'c.yaml'], undefined)).toEqual({ name: 'healthcheck', config: 'c.yaml' });
+  });
+  it('rejects unknown commands, stray arguments and a --config without a file', () => {
+    expect(() => parseArgs(['serve'], undefined)).toThrow(UsageError);
+    expect(() => parseArgs(['run', 'extra'], undefined)).toThrow(/unexpected argument "extra"/);
+    expect(() => parseArgs(['run', '--config'], undefined)).toThrow(/needs a file/);
+  });
+  it('knows help and version', () => {
+    expect(parseArgs(['--help'], undefined)).toEqual({ name: 'help' });
+    expect(parseArgs(['run', '-h'], undefined)).toEqual({ name: 'help' });
+    expect(parseArgs(['version'], undefined)).toEqual({ name: 'version' });
+  });
+});
