@@ -1,0 +1,52 @@
+/**
+ * Metric names (DESIGN.md "Metrics"). Dashboards and alert rules depend on them: add names
+ * freely, never rename one. Units are suffixes (`_seconds`, `_timestamp_seconds`, `_ratio`),
+ * counters end in `_total`. Every series also carries the `vantage` label (a registry default).
+ */
+
+/** The label every series carries: the vantage point's id. */
+export const VANTAGE_LABEL = 'vantage';
+
+// Probe outcomes (written by recordProbe).
+/** gauge {target, country, asn, category, kind}: 1 when the last probe succeeded, else 0. */
+export const PROBE_SUCCESS = 'lookout_probe_success';
+/** gauge {target, country, kind, phase}: seconds spent in each phase of the last probe. */
+export const PROBE_DURATION_SECONDS = 'lookout_probe_duration_seconds';
+/** histogram {country, kind}: total time of successful probes. */
+export const PROBE_LATENCY_SECONDS = 'lookout_probe_latency_seconds';
+/** counter {target, country, kind, reason}: failed probes by reason code. */
+export const PROBE_FAILURES_TOTAL = 'lookout_probe_failures_total';
+/** counter {kind}: probes completed, successful or not. */
+export const PROBES_TOTAL = 'lookout_probes_total';
+/** counter {target}: scheduled probes not started because the target's previous one was still queued or running. */
+export const PROBE_SKIPPED_TOTAL = 'lookout_probe_skipped_total';
+/** gauge {target}: notAfter of the leaf certificate last seen, epoch seconds. */
+export const TLS_CERT_EXPIRY_TIMESTAMP_SECONDS = 'lookout_tls_cert_expiry_timestamp_seconds';
+
+// Detector-owned (defined here, written by the detector).
+/** gauge {target, country, asn, category}: 1 when the detector holds the target up. */
+export const TARGET_UP = 'lookout_target_up';
+/** gauge {country}: share of eligible targets of a country that are up. */
+export const COUNTRY_REACHABILITY_RATIO = 'lookout_country_reachability_ratio';
+/** gauge {country}: median latency of a country's targets over their own baselines. */
+export const COUNTRY_LATENCY_RATIO = 'lookout_country_latency_ratio';
+/** gauge {kind, country, asn, category, mechanism}: 1 while a disruption event is open. */
+export const DISRUPTION_ACTIVE = 'lookout_disruption_active';
+/** counter {kind, country}: disruption events opened. */
+export const DISRUPTIONS_TOTAL = 'lookout_disruptions_total';
+/** gauge: 1 while the vantage point's controls answer. */
+export const VANTAGE_ONLINE = 'lookout_vantage_online';
+
+// The daemon itself.
+/** histogram: how late scheduled probes start against their planned time, seconds. */
+export const SCHEDULER_LAG_SECONDS = 'lookout_scheduler_lag_seconds';
+/** gauge, read at scrape time: probes currently running. */
+export const PROBES_IN_FLIGHT = 'lookout_probes_in_flight';
+/** gauge {kind}, computed at scrape time: configured targets. */
+export const TARGETS = 'lookout_targets';
+/** gauge: 1 when the last config reload succeeded (and at start), 0 after a failed one. */
+export const CONFIG_LAST_RELOAD_SUCCESSFUL = 'lookout_config_last_reload_successful';
+/** counter {result = success | failure}: config reload attempts. */
+export const CONFIG_RELOADS_TOTAL = 'lookout_config_reloads_total';
+/** gauge {version, node}: always 1. */
+export const BUILD_INFO = 'lookout_build_info';

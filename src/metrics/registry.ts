@@ -1,0 +1,348 @@
+/**
+ * The daemon's metrics on its own prom-client Registry (never the global one), so that tests
+ * and several daemons in one process never share series. Every series carries `vantage`.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { TARGET_KINDS, type ResolvedTarget, type TargetKind } from '../config/schema.js';
+import { FAILURE_REASONS, PHASES, type FailureReason, type Phase } from '../probers/reasons.js';
+import type { ProbeResult } from '../probers/types.js';
+import * as names from './names.js';
+import { collectRuntimeMetrics } from './runtime.js';
+
+export interface MetricsOptions {
+  /** vantage.id: the `vantage` label of every series. */
+  vantage: string;
+  /** Lookout's version, for lookout_build_info. */
+  version: string;
+  /** The Node.js version (process.version, passed in by main), for lookout_build_info. */
+  nodeVersion: string;
+  /** The targets currently configured; read at scrape time for lookout_targets. */
+  targets: () => readonly ResolvedTarget[];
+  /** Probes running right now; read at scrape time for lookout_probes_in_flight. */
+  inFlight: () => number;
+}
+
+export interface LookoutMetrics {
+  readonly registry: Registry;
+  /**
+   * Records one probe outcome: success gauge, per-phase durations (phases absent from the
+   * result are removed, so no stale phase lingers), latency histogram (successes only),
+   * failure counter by reason, certificate expiry when present, and the probe count.
+   */
+  recordProbe(result: ProbeResult, target: ResolvedTarget): void;
+  /**
+   * Removes every series of the target (a reload removed or changed it). Results recorded
+   * later for the same target object, from a probe that was in flight during the reload, are
+   * ignored; a target that a later config brings back is a new object and is recorded again.
+   */
+  forgetTarget(target: ResolvedTarget): void;
+  /** Counts a scheduled probe of the target that was skipped. */
+  probeSkipped(target: ResolvedTarget): void;
+  /** Observes how late a probe started against its planned time, in seconds. */
+  schedulerLag(seconds: number): void;
+  /** Records the outcome of a config reload. */
+  configReload(ok: boolean): void;
+}
+
+const SUCCESS_LABELS = ['target', 'country', 'asn', 'category', 'kind'] as const;
+const DURATION_LABELS = ['target', 'country', 'kind', 'phase'] as const;
+const LATENCY_LABELS = ['country', 'kind'] as const;
+const FAILURE_LABELS = ['target', 'country', 'kind', 'reason'] as const;
+const TARGET_LABELS = ['target'] as const;
+
+type Labels<T extends readonly string[]> = Record<T[number], string>;
+
+/** Probe latency buckets: loopback milliseconds up to long timeouts. */
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** Scheduler lag buckets: a healthy loop is in the low milliseconds, a stalled one in seconds. */
+const LAG_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+const KNOWN_REASONS: ReadonlySet<string> = new Set(FAILURE_REASONS);
+
+/** A (country, kind) latency series shared by the targets that feed it. */
+interface LatencyGroup {
+  readonly labels: Labels<typeof LATENCY_LABELS>;
+  readonly child: Histogram.Internal<(typeof LATENCY_LABELS)[number]>;
+  /** Live target entries pointing at this group; the series is removed when it drops to 0. */
+  refs: number;
+}
+
+interface PhaseSeries {
+  readonly phase: Phase;
+  readonly labels: Labels<typeof DURATION_LABELS>;
+  readonly child: Gauge.Internal<(typeof DURATION_LABELS)[number]>;
+}
+
+/** Everything one target writes, built once so the hot path never assembles label objects. */
+interface TargetSeries {
+  /** Cleared by forgetTarget: late results for the old target object are then ignored. */
+  live: boolean;
+  /** kind, country, asn and category: a change means the series must be rebuilt. */
+  readonly signature: string;
+  readonly successLabels: Labels<typeof SUCCESS_LABELS>;
+  readonly success: Gauge.Internal<(typeof SUCCESS_LABELS)[number]>;
+  /** One per phase, in PHASES order. */
+  readonly phases: readonly PhaseSeries[];
+  /** Bit i set when phases[i] currently has a series. */
+  phaseMask: number;
+  readonly failures: Map<FailureReason, Counter.Internal>;
+  readonly targetLabels: Labels<typeof TARGET_LABELS>;
+  readonly certExpiry: Gauge.Internal<(typeof TARGET_LABELS)[number]>;
+  readonly skipped: Counter.Internal;
+  readonly group: LatencyGroup;
+  readonly groupKey: string;
+  readonly probes: Counter.Internal;
+}
+
+function signatureOf(t: ResolvedTarget): string {
+  return `${t.kind}\u0000${t.country}\u0000${asnLabel(t.asn)}\u0000${t.category}`;
+}
+
+/** The asn label: the number as a string, "" when unknown. */
+function asnLabel(asn: number | undefined): string {
+  return asn === undefined ? '' : String(asn);
+}
+
+/** Builds the metrics, with the process_* and nodejs_* runtime metrics on the same registry. */
+export function createMetrics(opts: MetricsOptions): LookoutMetrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ [names.VANTAGE_LABEL]: opts.vantage });
+  collectRuntimeMetrics(registry);
+  const registers = [registry];
+
+  const success = new Gauge({
+    name: names.PROBE_SUCCESS,
+    help: 'Whether the last probe of the target succeeded (1) or failed (0).',
+    labelNames: SUCCESS_LABELS,
+    registers,
+  });
+  const duration = new Gauge({
+    name: names.PROBE_DURATION_SECONDS,
+    help: 'Seconds spent in each phase of the last probe of the target.',
+    labelNames: DURATION_LABELS,
+    registers,
+  });
+  const latency = new Histogram({
+    name: names.PROBE_LATENCY_SECONDS,
+    help: 'Total time of successful probes, seconds.',
+    labelNames: LATENCY_LABELS,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const failures = new Counter({
+    name: names.PROBE_FAILURES_TOTAL,
+    help: 'Failed probes by failure reason code.',
+    labelNames: FAILURE_LABELS,
+    registers,
+  });
+  const probes = new Counter({
+    name: names.PROBES_TOTAL,
+    help: 'Probes completed, successful or not.',
+    labelNames: ['kind'] as const,
+    registers,
+  });
+  const skipped = new Counter({
+    name: names.PROBE_SKIPPED_TOTAL,
+    help: "Scheduled probes skipped because the target's previous probe was still queued or running.",
+    labelNames: TARGET_LABELS,
+    registers,
+  });
+  const certExpiry = new Gauge({
+    name: names.TLS_CERT_EXPIRY_TIMESTAMP_SECONDS,
+    help: 'Expiry (notAfter) of the leaf certificate last seen for the target, seconds since the epoch.',
+    labelNames: TARGET_LABELS,
+    registers,
+  });
+  const lag = new Histogram({
+    name: names.SCHEDULER_LAG_SECONDS,
+    help: 'How late probes started against their planned time, seconds.',
+    buckets: LAG_BUCKETS,
+    registers,
+  });
+  new Gauge({
+    name: names.PROBES_IN_FLIGHT,
+    help: 'Probes running right now.',
+    registers,
+    collect(this: Gauge) {
+      this.set(opts.inFlight());
+    },
+  });
+  new Gauge({
+    name: names.TARGETS,
+    help: 'Configured targets by kind.',
+    labelNames: ['kind'] as const,
+    registers,
+    collect(this: Gauge<'kind'>) {
+      const counts = new Map<TargetKind, number>(TARGET_KINDS.map((k) => [k, 0]));
+      for (const t of opts.targets()) counts.set(t.kind, (counts.get(t.kind) ?? 0) + 1);
+      for (const [kind, n] of counts) this.set({ kind }, n);
+    },
+  });
+  const reloadOk = new Gauge({
+    name: names.CONFIG_LAST_RELOAD_SUCCESSFUL,
+    help: 'Whether the last config reload succeeded (1 also at start, with the initial config).',
+    registers,
+  });
+  const reloads = new Counter({
+    name: names.CONFIG_RELOADS_TOTAL,
+    help: 'Config reload attempts by result.',
+    labelNames: ['result'] as const,
+    registers,
+  });
+  const buildInfo = new Gauge({
+    name: names.BUILD_INFO,
+    help: 'Build information; always 1.',
+    labelNames: ['version', 'node'] as const,
+    registers,
+  });
+
+  buildInfo.set({ version: opts.version, node: opts.nodeVersion }, 1);
+  reloadOk.set(1);
+  const reloadSuccess = reloads.labels({ result: 'success' });
+  const reloadFailure = reloads.labels({ result: 'failure' });
+  reloadSuccess.inc(0);
+  reloadFailure.inc(0);
+  const probesByKind = new Map<TargetKind, Counter.Internal>();
+  for (const kind of TARGET_KINDS) {
+    const child = probes.labels({ kind });
+    child.inc(0);
+    probesByKind.set(kind, child);
+  }
+
+  const byId = new Map<string, TargetSeries>();
+  const byObject = new WeakMap<ResolvedTarget, TargetSeries>();
+  const groups = new Map<string, LatencyGroup>();
+  /** Target objects passed to forgetTarget, even ones that never recorded a result. */
+  const forgotten = new WeakSet<ResolvedTarget>();
+
+  function build(t: ResolvedTarget, signature: string): TargetSeries {
+    const groupKey = `${t.country}\u0000${t.kind}`;
+    let group = groups.get(groupKey);
+    if (!group) {
+      const labels = { country: t.country, kind: t.kind };
+      group = { labels, child: latency.labels(labels), refs: 0 };
+      groups.set(groupKey, group);
+    }
+    group.refs += 1;
+    const successLabels = { target: t.id, country: t.country, asn: asnLabel(t.asn), category: t.category, kind: t.kind };
+    const targetLabels = { target: t.id };
+    const probeCounter = probesByKind.get(t.kind);
+    if (!probeCounter) throw new Error(`unknown target kind ${t.kind}`);
+    return {
+      live: true,
+      signature,
+      successLabels,
+      success: success.labels(successLabels),
+      phases: PHASES.map((phase) => {
+        const labels = { target: t.id, country: t.country, kind: t.kind, phase };
+        return { phase, labels, child: duration.labels(labels) };
+      }),
+      phaseMask: 0,
+      failures: new Map(),
+      targetLabels,
+      certExpiry: certExpiry.labels(targetLabels),
+      skipped: skipped.labels(targetLabels),
+      group,
+      groupKey,
+      probes: probeCounter,
+    };
+  }
+
+  function drop(s: TargetSeries): void {
+    s.live = false;
+    success.remove(s.successLabels);
+    for (const p of s.phases) duration.remove(p.labels);
+    for (const reason of s.failures.keys()) {
+      failures.remove({ target: s.targetLabels.target, country: s.group.labels.country, kind: s.group.labels.kind, reason });
+    }
+    certExpiry.remove(s.targetLabels);
+    skipped.remove(s.targetLabels);
+    s.group.refs -= 1;
+    if (s.group.refs === 0) {
+      latency.remove(s.group.labels);
+      groups.delete(s.groupKey);
+    }
+  }
+
+  /** The target's series, built on first use; null for a target object already forgotten. */
+  function seriesOf(t: ResolvedTarget): TargetSeries | null {
+    const cached = byObject.get(t);
+    if (cached) return cached.live ? cached : null;
+    if (forgotten.has(t)) return null;
+    // A new target object (first sight, or a reload): reuse the series unless the labels changed.
+    const signature = signatureOf(t);
+    let s = byId.get(t.id);
+    if (s && s.signature !== signature) {
+      drop(s);
+      s = undefined;
+    }
+    if (!s) {
+      s = build(t, signature);
+      byId.set(t.id, s);
+    }
+    byObject.set(t, s);
+    return s;
+  }
+
+  function failureCounter(s: TargetSeries, reason: FailureReason): Counter.Internal {
+    let c = s.failures.get(reason);
+    if (!c) {
+      c = failures.labels({ target: s.targetLabels.target, country: s.group.labels.country, kind: s.group.labels.kind, reason });
+      s.failures.set(reason, c);
+    }
+    return c;
+  }
+
+  return {
+    registry,
+
+    recordProbe(result, target) {
+      const s = seriesOf(target);
+      if (!s) return;
+      s.success.set(result.ok ? 1 : 0);
+      let mask = 0;
+      let bit = 1;
+      for (const p of s.phases) {
+        const v = result.phases[p.phase];
+        if (v !== undefined && Number.isFinite(v)) {
+          p.child.set(v);
+          mask |= bit;
+        } else if (s.phaseMask & bit) {
+          duration.remove(p.labels);
+        }
+        bit <<= 1;
+      }
+      s.phaseMask = mask;
+      if (result.ok) {
+        const total = result.phases.total;
+        if (total !== undefined && Number.isFinite(total) && total >= 0) s.group.child.observe(total);
+      } else {
+        const reason = result.reason !== null && KNOWN_REASONS.has(result.reason) ? result.reason : 'unknown';
+        failureCounter(s, reason).inc();
+      }
+      if (result.cert_expiry !== undefined && Number.isFinite(result.cert_expiry)) s.certExpiry.set(result.cert_expiry);
+      s.probes.inc();
+    },
+
+    forgetTarget(target) {
+      forgotten.add(target);
+      const s = byId.get(target.id);
+      if (!s) return;
+      drop(s);
+      byId.delete(target.id);
+    },
+
+    probeSkipped(target) {
+      seriesOf(target)?.skipped.inc();
+    },
+
+    schedulerLag(seconds) {
+      if (Number.isFinite(seconds)) lag.observe(Math.max(0, seconds));
+    },
+
+    configReload(ok) {
+      reloadOk.set(ok ? 1 : 0);
+      (ok ? reloadSuccess : reloadFailure).inc();
+    },
+  };
+}

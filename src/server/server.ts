@@ -1,0 +1,187 @@
+/**
+ * The daemon's one HTTP listener (DESIGN.md "HTTP endpoints"): /metrics, /healthz, /readyz,
+ * POST /-/reload, plus extra GET routes (the /api/v1 endpoints) handed in by the caller.
+ * Unknown paths answer 404 and wrong methods 405, both with a JSON {"error": ...} body.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import { splitHostPort } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { bearerCheck } from './auth.js';
+import { sendError, sendJson, sendText } from './respond.js';
+
+/** A JSON answer of an extra route. */
+export interface JsonResponse {
+  status: number;
+  body: unknown;
+}
+
+/** Handler of an extra GET route; a throw or rejection becomes a 500 with a log line. */
+export type RouteHandler = (query: URLSearchParams) => JsonResponse | Promise<JsonResponse>;
+
+/** The outcome of a reload: on failure the running config stays and `problems` says why. */
+export interface ReloadResult {
+  ok: boolean;
+  problems: string[];
+}
+
+export interface ServerOptions {
+  /** "host:port" or "[v6]:port"; port 0 picks a free port. */
+  listen: string;
+  /** When set, POST /-/reload needs `Authorization: Bearer <adminToken>`. */
+  adminToken: string | null;
+  registry: Registry;
+  /** Answer of /readyz: true once the daemon is probing. */
+  ready: () => boolean;
+  /** Reloads the config; the caller keeps the old config running when the new one is invalid. */
+  reload: () => Promise<ReloadResult>;
+  log: Logger;
+  /** Extra GET routes by exact path, such as "/api/v1/status". */
+  routes?: Readonly<Record<string, RouteHandler>>;
+}
+
+export interface LookoutServer {
+  /** Starts listening; resolves with the bound address, rejects on a listen error (EADDRINUSE). */
+  listen(): Promise<{ host: string; port: number }>;
+  /**
+   * Stops accepting connections and closes idle keep-alive ones at once; requests still in
+   * progress get graceMs to finish before their connections are cut. Resolves when closed.
+   */
+  close(graceMs: number): Promise<void>;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => void | Promise<void>;
+
+interface Route {
+  /** Allowed methods; HEAD is answered like GET without a body (node:http drops it). */
+  methods: readonly string[];
+  handle: Handler;
+}
+
+const GET = ['GET', 'HEAD'] as const;
+
+export function createServer(opts: ServerOptions): LookoutServer {
+  const { log } = opts;
+  const authorized = opts.adminToken === null ? () => true : bearerCheck(opts.adminToken);
+  const routes = new Map<string, Route>([
+    ['/metrics', { methods: GET, handle: (_req, res) => serveMetrics(opts.registry, log, res) }],
+    ['/healthz', { methods: GET, handle: (_req, res) => sendText(res, 200, 'text/plain; charset=utf-8', 'ok\n') }],
+    [
+      '/readyz',
+      {
+        methods: GET,
+        handle: (_req, res) =>
+          opts.ready()
+            ? sendText(res, 200, 'text/plain; charset=utf-8', 'ready\n')
+            : sendText(res, 503, 'text/plain; charset=utf-8', 'not ready\n'),
+      },
+    ],
+    [
+      '/-/reload',
+      {
+        methods: ['POST'],
+        handle: async (req, res) => {
+          if (!authorized(req.headers.authorization)) {
+            // Neither the token nor the header is logged: only that a request was refused.
+            log.warn({ remote: req.socket.remoteAddress }, 'reload refused: missing or wrong admin token');
+            sendError(res, 401, 'unauthorized', { 'WWW-Authenticate': 'Bearer' });
+            return;
+          }
+          const outcome = await opts.reload();
+          if (outcome.ok) sendJson(res, 200, { status: 'success' });
+          else sendJson(res, 400, { status: 'error', problems: outcome.problems });
+        },
+      },
+    ],
+  ]);
+  for (const [path, handler] of Object.entries(opts.routes ?? {})) {
+    if (routes.has(path)) throw new Error(`route ${path} is built in and cannot be replaced`);
+    routes.set(path, {
+      methods: GET,
+      handle: async (_req, res, query) => {
+        const answer = await handler(query);
+        sendJson(res, answer.status, answer.body);
+      },
+    });
+  }
+
+  const server = createHttpServer((req, res) => {
+    // The request body is never used; reading it to the end keeps keep-alive connections usable.
+    req.resume();
+    dispatch(routes, req, res).catch((err: unknown) => {
+      log.error({ err, method: req.method, path: pathOf(req.url) }, 'request handler failed');
+      if (!res.headersSent) sendError(res, 500, 'internal error');
+      else res.destroy();
+    });
+  });
+
+  return {
+    listen() {
+      const addr = parseListen(opts.listen);
+      if (!addr) return Promise.reject(new Error(`invalid listen address "${opts.listen}": use host:port or [v6]:port`));
+      return new Promise((resolve, reject) => {
+        const onError = (err: Error): void => reject(err);
+        server.once('error', onError);
+        server.listen(addr.port, addr.host, () => {
+          server.off('error', onError);
+          const bound = server.address() as AddressInfo;
+          resolve({ host: bound.address, port: bound.port });
+        });
+      });
+    },
+
+    async close(graceMs) {
+      if (!server.listening) return;
+      const closed = new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+      server.closeIdleConnections();
+      const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+      try {
+        await closed;
+      } finally {
+        clearTimeout(cut);
+      }
+    },
+  };
+}
+
+async function dispatch(routes: ReadonlyMap<string, Route>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  const route = routes.get(path);
+  if (!route) {
+    sendError(res, 404, 'not found');
+    return;
+  }
+  const method = req.method ?? 'GET';
+  if (!route.methods.includes(method)) {
+    sendError(res, 405, 'method not allowed', { Allow: route.methods.join(', ') });
+    return;
+  }
+  await route.handle(req, res, new URLSearchParams(q === -1 ? '' : url.slice(q + 1)));
+}
+
+async function serveMetrics(registry: Registry, log: Logger, res: ServerResponse): Promise<void> {
+  let text: string;
+  try {
+    text = await registry.metrics();
+  } catch (err) {
+    log.error({ err }, 'metrics collection failed');
+    sendError(res, 500, 'metrics collection failed');
+    return;
+  }
+  sendText(res, 200, registry.contentType, text);
+}
+
+function pathOf(url: string | undefined): string {
+  return (url ?? '/').split('?', 1)[0] ?? '/';
+}
+
+/** splitHostPort, plus port 0 (any free port), which the config never needs but tests do. */
+function parseListen(listen: string): { host: string; port: number } | null {
+  const any = /^(.*):0$/.exec(listen);
+  if (!any) return splitHostPort(listen);
+  const hp = splitHostPort(`${any[1]}:1`);
+  return hp && { host: hp.host, port: 0 };
+}
