@@ -31,7 +31,13 @@ const DNS_CODES: Record<string, FailureReason> = {
   ETIMEOUT: 'dns_timeout',
   ENODATA: 'dns_no_answer',
   EAI_AGAIN: 'dns_timeout',
+  // A UDP query to a port with nothing listening draws an ICMP port unreachable, which a
+  // connected socket reports as ECONNREFUSED: the server (or something on the path) refused.
   ECONNREFUSED: 'dns_refused',
+  // There is no dns_reset code: a DNS-over-TCP stream reset or closed before the answer is
+  // an answer that never came (as RESET_BY_PHASE has it).
+  ECONNRESET: 'dns_timeout',
+  EPIPE: 'dns_timeout',
 };
 
 /** OpenSSL / Node certificate verification failures. */
@@ -59,7 +65,7 @@ interface ErrorLike {
 }
 
 function asErrorLike(err: unknown): ErrorLike | null {
-  return typeof err === 'object' && err !== null ? (err as ErrorLike) : null;
+  return typeof err === 'object' && err !== null ? err : null;
 }
 
 /** The error and its causes, outermost first (undici wraps socket errors in `cause`). */
@@ -113,7 +119,7 @@ export function describeError(err: unknown): string {
   const parts: string[] = [];
   for (const e of chain(err)) {
     const code = typeof e.code === 'string' ? e.code : undefined;
-    const message = typeof e.message === 'string' ? e.message : String(e);
+    const message = typeof e.message === 'string' ? e.message : JSON.stringify(e);
     parts.push(code ? `${code}: ${message}` : message);
   }
   return parts.join(' <- ') || String(err);

@@ -1,0 +1,266 @@
+/**
+ * The dns prober: one query to the target's server over UDP (TCP when the answer is truncated),
+ * judged against the target's expectations. Answers are only inspected, never dialled.
+ */
+import { randomInt } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { connect, isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import * as dnsPacket from 'dns-packet';
+import { splitHostPort, type DnsResolved } from '../config/schema.js';
+import { cidrMatcher, isBogon } from './bogon.js';
+import { classifyError, describeError } from './failure.js';
+import type { FailureReason } from './reasons.js';
+import type { ProbeResult, Prober } from './types.js';
+
+/** The verdict on one response. */
+export interface DnsVerdict {
+  reason: FailureReason | null;
+  /** What was found, for logs: "rcode: NXDOMAIN", "answers: 0.0.0.0". */
+  detail?: string;
+}
+
+const RCODE_REASONS: Record<string, FailureReason> = {
+  NXDOMAIN: 'dns_nxdomain',
+  SERVFAIL: 'dns_servfail',
+  REFUSED: 'dns_refused',
+};
+
+/**
+ * Judges a response, in this order: an rcode other than expect.rcode (NXDOMAIN, SERVFAIL and
+ * REFUSED by name; NOERROR where a failure was expected is dns_unexpected_answer; any other rcode
+ * is dns_servfail); NOERROR without an answer of the queried type is dns_no_answer; for A/AAAA an
+ * answer in bogon space not covered by expect.answers_in is dns_bogon_answer, and with answers_in
+ * set an answer outside it is dns_unexpected_answer. Otherwise ok. Pure.
+ */
+export function judgeResponse(response: DnsMessage, target: DnsResolved): DnsVerdict {
+  const rcode = response.rcode;
+  const expected = target.expect.rcode;
+  if (rcode !== expected) {
+    const reason = RCODE_REASONS[rcode] ?? (rcode === 'NOERROR' ? 'dns_unexpected_answer' : 'dns_servfail');
+    return { reason, detail: `rcode: ${rcode}, expected ${expected}` };
+  }
+  // An expected failure rcode (say NXDOMAIN for a name that must not exist) is the success.
+  if (rcode !== 'NOERROR') return { reason: null };
+
+  const type = target.query.type;
+  const answers = (response.answers ?? []).filter((a) => a.type === type);
+  if (answers.length === 0) return { reason: 'dns_no_answer', detail: `no ${type} answer` };
+  if (type !== 'A' && type !== 'AAAA') return { reason: null };
+
+  const addresses = answers.flatMap((a) => ('data' in a && typeof a.data === 'string' ? [a.data] : []));
+  const detail = `answers: ${addresses.join(', ')}`;
+  const allowed = target.expect.answers_in ? cidrMatcher(target.expect.answers_in) : () => false;
+  if (addresses.some((ip) => isBogon(ip) && !allowed(ip))) return { reason: 'dns_bogon_answer', detail };
+  if (target.expect.answers_in && !addresses.every(allowed)) return { reason: 'dns_unexpected_answer', detail };
+  return { reason: null };
+}
+
+/** A decoded response; dns-packet decodes the rcode but its types omit it. */
+export type DnsMessage = dnsPacket.DecodedPacket & { rcode: string };
+
+function sameName(a: string, b: string): boolean {
+  return a.toLowerCase().replace(/\.$/, '') === b.toLowerCase().replace(/\.$/, '');
+}
+
+/** Decodes `message` when it is the response to `query` (same id and question), else null. */
+function matchResponse(message: Buffer, query: dnsPacket.Packet): DnsMessage | null {
+  let response: DnsMessage;
+  try {
+    response = dnsPacket.decode(message) as DnsMessage;
+  } catch {
+    return null;
+  }
+  const asked = query.questions?.[0];
+  const got = response.questions?.[0];
+  if (response.type !== 'response' || response.id !== query.id || !asked || !got) return null;
+  return sameName(asked.name, got.name) && asked.type === got.type ? response : null;
+}
+
+/**
+ * One query over UDP on a connected socket (so ICMP errors surface as socket errors, e.g.
+ * ECONNREFUSED for a port with no listener). Datagrams that are not the response to this query
+ * (another id, another question, garbage) are ignored. Rejects with the socket error, or with
+ * signal.reason once the signal aborts. The socket is always closed.
+ */
+function queryUdp(ip: string, port: number, query: dnsPacket.Packet, signal: AbortSignal): Promise<DnsMessage> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket(isIP(ip) === 6 ? 'udp6' : 'udp4');
+    let done = false;
+    const finish = (settle: () => void): void => {
+      if (done) return;
+      done = true;
+      signal.removeEventListener('abort', onAbort);
+      socket.removeAllListeners('message');
+      socket.on('error', () => undefined); // late errors after the outcome have no one to tell
+      socket.close();
+      settle();
+    };
+    const onAbort = (): void => finish(() => reject(abortReason(signal)));
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    socket.once('error', (err) => finish(() => reject(err)));
+    socket.on('message', (message) => {
+      const response = matchResponse(message, query);
+      if (response) finish(() => resolve(response));
+    });
+    // Without a connect callback a failed connect is an 'error' event (with one, Node hands
+    // the error to the callback instead).
+    socket.once('connect', () => {
+      if (done) return;
+      socket.send(dnsPacket.encode(query), (err) => {
+        if (err) finish(() => reject(err));
+      });
+    });
+    socket.connect(port, ip);
+  });
+}
+
+/** The signal's reason as an Error (a DOMException AbortError when it gave none). */
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new DOMException('probe aborted', 'AbortError');
+}
+
+/** The stream ended before the response arrived: as much an answer as a reset. */
+function closedEarly(): Error {
+  return Object.assign(new Error('server closed the TCP connection before answering'), { code: 'ECONNRESET' });
+}
+
+/**
+ * One query over TCP (2-byte length prefix, dns-packet streamEncode). Messages that are not the
+ * response to this query are skipped. Rejects with the socket error (a close before the
+ * response counts as ECONNRESET), or with signal.reason once the signal aborts. The socket is
+ * always destroyed.
+ */
+function queryTcp(ip: string, port: number, query: dnsPacket.Packet, signal: AbortSignal): Promise<DnsMessage> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(abortReason(signal));
+      return;
+    }
+    const socket = connect({ host: ip, port });
+    let buffered = Buffer.alloc(0);
+    let done = false;
+    const finish = (settle: () => void): void => {
+      if (done) return;
+      done = true;
+      signal.removeEventListener('abort', onAbort);
+      socket.removeAllListeners('data');
+      socket.removeAllListeners('close');
+      socket.on('error', () => undefined);
+      socket.destroy();
+      settle();
+    };
+    const onAbort = (): void => finish(() => reject(abortReason(signal)));
+    signal.addEventListener('abort', onAbort, { once: true });
+    socket.once('error', (err) => finish(() => reject(err)));
+    socket.once('close', () => finish(() => reject(closedEarly())));
+    // write, not end: some servers drop a half-closed connection without answering.
+    socket.once('connect', () => socket.write(dnsPacket.streamEncode(query)));
+    socket.on('data', (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      while (buffered.length >= 2) {
+        const length = buffered.readUInt16BE(0);
+        if (buffered.length < 2 + length) return;
+        const response = matchResponse(buffered.subarray(2, 2 + length), query);
+        buffered = buffered.subarray(2 + length);
+        if (response) {
+          finish(() => resolve(response));
+          return;
+        }
+      }
+    });
+  });
+}
+
+/** Ends when the probe's time is up or the daemon stops; always dispose() it. */
+class Deadline {
+  readonly signal: AbortSignal;
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private readonly onOuterAbort = (): void => this.controller.abort(new DOMException('probe aborted', 'AbortError'));
+
+  constructor(
+    timeoutMs: number,
+    private readonly outer: AbortSignal,
+  ) {
+    this.signal = this.controller.signal;
+    this.timer = setTimeout(() => this.controller.abort(new DOMException('probe timed out', 'TimeoutError')), timeoutMs);
+    if (outer.aborted) this.onOuterAbort();
+    else outer.addEventListener('abort', this.onOuterAbort, { once: true });
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.outer.removeEventListener('abort', this.onOuterAbort);
+  }
+}
+
+function seconds(fromMs: number): number {
+  return (performance.now() - fromMs) / 1000;
+}
+
+/**
+ * Probes a dns target. Phases: `dns` (query until the response, UDP and any TCP retry) when a
+ * response arrived, and `total`. `ip` is the server address queried. One deadline
+ * (ctx.timeoutMs) covers everything; ctx.signal ends the probe at once (as dns_timeout).
+ * No response in time is dns_timeout; socket and ICMP errors go through classifyError.
+ */
+export const probeDns: Prober<DnsResolved> = async (target, ctx) => {
+  const at = Date.now();
+  const start = performance.now();
+  const hp = splitHostPort(target.server);
+  if (!hp) throw new TypeError(`dns target ${target.id}: invalid server "${target.server}"`);
+
+  const result = (fields: Pick<ProbeResult, 'ok' | 'reason' | 'ip'> & Partial<ProbeResult>): ProbeResult => ({
+    target: target.id,
+    kind: 'dns',
+    at,
+    ...fields,
+    phases: { ...fields.phases, total: seconds(start) },
+  });
+
+  const deadline = new Deadline(ctx.timeoutMs, ctx.signal);
+  let ip: string | null = isIP(hp.host) ? hp.host : null;
+  try {
+    if (ip === null) {
+      // A server given by name: find its address within the same deadline.
+      try {
+        ip = (await ctx.resolver.resolve(hp.host, deadline.signal))[0] ?? null;
+      } catch (err) {
+        return result({ ok: false, reason: classifyError(err, 'dns'), ip: null, detail: `server name: ${describeError(err)}` });
+      }
+      if (ip === null) return result({ ok: false, reason: 'dns_no_answer', ip: null, detail: 'server name has no address' });
+    }
+
+    const query: dnsPacket.Packet = {
+      type: 'query',
+      id: randomInt(0, 65536),
+      flags: dnsPacket.RECURSION_DESIRED,
+      questions: [{ type: target.query.type, name: target.query.name, class: 'IN' }],
+    };
+    const queryStart = performance.now();
+    let response: DnsMessage;
+    try {
+      response = await queryUdp(ip, hp.port, query, deadline.signal);
+      if (response.flag_tc) response = await queryTcp(ip, hp.port, query, deadline.signal);
+    } catch (err) {
+      if (deadline.signal.aborted) {
+        const detail = ctx.signal.aborted ? 'probe aborted' : `no response within ${ctx.timeoutMs} ms`;
+        return result({ ok: false, reason: 'dns_timeout', ip, detail });
+      }
+      return result({ ok: false, reason: classifyError(err, 'dns'), ip, detail: describeError(err) });
+    }
+    const phases = { dns: seconds(queryStart) };
+    const verdict = judgeResponse(response, target);
+    return verdict.reason === null
+      ? result({ ok: true, reason: null, ip, phases })
+      : result({ ok: false, reason: verdict.reason, ip, phases, detail: verdict.detail });
+  } finally {
+    deadline.dispose();
+  }
+};
