@@ -120,6 +120,8 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const address = await server.listen();
   metrics.configReload(true);
   scheduler.start(targets);
+  // Knowing at once whether this vantage is online matters more than the controls' slots.
+  scheduler.probeNow(controlIds(targets));
   ready = true;
   log.info(
     {

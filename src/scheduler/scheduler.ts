@@ -169,6 +169,21 @@ export class Scheduler {
   }
 
   /**
+   * Probes the given targets once now, outside their slots, so the daemon learns within one
+   * timeout whether its controls answer instead of waiting up to an interval. Targets already
+   * queued or in flight, and unknown ids, are left alone.
+   */
+  probeNow(ids: Iterable<string>): void {
+    if (this.phase !== 'running') return;
+    const now = this.now();
+    for (const id of ids) {
+      const state = this.states.get(id);
+      if (state && !state.busy) this.enqueue(state, now, false);
+    }
+    this.pump();
+  }
+
+  /**
    * Stops scheduling at once (queued probes are dropped); waits for in-flight probes up to
    * `graceMs`, then aborts the rest through their AbortSignal and resolves without waiting for
    * them (graceMs <= 0 aborts at once). Results of aborted probes are not delivered. Never

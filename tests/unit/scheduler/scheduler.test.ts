@@ -471,3 +471,21 @@ describe('stop()', () => {
     expect(h.calls).toHaveLength(callsAtStop);
   });
 });
+
+describe('probeNow()', () => {
+  test('probes the named targets at once, leaves busy and unknown ones alone, keeps their slots', async () => {
+    const h = harness({ interval: 10_000 }, { takes: () => 100 });
+    h.scheduler.start([target('ctl-a'), target('ctl-b'), target('other')]);
+    h.scheduler.probeNow(['ctl-a', 'ctl-b', 'no-such-target']);
+    h.scheduler.probeNow(['ctl-a']); // still in flight: not probed twice
+    await vi.advanceTimersByTimeAsync(50);
+    expect(h.calls.map((c) => [c.id, c.at])).toEqual([
+      ['ctl-a', T0],
+      ['ctl-b', T0],
+    ]);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(h.callsOf('ctl-a').map((c) => c.at)).toEqual([T0, firstDue('ctl-a', 10_000)]);
+    expect(h.callsOf('other').map((c) => c.at)).toEqual([firstDue('other', 10_000)]);
+    await h.scheduler.stop(0);
+  });
+});
