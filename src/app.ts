@@ -68,8 +68,8 @@ export async function startApp(opts: AppOptions): Promise<App> {
 
   const scheduler = new Scheduler({
     schedule: config.schedule,
-    probe: (target, signal, timeoutMs, confirm) =>
-      runProbe(target, { timeoutMs, signal, resolver }).then((r) => (confirm ? { ...r, confirm } : r)),
+    // The scheduler marks confirm re-probes on the result itself.
+    probe: (target, signal, timeoutMs) => runProbe(target, { timeoutMs, signal, resolver }),
     onResult,
     onSkip: (target) => {
       metrics.probeSkipped(target);

@@ -1,0 +1,215 @@
+/**
+ * Dialling helpers shared by the http, tcp and tls probers: one deadline per probe, a timed
+ * dns phase through the probe's resolver, a TCP connect and a TLS handshake that all stop the
+ * moment the deadline fires. Failures are rejections carrying the low-level error (or the
+ * deadline's reason); the probers classify them with the phase they were in.
+ */
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { ProbeResult } from './types.js';
+import type { FailurePhase } from './failure.js';
+import type { Phase } from './reasons.js';
+import type { TargetKind } from '../config/schema.js';
+
+/** TLS trust settings the probers accept (the default is the system's trust store). */
+export interface TrustOptions {
+  /** CA certificates (PEM) to trust instead of the built-in roots; for tests and private PKI. */
+  ca?: string | string[];
+}
+
+/** Ends when the probe's time is up or the daemon stops; always dispose() it. */
+export class Deadline {
+  readonly signal: AbortSignal;
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private readonly onOuterAbort = (): void => this.controller.abort(new DOMException('probe aborted', 'AbortError'));
+
+  constructor(
+    readonly timeoutMs: number,
+    private readonly outer: AbortSignal,
+  ) {
+    this.signal = this.controller.signal;
+    this.timer = setTimeout(() => this.controller.abort(new DOMException('probe timed out', 'TimeoutError')), timeoutMs);
+    if (outer.aborted) this.onOuterAbort();
+    else outer.addEventListener('abort', this.onOuterAbort, { once: true });
+  }
+
+  /** Why the deadline fired, for `detail`; null while it has not. */
+  describe(): string | null {
+    if (!this.signal.aborted) return null;
+    return this.outer.aborted ? 'probe aborted' : `no answer within ${this.timeoutMs} ms`;
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.outer.removeEventListener('abort', this.onOuterAbort);
+  }
+}
+
+/** The signal's reason as an Error (a DOMException AbortError when it gave none). */
+export function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new DOMException('probe aborted', 'AbortError');
+}
+
+/** An IP literal (also "[v6]" as in a URL host) without brackets, or null for a name. */
+export function ipLiteral(host: string): string | null {
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  return isIP(bare) !== 0 ? bare : null;
+}
+
+/**
+ * Phase timings and the phase in progress for one probe. `run` times a step into a phase and
+ * records which failure phase it belongs to, so a failure is classified by where it happened.
+ */
+export class ProbeClock {
+  readonly at = Date.now();
+  private readonly start = performance.now();
+  readonly phases: Partial<Record<Phase, number>> = {};
+  /** The failure phase of the step in progress (or the last one started). */
+  current: FailurePhase = 'dns';
+
+  /** Runs `step` as `failurePhase`, adding its duration to `phase` when it succeeds. */
+  async run<T>(failurePhase: FailurePhase, phase: Phase, step: () => Promise<T>): Promise<T> {
+    this.current = failurePhase;
+    const t0 = performance.now();
+    const value = await step();
+    this.phases[phase] = (this.phases[phase] ?? 0) + (performance.now() - t0) / 1000;
+    return value;
+  }
+
+  /** A result with `total` set to the time since the clock started. */
+  result(target: string, kind: TargetKind, fields: Pick<ProbeResult, 'ok' | 'reason' | 'ip'> & Partial<ProbeResult>): ProbeResult {
+    return {
+      target,
+      kind,
+      at: this.at,
+      ...fields,
+      phases: { ...this.phases, total: (performance.now() - this.start) / 1000 },
+    };
+  }
+}
+
+/** Resolves `host` (an IP literal resolves to itself, with no dns phase) to the address to dial. */
+export async function resolveHost(
+  host: string,
+  resolver: { resolve(host: string, signal: AbortSignal): Promise<string[]> },
+  clock: ProbeClock,
+  signal: AbortSignal,
+): Promise<string> {
+  const literal = ipLiteral(host);
+  if (literal !== null) return literal;
+  const addresses = await clock.run('dns', 'dns', () => resolver.resolve(host, signal));
+  const first = addresses[0];
+  if (first === undefined) throw Object.assign(new Error(`no addresses for ${host}`), { code: 'ENODATA' });
+  return first;
+}
+
+/**
+ * Runs `setup(settle)` inside a promise that rejects with the signal's reason as soon as the
+ * signal aborts; `cleanup` runs once, whatever the outcome, before the promise settles.
+ */
+function abortable<T>(
+  signal: AbortSignal,
+  setup: (resolve: (value: T) => void, reject: (err: unknown) => void) => void,
+  onFail: () => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    const finish = (settle: () => void, failed: boolean): void => {
+      if (done) return;
+      done = true;
+      signal.removeEventListener('abort', onAbort);
+      if (failed) onFail();
+      settle();
+    };
+    const onAbort = (): void => finish(() => reject(abortReason(signal)), true);
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    setup(
+      (value) => finish(() => resolve(value), false),
+      (err) => finish(() => reject(err instanceof Error ? err : new Error(String(err))), true),
+    );
+  });
+}
+
+/** Opens a TCP connection to ip:port; on failure or abort the socket is destroyed. */
+export function dialTcp(ip: string, port: number, signal: AbortSignal): Promise<Socket> {
+  let socket: Socket | undefined;
+  return abortable<Socket>(
+    signal,
+    (resolve, reject) => {
+      const s = netConnect({ host: ip, port });
+      socket = s;
+      const onError = (err: Error): void => reject(err);
+      s.once('error', onError);
+      s.once('connect', () => {
+        s.removeListener('error', onError);
+        resolve(s);
+      });
+    },
+    () => destroyQuietly(socket),
+  );
+}
+
+export interface HandshakeOptions extends TrustOptions {
+  /** SNI; omitted when undefined. */
+  servername: string | undefined;
+  /** Verify the chain and the host name (against servername, else `verifyHost`). */
+  verify: boolean;
+  /** The name the certificate must match when there is no servername (an IP literal). */
+  verifyHost: string;
+  alpn?: string[];
+}
+
+/**
+ * Runs a TLS handshake over the connected `socket`. Rejects with the handshake error (a
+ * certificate that fails verification included) or the signal's reason; on failure both
+ * sockets are destroyed.
+ */
+export function handshakeTls(socket: Socket, opts: HandshakeOptions, signal: AbortSignal): Promise<TLSSocket> {
+  let tls: TLSSocket | undefined;
+  return abortable<TLSSocket>(
+    signal,
+    (resolve, reject) => {
+      const t = tlsConnect({
+        socket,
+        // An empty servername would still be sent as SNI by some versions; leave it out.
+        ...(opts.servername !== undefined ? { servername: opts.servername } : {}),
+        host: opts.servername ?? opts.verifyHost,
+        rejectUnauthorized: opts.verify,
+        ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
+        ...(opts.alpn ? { ALPNProtocols: opts.alpn } : {}),
+      });
+      tls = t;
+      const onError = (err: Error): void => reject(err);
+      t.once('error', onError);
+      t.once('secureConnect', () => {
+        t.removeListener('error', onError);
+        resolve(t);
+      });
+    },
+    () => {
+      destroyQuietly(tls);
+      destroyQuietly(socket);
+    },
+  );
+}
+
+/** The leaf certificate's notAfter in epoch seconds, when the peer sent one. */
+export function certExpiry(socket: TLSSocket): number | undefined {
+  const cert = socket.getPeerCertificate();
+  const ms = cert && typeof cert.valid_to === 'string' ? Date.parse(cert.valid_to) : NaN;
+  return Number.isFinite(ms) ? Math.floor(ms / 1000) : undefined;
+}
+
+/** Destroys a socket, swallowing the errors it may still emit. */
+export function destroyQuietly(socket: Socket | undefined): void {
+  if (!socket) return;
+  socket.on('error', () => undefined);
+  socket.destroy();
+}
