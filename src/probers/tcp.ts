@@ -1,15 +1,26 @@
 /**
- * The tcp prober: resolve, connect, close. Phases dns (names only), connect, total.
+ * The tcp prober: resolve, connect, watch briefly for a reset, close. Phases dns (names only),
+ * connect, total.
  */
+import type { Socket } from 'node:net';
 import type { TcpResolved } from '../config/schema.js';
 import { Deadline, destroyQuietly, dialTcp, ProbeClock, resolveHost } from './dial.js';
 import { classifyError, describeError } from './failure.js';
 import type { Prober } from './types.js';
 
 /**
- * Probes a tcp target: one TCP connection to host:port, destroyed as soon as it is up. One
- * deadline (ctx.timeoutMs) covers resolution and connect; when it fires the probe fails as
- * dns_timeout or tcp_timeout by the phase in progress. Never rejects for a network outcome.
+ * How long a fresh connection is watched for a reset after the handshake. The kernel completes
+ * the handshake before any program sees the connection, so a firewall or censoring proxy that
+ * accepts and then resets is only visible just after connect; such resets come at once.
+ */
+export const RESET_WATCH_MS = 100;
+
+/**
+ * Probes a tcp target: one TCP connection to host:port, watched for up to RESET_WATCH_MS for
+ * a reset (tcp_reset), then destroyed. A clean close by the server is not a failure. One
+ * deadline (ctx.timeoutMs) covers resolution, connect and the watch; when it fires during
+ * resolution or connect the probe fails as dns_timeout or tcp_timeout. `total` ends at connect:
+ * the watch is not latency. Never rejects for a network outcome.
  */
 export const probeTcp: Prober<TcpResolved> = async (target, ctx) => {
   const clock = new ProbeClock();
@@ -19,8 +30,11 @@ export const probeTcp: Prober<TcpResolved> = async (target, ctx) => {
     ip = await resolveHost(target.host, ctx.resolver, clock, deadline.signal);
     const dialled = ip;
     const socket = await clock.run('connect', 'connect', () => dialTcp(dialled, target.port, deadline.signal));
+    const connected = clock.result(target.id, 'tcp', { ok: true, reason: null, ip });
+    const reset = await watchForReset(socket, RESET_WATCH_MS, deadline.signal);
     destroyQuietly(socket);
-    return clock.result(target.id, 'tcp', { ok: true, reason: null, ip });
+    if (reset === null) return connected;
+    return { ...connected, ok: false, reason: classifyError(reset, 'connect'), detail: describeError(reset) };
   } catch (err) {
     const detail = deadline.describe() ?? describeError(err);
     return clock.result(target.id, 'tcp', { ok: false, reason: classifyError(err, clock.current), ip, detail });
@@ -28,3 +42,25 @@ export const probeTcp: Prober<TcpResolved> = async (target, ctx) => {
     deadline.dispose();
   }
 };
+
+/** Resolves with the socket's error if one comes within `ms`, else null (also on close or abort). */
+function watchForReset(socket: Socket, ms: number, signal: AbortSignal): Promise<Error | null> {
+  return new Promise((resolve) => {
+    const done = (err: Error | null): void => {
+      clearTimeout(timer);
+      socket.off('error', onError);
+      socket.off('close', onClose);
+      signal.removeEventListener('abort', onAbort);
+      resolve(err);
+    };
+    const onError = (err: Error): void => done(err);
+    const onClose = (): void => done(null);
+    const onAbort = (): void => done(null);
+    const timer = setTimeout(() => done(null), ms);
+    socket.on('error', onError);
+    socket.once('close', onClose);
+    signal.addEventListener('abort', onAbort, { once: true });
+    // Read (and drop) anything the server sends so that a close is seen as 'close'.
+    socket.resume();
+  });
+}

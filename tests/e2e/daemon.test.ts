@@ -30,7 +30,7 @@ async function waitForSamples(ids: string[], timeoutMs = 12_000): Promise<string
 }
 
 const IDS = [
-  'http-ok', 'https-ok', 'http-blockpage', 'http-451', 'tcp-ok', 'tcp-refused', 'tcp-reset',
+  'http-ok', 'https-ok', 'http-blockpage', 'http-451', 'http-reset', 'tcp-ok', 'tcp-refused', 'tcp-reset',
   'tls-ok', 'tls-alert', 'dns-ok', 'dns-nxdomain', 'dns-bogon',
 ];
 
@@ -53,7 +53,8 @@ beforeAll(async () => {
   const tcp = await listen(createNetServer((s) => s.destroy()));
   const reset = await listen(faultServer('reset'));
   const alert = await listen(faultServer('alert'));
-  servers.push(web, secure, tcp, reset, alert);
+  const readReset = await listen(faultServer('read-reset'));
+  servers.push(web, secure, tcp, reset, alert, readReset);
   const refused = await closedPort();
   dns = await startDnsServer({
     localhost: { kind: 'answer', A: ['127.0.0.1'] },
@@ -77,6 +78,7 @@ targets:
   - { id: tcp-ok, kind: tcp, country: KZ, host: 127.0.0.1, port: ${tcp.port} }
   - { id: tcp-refused, kind: tcp, country: KZ, host: 127.0.0.1, port: ${refused} }
   - { id: tcp-reset, kind: tcp, country: KZ, host: 127.0.0.1, port: ${reset.port} }
+  - { id: http-reset, kind: http, country: KZ, url: "http://127.0.0.1:${readReset.port}/" }
   - { id: tls-ok, kind: tls, country: KZ, host: localhost, port: ${secure.port} }
   - { id: tls-alert, kind: tls, country: KZ, host: 127.0.0.1, port: ${alert.port}, sni: localhost }
   - { id: dns-ok, kind: dns, country: KZ, server: "${dnsAt}", query: { name: ok.lookout.test }, expect: { answers_in: ["127.0.0.0/8"] } }
@@ -102,7 +104,7 @@ describe('a daemon probing loopback targets of every kind', () => {
     text = await waitForSamples(IDS);
     const success = (id: string): number | undefined => sample(text, 'lookout_probe_success', { target: id });
     for (const id of ['http-ok', 'https-ok', 'tcp-ok', 'tls-ok', 'dns-ok']) expect(success(id), id).toBe(1);
-    for (const id of ['http-blockpage', 'http-451', 'tcp-refused', 'tcp-reset', 'tls-alert', 'dns-nxdomain', 'dns-bogon']) {
+    for (const id of ['http-blockpage', 'http-451', 'http-reset', 'tcp-refused', 'tcp-reset', 'tls-alert', 'dns-nxdomain', 'dns-bogon']) {
       expect(success(id), id).toBe(0);
     }
     expect(sample(text, 'lookout_probe_success', { target: 'http-ok', country: 'KZ', asn: '9198', category: 'news', kind: 'http', vantage: 'e2e-kinds' })).toBe(1);
@@ -112,6 +114,7 @@ describe('a daemon probing loopback targets of every kind', () => {
     const expected: Record<string, string> = {
       'http-blockpage': 'http_blockpage',
       'http-451': 'http_status',
+      'http-reset': 'http_reset',
       'tcp-refused': 'tcp_refused',
       'tcp-reset': 'tcp_reset',
       'tls-alert': 'tls_alert',

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DnsTarget, TcpTarget, type ResolvedTarget, type TcpResolved } from '../../../src/config/schema.js';
 import { PROBERS, runProbe } from '../../../src/probers/registry.js';
 import { createResolver } from '../../../src/probers/resolver.js';
-import { probeTcp } from '../../../src/probers/tcp.js';
+import { probeTcp, RESET_WATCH_MS } from '../../../src/probers/tcp.js';
 import type { ProbeContext, ProbeResult, Prober } from '../../../src/probers/types.js';
 import { startDnsServer, type FakeDnsServer } from '../../fixtures/dns-server.js';
 import { closedPort, faultServer, listen, type Running } from '../../fixtures/servers.js';
@@ -81,6 +81,16 @@ describe('tcp prober', () => {
     const s = await listen(faultServer('reset'));
     others.push(s);
     expectFailure(await probeTcp(target({ port: s.port }), ctx()), 'tcp_reset');
+  });
+
+  it('a server that closes cleanly right after accept is reachable: only a reset fails', async () => {
+    const s = await listen(createServer((socket) => socket.end()));
+    others.push(s);
+    const r = await probeTcp(target({ port: s.port }), ctx());
+    expect(r.ok).toBe(true);
+    expect(r.reason).toBeNull();
+    // The reset watch is not latency: total ends at connect.
+    expect(r.phases.total).toBeLessThan(RESET_WATCH_MS / 1000);
   });
 
   it('dns failures come from the dns phase: dns_nxdomain, dns_timeout at the deadline', async () => {
