@@ -1,0 +1,78 @@
+/**
+ * The /api/v1 read endpoints (docs/api.md): the detector's status and the event timeline.
+ * Handlers are pure functions of their sources and the query string; a bad filter answers 400
+ * with {"error": "<param>: <what is wrong>"}.
+ */
+import { EVENT_KINDS, type DisruptionEvent, type EventKind } from '../detect/events.js';
+import type { JsonResponse, RouteHandler } from './server.js';
+
+export interface ApiSources {
+  /** Every stored event, latest version of each, in timeline order. */
+  events: () => readonly DisruptionEvent[];
+  /** The detector's current status (GET /api/v1/status). */
+  status: () => unknown;
+}
+
+interface EventFilter {
+  active?: boolean;
+  country?: string;
+  kind?: EventKind;
+  /** Epoch ms: events still open at or after this time (ended_at null or >= since). */
+  since?: number;
+}
+
+const KNOWN_PARAMS = new Set(['active', 'country', 'kind', 'since']);
+const KINDS: ReadonlySet<string> = new Set(EVENT_KINDS);
+
+/** Parses the events query; returns the filter or an error message naming the parameter. */
+export function parseEventFilter(query: URLSearchParams): EventFilter | string {
+  const filter: EventFilter = {};
+  for (const key of query.keys()) {
+    if (!KNOWN_PARAMS.has(key)) return `${key}: unknown parameter (use active, country, kind, since)`;
+    if (query.getAll(key).length > 1) return `${key}: given more than once`;
+  }
+  const active = query.get('active');
+  if (active !== null) {
+    if (active !== 'true' && active !== 'false') return 'active: must be true or false';
+    filter.active = active === 'true';
+  }
+  const country = query.get('country');
+  if (country !== null) {
+    if (!/^[A-Z]{2}$/.test(country)) return 'country: must be an ISO 3166-1 alpha-2 code such as KZ';
+    filter.country = country;
+  }
+  const kind = query.get('kind');
+  if (kind !== null) {
+    if (!KINDS.has(kind)) return `kind: must be one of ${EVENT_KINDS.join(', ')}`;
+    filter.kind = kind as EventKind;
+  }
+  // An unencoded "+" in an offset arrives as a space: take it as the "+" that was meant.
+  const since = query.get('since')?.replace(' ', '+') ?? null;
+  if (since !== null) {
+    // Date.parse accepts far more than ISO 8601; insist on a full date and time with a zone.
+    const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(since) ? Date.parse(since) : NaN;
+    if (Number.isNaN(ms)) return 'since: must be an ISO 8601 time with a zone, such as 2019-06-09T05:00:00Z';
+    filter.since = ms;
+  }
+  return filter;
+}
+
+function matches(e: DisruptionEvent, f: EventFilter): boolean {
+  if (f.active !== undefined && (e.ended_at === null) !== f.active) return false;
+  if (f.country !== undefined && e.country !== f.country) return false;
+  if (f.kind !== undefined && e.kind !== f.kind) return false;
+  if (f.since !== undefined && e.ended_at !== null && Date.parse(e.ended_at) < f.since) return false;
+  return true;
+}
+
+/** The GET routes to hand to createServer. */
+export function apiRoutes(sources: ApiSources): Record<string, RouteHandler> {
+  return {
+    '/api/v1/status': (): JsonResponse => ({ status: 200, body: sources.status() }),
+    '/api/v1/events': (query): JsonResponse => {
+      const filter = parseEventFilter(query);
+      if (typeof filter === 'string') return { status: 400, body: { error: filter } };
+      return { status: 200, body: { events: sources.events().filter((e) => matches(e, filter)) } };
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import type { DisruptionEvent } from '../../../src/detect/events.js';
+import { apiRoutes, parseEventFilter } from '../../../src/server/api.js';
+
+function event(id: string, over: Partial<DisruptionEvent>): DisruptionEvent {
+  return {
+    id,
+    kind: 'shutdown',
+    country: 'KZ',
+    asn: null,
+    category: null,
+    mechanism: 'blackhole',
+    severity: 'critical',
+    started_at: '2019-06-09T05:00:00.000Z',
+    ended_at: null,
+    summary: 'test',
+    evidence: { eligible: 12, down: 11, ratio: 0.92, reasons: { tcp_timeout: 11 } },
+    ...over,
+  };
+}
+
+const EVENTS = [
+  event('a', { kind: 'service_blocking', mechanism: 'tls', severity: 'warning', started_at: '2019-06-09T01:00:00.000Z', ended_at: '2019-06-09T04:00:00.000Z' }),
+  event('b', {}),
+  event('c', { country: 'BY', kind: 'partial_outage', asn: 6697, severity: 'warning', started_at: '2020-08-09T20:00:00.000Z', ended_at: '2020-08-10T02:00:00.000Z' }),
+];
+const routes = apiRoutes({ events: () => EVENTS, status: () => ({ vantage: { id: 'v' } }) });
+const get = (path: string, q = ''): ReturnType<NonNullable<(typeof routes)[string]>> => routes[path]!(new URLSearchParams(q));
+
+describe('GET /api/v1/events', () => {
+  it('answers every stored event without filters', () => {
+    expect(get('/api/v1/events')).toEqual({ status: 200, body: { events: EVENTS } });
+  });
+  it('filters by active, country, kind and since', () => {
+    const ids = (q: string): string[] => ((get('/api/v1/events', q) as { body: { events: DisruptionEvent[] } }).body.events).map((e) => e.id);
+    expect(ids('active=true')).toEqual(['b']);
+    expect(ids('active=false')).toEqual(['a', 'c']);
+    expect(ids('country=KZ')).toEqual(['a', 'b']);
+    expect(ids('kind=partial_outage')).toEqual(['c']);
+    // since: events that were still going on at or after that time.
+    expect(ids('since=2019-06-09T04:30:00Z')).toEqual(['b', 'c']);
+    expect(ids('country=KZ&active=false&kind=service_blocking')).toEqual(['a']);
+  });
+  it('answers 400 naming the parameter for a bad filter', () => {
+    expect(get('/api/v1/events', 'active=yes')).toEqual({ status: 400, body: { error: 'active: must be true or false' } });
+    expect(get('/api/v1/events', 'country=kz').status).toBe(400);
+    expect(get('/api/v1/events', 'kind=outage')).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^kind: must be one of shutdown, /) as unknown } });
+    expect(get('/api/v1/events', 'since=yesterday').status).toBe(400);
+    expect(get('/api/v1/events', 'since=2019-06-09').status).toBe(400);
+    expect(get('/api/v1/events', 'limit=5')).toMatchObject({ status: 400, body: { error: 'limit: unknown parameter (use active, country, kind, since)' } });
+    expect(get('/api/v1/events', 'country=KZ&country=BY').status).toBe(400);
+  });
+});
+
+describe('parseEventFilter', () => {
+  it('accepts ISO times with offsets and fractions', () => {
+    expect(parseEventFilter(new URLSearchParams('since=2019-06-09T10:00:00.5+05:00'))).toEqual({ since: Date.UTC(2019, 5, 9, 5, 0, 0, 500) });
+  });
+});
+
+describe('GET /api/v1/status', () => {
+  it('answers the status source', () => {
+    expect(get('/api/v1/status')).toEqual({ status: 200, body: { vantage: { id: 'v' } } });
+  });
+});
