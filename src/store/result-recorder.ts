@@ -1,0 +1,146 @@
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../log.js';
+import type { ProbeResult } from '../probers/types.js';
+
+export { readResults, ResultLineError } from './results-reader.js';
+
+/** The file in the storage dir that `storage.record_results: true` writes. */
+export const RESULTS_FILE = 'results.jsonl';
+/** Flush at least this often while results arrive. */
+const FLUSH_INTERVAL_MS = 1_000;
+/** Flush at once when this much is buffered (counted in UTF-16 units: cheap, close enough). */
+const FLUSH_BYTES = 64 * 1024;
+/** While a slow disk holds a flush, buffer at most this much; beyond it results are dropped. */
+const MAX_BUFFERED = 8 * 1024 * 1024;
+
+/**
+ * Records every ProbeResult as one JSON line in `results.jsonl`, so real incidents can be
+ * replayed. Sits on the per-probe path: write() only buffers; lines go to disk in batches at
+ * most every ~1 s or 64 KiB, one batch at a time. Disk failures never reach the caller: the
+ * first one is logged, the affected results are dropped and counted, and later batches retry.
+ * Not fsynced per batch (losing the last second on a crash is acceptable); close() syncs.
+ */
+export class ResultRecorder {
+  private buffer: string[] = [];
+  private bufferedBytes = 0;
+  private timer: NodeJS.Timeout | null = null;
+  /** The batch being written, if any; batches never overlap. */
+  private inFlight: Promise<void> | null = null;
+  private closed = false;
+  private failed = false;
+  /** After a failed write the file may end in a partial line; the next batch starts on a new line. */
+  private needsNewline = false;
+  private droppedCount = 0;
+
+  private constructor(
+    private readonly handle: FileHandle,
+    private readonly path: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** Creates dir if needed and opens `results.jsonl` for appending; rejects with a clear message if it cannot. */
+  static async open(dir: string, log: Logger): Promise<ResultRecorder> {
+    const path = join(dir, RESULTS_FILE);
+    try {
+      await mkdir(dir, { recursive: true });
+      const handle = await open(path, 'a');
+      return new ResultRecorder(handle, path, log);
+    } catch (err) {
+      throw new Error(`cannot open results file ${path}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** Results dropped so far (disk failures, a full buffer, or writes after close). */
+  get dropped(): number {
+    return this.droppedCount;
+  }
+
+  /** Buffers one result. Never throws and never waits for the disk. */
+  write(result: ProbeResult): void {
+    if (this.closed || this.bufferedBytes >= MAX_BUFFERED) {
+      this.droppedCount++;
+      return;
+    }
+    let line: string;
+    try {
+      line = `${JSON.stringify(result)}\n`;
+    } catch {
+      this.droppedCount++;
+      return;
+    }
+    this.buffer.push(line);
+    this.bufferedBytes += line.length;
+    if (this.bufferedBytes >= FLUSH_BYTES) this.flushSoon(0);
+    else this.flushSoon(FLUSH_INTERVAL_MS);
+  }
+
+  /** Writes what is buffered, waits for it, syncs and closes the file. Never rejects. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.clearTimer();
+    while (this.inFlight !== null || this.buffer.length > 0) await (this.inFlight ?? this.flush());
+    try {
+      await this.handle.datasync();
+    } catch {
+      // Already reported by flush if the disk is failing.
+    }
+    try {
+      await this.handle.close();
+    } catch (err) {
+      this.log.warn({ path: this.path, error: (err as Error).message }, 'results file close failed');
+    }
+  }
+
+  /** Ensures a flush within delayMs (sooner if one is already due). */
+  private flushSoon(delayMs: number): void {
+    if (delayMs === 0) {
+      this.clearTimer();
+      if (this.inFlight === null) void this.flush();
+      // Otherwise the batch in flight picks the buffer up when it finishes.
+      return;
+    }
+    if (this.timer !== null || this.inFlight !== null) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.flush();
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** Writes the whole buffer as one batch; resolves (never rejects) when done. */
+  private flush(): Promise<void> {
+    if (this.inFlight !== null || this.buffer.length === 0) return this.inFlight ?? Promise.resolve();
+    const lines = this.buffer;
+    this.buffer = [];
+    this.bufferedBytes = 0;
+    const data = (this.needsNewline ? '\n' : '') + lines.join('');
+    this.inFlight = this.writeBatch(data, lines.length).finally(() => {
+      this.inFlight = null;
+      // Results that arrived during the write: flush them at once if a batch is full, else on the timer.
+      if (this.bufferedBytes >= FLUSH_BYTES || (this.closed && this.buffer.length > 0)) void this.flush();
+      else if (this.buffer.length > 0 && !this.closed) this.flushSoon(FLUSH_INTERVAL_MS);
+    });
+    return this.inFlight;
+  }
+
+  private async writeBatch(data: string, count: number): Promise<void> {
+    try {
+      await this.handle.appendFile(data, 'utf8');
+      this.needsNewline = false;
+    } catch (err) {
+      this.droppedCount += count;
+      this.needsNewline = true;
+      if (!this.failed) {
+        this.failed = true;
+        this.log.error({ path: this.path, error: (err as Error).message, dropped: count }, 'writing probe results failed; dropping them');
+      }
+    }
+  }
+}
