@@ -4,7 +4,7 @@
  * with {"error": "<param>: <what is wrong>"}.
  */
 import { EVENT_KINDS, type DisruptionEvent, type EventKind } from '../detect/events.js';
-import type { JsonResponse, RouteHandler } from './server.js';
+import type { JsonResponse } from './server.js';
 
 export interface ApiSources {
   /** Every stored event, latest version of each, in timeline order. */
@@ -65,8 +65,11 @@ function matches(e: DisruptionEvent, f: EventFilter): boolean {
   return true;
 }
 
+/** A synchronous GET route; assignable to the server's RouteHandler. */
+export type ApiRoute = (query: URLSearchParams) => JsonResponse;
+
 /** The GET routes to hand to createServer. */
-export function apiRoutes(sources: ApiSources): Record<string, RouteHandler> {
+export function apiRoutes(sources: ApiSources): Record<string, ApiRoute> {
   return {
     '/api/v1/status': (): JsonResponse => ({ status: 200, body: sources.status() }),
     '/api/v1/events': (query): JsonResponse => {

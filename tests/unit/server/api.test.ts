@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DisruptionEvent } from '../../../src/detect/events.js';
 import { apiRoutes, parseEventFilter } from '../../../src/server/api.js';
+import type { JsonResponse } from '../../../src/server/server.js';
 
 function event(id: string, over: Partial<DisruptionEvent>): DisruptionEvent {
   return {
@@ -25,7 +26,7 @@ const EVENTS = [
   event('c', { country: 'BY', kind: 'partial_outage', asn: 6697, severity: 'warning', started_at: '2020-08-09T20:00:00.000Z', ended_at: '2020-08-10T02:00:00.000Z' }),
 ];
 const routes = apiRoutes({ events: () => EVENTS, status: () => ({ vantage: { id: 'v' } }) });
-const get = (path: string, q = ''): ReturnType<NonNullable<(typeof routes)[string]>> => routes[path]!(new URLSearchParams(q));
+const get = (path: string, q = ''): JsonResponse => routes[path]!(new URLSearchParams(q));
 
 describe('GET /api/v1/events', () => {
   it('answers every stored event without filters', () => {
