@@ -1,0 +1,450 @@
+/**
+ * The detection engine (DESIGN.md "Events", "Two perspectives", "Detection defaults"): pure and
+ * clock-injected. Time comes only from the results (observation time = at + total) and from
+ * evaluate(now); the same input stream gives the same events, ids included.
+ *
+ * Hysteresis: an event opens after its condition held for open_after consecutive evaluations
+ * and closes after it was clear for close_after. While open, "clear" means its core no longer
+ * holds (see coreHolds(): its own targets recovered), not that the context needed to open it
+ * went away. While the vantage is offline (or its controls
+ * are failing and about to be confirmed down) every other event is frozen: no new one opens,
+ * open ones neither progress nor close, because we cannot see. Likewise, while a country is in
+ * shutdown, its other events (partial_outage, service_blocking, degradation) are frozen.
+ *
+ * started_at: see onsetTime() — the probe that began the failure, not the evaluation.
+ * ended_at: at the first clear evaluation, the recovery time (first success) of the member whose
+ * recovery made the condition false; when that cannot be derived (degradation, the group
+ * vanished, eligibility changed) the time of that first clear evaluation.
+ *
+ * Eligibility: a target counts when it was seen up within baseline_window. Targets that were
+ * down in an open event stay eligible while the event is open (a week-long shutdown does not
+ * close itself by making its own targets "dead").
+ */
+import type { ResolvedTarget } from '../config/schema.js';
+import type { ProbeResult } from '../probers/types.js';
+import { baselineTau } from './baseline.js';
+import { BlindPeriods } from './blind.js';
+import { classify, conditionKey, coreHolds, lookupGroup, type Condition, type Verdict } from './classify.js';
+import { buildEvidence, eventId, groupLatencyRatio, onsetTime, ratioFor, summarize } from './event-text.js';
+import { EVENT_KINDS, type DisruptionEvent, type EventKind } from './events.js';
+import { GroupIndex, type Group } from './groups.js';
+import { DEFAULT_RESUME_GRACE_MS, type DetectionSettings, type DetectorOptions, type VantageInfo } from './options.js';
+import { median } from './stats.js';
+import { TargetTracker } from './target-state.js';
+
+export type { DetectionSettings, DetectorOptions, VantageInfo } from './options.js';
+
+export type EventChange = { type: 'opened' | 'closed'; event: DisruptionEvent };
+
+export type CountryState = 'ok' | 'shutdown' | 'partial' | 'blocking' | 'degraded' | 'unknown';
+export type TargetDisplayState = 'unknown' | 'up' | 'suspect' | 'down' | 'dead';
+
+export interface CountryStatus {
+  country: string;
+  state: CountryState;
+  eligible: number;
+  up: number;
+  down: number;
+  dead: number;
+  /** Reachable share of the eligible targets; null when none is eligible. */
+  ratio: number | null;
+  /** Median latency ratio of the up targets with a baseline; null when none. */
+  latency_ratio: number | null;
+}
+
+export interface TargetStatus {
+  id: string;
+  country: string;
+  asn: number | null;
+  category: string;
+  control: boolean;
+  state: TargetDisplayState;
+  latency_ratio: number | null;
+}
+
+/** As of the last evaluate() call. */
+export interface DetectorStatus {
+  vantage: { id: string; country: string | null; online: boolean | null };
+  countries: CountryStatus[];
+  targets: TargetStatus[];
+}
+
+interface Slot {
+  key: string;
+  kind: EventKind;
+  country: string | null;
+  asn: number | null;
+  category: string | null;
+  /** Consecutive evaluations the condition held (while no event is open: toward open_after). */
+  hold: number;
+  /** Consecutive evaluations the condition was clear while the event is open. */
+  clear: number;
+  event: DisruptionEvent | null;
+  startedMs: number;
+  /** Ids of the targets that contributed while the condition held. */
+  members: Set<string>;
+  /** ended_at candidate, fixed at the first clear evaluation. */
+  endAt: number | null;
+  /** Set for an event taken over from a previous run by resume(). */
+  resume: { restartAt: number | null; checksLeft: number } | null;
+}
+
+const KIND_ORDER = new Map<EventKind, number>(EVENT_KINDS.map((k, i) => [k, i]));
+const cmp = <T extends string | number>(a: T | null, b: T | null): number =>
+  a === b ? 0 : a === null ? -1 : b === null ? 1 : a < b ? -1 : 1;
+
+/** Deterministic change order: closes before opens, then kind, country, asn, category. */
+export function compareChanges(a: EventChange, b: EventChange): number {
+  if (a.type !== b.type) return a.type === 'closed' ? -1 : 1;
+  return compareEvents(a.event, b.event);
+}
+
+function compareEvents(a: DisruptionEvent, b: DisruptionEvent): number {
+  return (
+    (KIND_ORDER.get(a.kind) ?? 0) - (KIND_ORDER.get(b.kind) ?? 0) ||
+    cmp(a.country, b.country) ||
+    cmp(a.asn, b.asn) ||
+    cmp(a.category, b.category)
+  );
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+export class Detector {
+  private s: DetectionSettings;
+  private vantage: VantageInfo;
+  private trackers: TargetTracker[] = [];
+  private byId = new Map<string, TargetTracker>();
+  private index!: GroupIndex;
+  private readonly slots = new Map<string, Slot>();
+  /** Last ended_at per condition key, so a recurring event never reuses an id. */
+  private readonly lastEnded = new Map<string, number>();
+  private readonly blind = new BlindPeriods();
+  private readonly resumeGraceMs: number;
+  private lastEval: number | null = null;
+  private lastVerdict: Verdict | null = null;
+  private pinned = new Set<string>();
+
+  constructor(opts: DetectorOptions) {
+    this.s = opts.detection;
+    this.vantage = opts.vantage;
+    this.resumeGraceMs = opts.resumeGraceMs ?? DEFAULT_RESUME_GRACE_MS;
+    this.setTargets(opts.targets);
+  }
+
+  /** O(1) per result: updates the target's state machine and latency baseline. Unknown targets are ignored. */
+  observe(result: ProbeResult): void {
+    const t = this.byId.get(result.target);
+    if (!t) return;
+    t.observe(result, result.at + (result.phases.total ?? 0) * 1000, this.s);
+  }
+
+  /**
+   * One evaluation at `now` (ms): aggregates groups, applies hysteresis, returns the events
+   * opened or closed, in compareChanges order. O(targets) plus the size of holding groups.
+   */
+  evaluate(now: number): EventChange[] {
+    const s = this.s;
+    this.lastEval = now;
+    this.index.reset();
+    let unsettled = 0;
+    for (let i = 0; i < this.trackers.length; i++) {
+      const t = this.trackers[i] as TargetTracker;
+      if (t.state === 'unknown') unsettled++;
+      if (!this.isEligible(t, now)) continue;
+      if (!t.target.control && this.blind.covers(t.failStart)) continue;
+      for (const g of this.index.membership[i] as Group[]) g.add(t, s.degradation_latency_ratio);
+    }
+    const blocked = new Map<string, Set<string>>();
+    for (const slot of this.slots.values()) {
+      if (slot.kind !== 'service_blocking' || !slot.event || slot.country === null || slot.category === null) continue;
+      const set = blocked.get(slot.country) ?? new Set<string>();
+      set.add(slot.category);
+      blocked.set(slot.country, set);
+    }
+    const verdict = classify(this.index, s, this.vantage, { excused: (failStart) => this.blind.covers(failStart), blocked });
+    this.lastVerdict = verdict;
+    if (verdict.offline && verdict.blindStart !== null) this.blind.begin(verdict.blindStart);
+    else if (verdict.vetoed) this.blind.cancel();
+    else if (!verdict.frozen) this.blind.finish(now);
+    this.blind.prune(now - s.baseline_window);
+
+    const changes: EventChange[] = [];
+    const holding = new Map<string, Condition>();
+    for (const c of verdict.conditions) holding.set(c.key, c);
+    for (const slot of [...this.slots.values()]) {
+      const cond = holding.get(slot.key);
+      holding.delete(slot.key);
+      const frozen =
+        (verdict.frozen && slot.kind !== 'vantage_offline') ||
+        (slot.kind !== 'shutdown' && slot.kind !== 'vantage_offline' && slot.country !== null && verdict.inShutdown.has(slot.country));
+      if (slot.resume) this.stepResumed(slot, cond, frozen, unsettled, now, changes);
+      else if (!frozen) this.step(slot, cond, now, changes);
+    }
+    for (const cond of holding.values()) {
+      const slot: Slot = {
+        key: cond.key,
+        kind: cond.kind,
+        country: cond.country,
+        asn: cond.asn,
+        category: cond.category,
+        hold: 0,
+        clear: 0,
+        event: null,
+        startedMs: now,
+        members: new Set(),
+        endAt: null,
+        resume: null,
+      };
+      this.slots.set(slot.key, slot);
+      this.step(slot, cond, now, changes);
+    }
+    this.pinned = new Set();
+    for (const slot of this.slots.values()) if (slot.event) for (const id of slot.members) this.pinned.add(id);
+    return changes.sort(compareChanges);
+  }
+
+  /** Reload: new targets and thresholds (and vantage); keeps the state of targets that remain. */
+  update(targets: readonly ResolvedTarget[], detection: DetectionSettings, vantage?: VantageInfo): void {
+    this.s = detection;
+    if (vantage) this.vantage = vantage;
+    this.setTargets(targets);
+  }
+
+  /**
+   * After a restart: the events still open in the store. Each stays open (same id, same
+   * started_at) while pending; once every target has reported a settled state (or resumeGraceMs
+   * after the first evaluation) it resumes if its condition holds within close_after
+   * evaluations, else it closes with ended_at = the first evaluation after the restart.
+   * The targets listed in its evidence were up before it started: they count as last seen up
+   * at started_at and stay eligible while the event is open. Events whose key already has an
+   * open event, and closed events, are ignored.
+   */
+  resume(open: readonly DisruptionEvent[]): void {
+    for (const e of open) {
+      if (e.ended_at !== null) continue;
+      const key = conditionKey(e.kind, e.country, e.asn, e.category);
+      if (this.slots.get(key)?.event) continue;
+      const startedMs = Date.parse(e.started_at);
+      const ids = e.evidence.targets ?? [];
+      for (const id of ids) {
+        const t = this.byId.get(id);
+        if (t && t.lastUpAt === null) t.lastUpAt = startedMs;
+      }
+      this.slots.set(key, {
+        key,
+        kind: e.kind,
+        country: e.country,
+        asn: e.asn,
+        category: e.category,
+        hold: this.s.open_after,
+        clear: 0,
+        event: structuredClone(e),
+        startedMs,
+        members: new Set(ids),
+        endAt: null,
+        resume: { restartAt: null, checksLeft: this.s.close_after },
+      });
+      for (const id of ids) this.pinned.add(id);
+    }
+  }
+
+  /** The open events (latest evidence), in compareChanges order; copies. */
+  active(): DisruptionEvent[] {
+    const out: DisruptionEvent[] = [];
+    for (const slot of this.slots.values()) if (slot.event) out.push(structuredClone(slot.event));
+    return out.sort(compareEvents);
+  }
+
+  /** For GET /api/v1/status and scrape-time metrics; as of the last evaluate(). */
+  status(): DetectorStatus {
+    const now = this.lastEval ?? Number.NEGATIVE_INFINITY;
+    const home = this.vantage.country;
+    const open = this.active();
+    const countries: CountryStatus[] = [];
+    const names = [...this.index.countries.keys()];
+    if (home !== undefined && !this.index.countries.has(home)) names.push(home);
+    const dead = new Map<string, number>();
+    const targets: TargetStatus[] = this.trackers.map((t) => {
+      const state = this.displayState(t, now);
+      if (state === 'dead' && !t.target.control) dead.set(t.target.country, (dead.get(t.target.country) ?? 0) + 1);
+      return {
+        id: t.id,
+        country: t.target.country,
+        asn: t.target.asn ?? null,
+        category: t.target.category,
+        control: t.target.control,
+        state,
+        latency_ratio: t.latencyRatio(),
+      };
+    });
+    for (const country of names.sort()) {
+      const g = this.index.countries.get(country);
+      const eligible = g?.eligible ?? 0;
+      const down = g?.down.length ?? 0;
+      const kinds = new Set(open.filter((e) => e.country === country).map((e) => e.kind));
+      let state: CountryState = 'ok';
+      if (kinds.has('shutdown')) state = 'shutdown';
+      else if (kinds.has('partial_outage')) state = 'partial';
+      else if (kinds.has('service_blocking')) state = 'blocking';
+      else if (kinds.has('degradation')) state = 'degraded';
+      else if (eligible === 0 || this.lastVerdict === null || this.lastVerdict.frozen) state = 'unknown';
+      countries.push({
+        country,
+        state,
+        eligible,
+        up: g?.up ?? 0,
+        down,
+        dead: dead.get(country) ?? 0,
+        ratio: eligible === 0 ? null : (eligible - down) / eligible,
+        latency_ratio: g && g.ratios.length > 0 ? median(g.ratios) : null,
+      });
+    }
+    return {
+      vantage: { id: this.vantage.id, country: home ?? null, online: this.lastVerdict?.online ?? null },
+      countries,
+      targets,
+    };
+  }
+
+  private setTargets(targets: readonly ResolvedTarget[]): void {
+    const tau = baselineTau(this.s.baseline_window);
+    const old = this.byId;
+    this.trackers = targets.map((target) => {
+      const t = old.get(target.id);
+      if (!t) return new TargetTracker(target, tau);
+      t.target = target;
+      t.baseline.setTau(tau);
+      return t;
+    });
+    this.byId = new Map(this.trackers.map((t) => [t.id, t]));
+    this.index = new GroupIndex(this.trackers, this.vantage);
+  }
+
+  private isEligible(t: TargetTracker, now: number): boolean {
+    if (t.eligible(now, this.s.baseline_window)) return true;
+    return t.state !== 'unknown' && t.lastUpAt !== null && this.pinned.has(t.id);
+  }
+
+  private displayState(t: TargetTracker, now: number): TargetDisplayState {
+    if (t.state === 'unknown' || t.lastUpAt === null) return 'unknown';
+    if (!this.isEligible(t, now)) return 'dead';
+    return t.state;
+  }
+
+  /** Hysteresis for one key at one (not frozen) evaluation. */
+  private step(slot: Slot, cond: Condition | undefined, now: number, changes: EventChange[]): void {
+    if (cond) {
+      slot.hold++;
+      slot.clear = 0;
+      slot.endAt = null;
+      for (const t of cond.contributors) slot.members.add(t.id);
+      if (slot.event) this.refresh(slot, cond.group, cond.contributors, cond.latencyRatio);
+      else if (slot.hold >= this.s.open_after) changes.push({ type: 'opened', event: this.open(slot, cond, now) });
+      return;
+    }
+    slot.hold = 0;
+    if (!slot.event) {
+      this.slots.delete(slot.key);
+      return;
+    }
+    const group = lookupGroup(this.index, slot.kind, slot.country, slot.asn, slot.category);
+    const degraded = slot.kind === 'degradation';
+    if (group && coreHolds(slot.kind, group, this.s)) {
+      slot.clear = 0;
+      slot.endAt = null;
+      this.refresh(slot, group, degraded ? group.slow : group.down, degraded ? groupLatencyRatio(group) : undefined);
+      return;
+    }
+    slot.clear++;
+    if (slot.clear === 1) slot.endAt = this.recoveryTime(slot, group, now);
+    if (group) {
+      this.refresh(slot, group, degraded ? group.slow : group.down, degraded ? groupLatencyRatio(group) : undefined);
+    }
+    if (slot.clear >= this.s.close_after) changes.push({ type: 'closed', event: this.close(slot, slot.endAt ?? now) });
+  }
+
+  private stepResumed(
+    slot: Slot,
+    cond: Condition | undefined,
+    frozen: boolean,
+    unsettled: number,
+    now: number,
+    changes: EventChange[],
+  ): void {
+    const r = slot.resume;
+    if (!r) return;
+    r.restartAt ??= now;
+    if (frozen) return;
+    if (unsettled > 0 && now - r.restartAt < this.resumeGraceMs) return;
+    if (cond) {
+      slot.resume = null;
+      slot.hold = Math.max(slot.hold, this.s.open_after);
+      this.step(slot, cond, now, changes);
+      return;
+    }
+    r.checksLeft--;
+    if (r.checksLeft <= 0) changes.push({ type: 'closed', event: this.close(slot, r.restartAt) });
+  }
+
+  private open(slot: Slot, cond: Condition, now: number): DisruptionEvent {
+    let started = onsetTime(cond.kind, cond.group, cond.contributors, this.s, now);
+    const last = this.lastEnded.get(slot.key);
+    if (last !== undefined && started <= last) started = Math.min(last + 1, now);
+    slot.startedMs = started;
+    const event: DisruptionEvent = {
+      id: eventId(cond.kind, cond.country, cond.asn, cond.category, started),
+      kind: cond.kind,
+      country: cond.country,
+      asn: cond.asn,
+      category: cond.category,
+      mechanism: cond.mechanism,
+      severity: cond.severity,
+      started_at: iso(started),
+      ended_at: null,
+      summary: '',
+      evidence: buildEvidence(cond.group, cond.contributors, cond.latencyRatio),
+    };
+    event.summary = this.summary(event);
+    slot.event = event;
+    return structuredClone(event);
+  }
+
+  private close(slot: Slot, endMs: number): DisruptionEvent {
+    const event = slot.event as DisruptionEvent;
+    const end = Math.max(endMs, slot.startedMs);
+    event.ended_at = iso(end);
+    this.lastEnded.set(slot.key, end);
+    this.slots.delete(slot.key);
+    return structuredClone(event);
+  }
+
+  private refresh(slot: Slot, group: Group, contributors: readonly TargetTracker[], latencyRatio: number | undefined): void {
+    const event = slot.event;
+    if (!event) return;
+    event.evidence = buildEvidence(group, contributors, latencyRatio);
+    event.summary = this.summary(event);
+  }
+
+  private summary(event: DisruptionEvent): string {
+    const insideOut = event.country !== null && event.country === this.vantage.country && event.kind !== 'vantage_offline';
+    return summarize(event, this.vantage.id, insideOut);
+  }
+
+  /**
+   * ended_at at the first clear evaluation of a ratio condition: the members that recovered
+   * during the event, by recovery time; the j-th of them is the one whose recovery took the
+   * down count below the threshold (given the current counts). Falls back to `now`.
+   */
+  private recoveryTime(slot: Slot, group: Group | null, now: number): number {
+    if (!group || slot.kind === 'degradation') return now;
+    const recovered = group.members
+      .filter((t) => t.state === 'up' && slot.members.has(t.id) && t.okStart !== null && t.okStart >= slot.startedMs)
+      .map((t) => t.okStart as number)
+      .sort((a, b) => a - b);
+    const threshold = ratioFor(slot.kind, this.s) * group.eligible;
+    const j = Math.max(1, Math.floor(group.down.length + recovered.length - threshold + 1e-9) + 1);
+    const at = recovered[j - 1];
+    return at === undefined ? now : Math.min(Math.max(at, slot.startedMs), now);
+  }
+}

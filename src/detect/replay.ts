@@ -1,0 +1,43 @@
+/**
+ * Pure replay driver for `lookout replay` and the replay benchmark.
+ */
+import type { ProbeResult } from '../probers/types.js';
+import { Detector, type EventChange } from './detector.js';
+import type { DetectorOptions } from './options.js';
+
+/**
+ * Feeds `results` in order to a new Detector. Before each result, evaluates at every multiple of
+ * detection.evaluate_every (aligned to epoch 0) up to its observation time (at + total), as the
+ * live daemon would have; then continues the ticks up to `endAt` (when given) and evaluates once
+ * more at the end (endAt, else the last observation time) when that is after the last tick.
+ * Returns all changes in order.
+ */
+export function replay(results: Iterable<ProbeResult>, opts: DetectorOptions, endAt?: number): EventChange[] {
+  const detector = new Detector(opts);
+  const every = opts.detection.evaluate_every;
+  const changes: EventChange[] = [];
+  let nextTick: number | null = null;
+  let lastEvaluated: number | null = null;
+  let lastObserved: number | null = null;
+  const tickUntil = (t: number): void => {
+    while (nextTick !== null && nextTick <= t) {
+      for (const c of detector.evaluate(nextTick)) changes.push(c);
+      lastEvaluated = nextTick;
+      nextTick += every;
+    }
+  };
+  for (const result of results) {
+    const observed = result.at + (result.phases.total ?? 0) * 1000;
+    nextTick ??= Math.ceil(observed / every) * every;
+    tickUntil(observed);
+    detector.observe(result);
+    lastObserved = lastObserved === null ? observed : Math.max(lastObserved, observed);
+  }
+  if (endAt !== undefined) {
+    nextTick ??= Math.ceil(endAt / every) * every;
+    tickUntil(endAt);
+  }
+  const end = endAt ?? lastObserved;
+  if (end !== null && (lastEvaluated === null || end > lastEvaluated)) for (const c of detector.evaluate(end)) changes.push(c);
+  return changes;
+}

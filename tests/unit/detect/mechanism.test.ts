@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { dominantMechanism, mechanismOf } from '../../../src/detect/mechanism.js';
+import { FAILURE_REASONS } from '../../../src/probers/reasons.js';
+
+describe('mechanismOf', () => {
+  it('maps every reason code as DESIGN.md names them', () => {
+    expect(mechanismOf('dns_nxdomain')).toBe('dns');
+    expect(mechanismOf('dns_bogon_answer')).toBe('dns');
+    expect(mechanismOf('tcp_reset')).toBe('tcp_reset');
+    expect(mechanismOf('tcp_refused')).toBe('tcp_reset');
+    expect(mechanismOf('http_reset')).toBe('tcp_reset');
+    expect(mechanismOf('tls_alert')).toBe('tls');
+    expect(mechanismOf('tls_eof')).toBe('tls');
+    expect(mechanismOf('tls_cert_invalid')).toBe('tls');
+    expect(mechanismOf('http_blockpage')).toBe('http');
+    expect(mechanismOf('http_body_mismatch')).toBe('http');
+    expect(mechanismOf('tcp_timeout')).toBe('blackhole');
+    expect(mechanismOf('tls_timeout')).toBe('blackhole');
+    expect(mechanismOf('network_unreachable')).toBe('blackhole');
+    expect(mechanismOf('unknown')).toBeNull();
+    for (const r of FAILURE_REASONS) if (r !== 'unknown') expect(mechanismOf(r)).not.toBeNull();
+  });
+});
+
+describe('dominantMechanism', () => {
+  it('counts votes per mechanism, not per reason', () => {
+    expect(dominantMechanism(['tcp_reset', 'tcp_refused', 'dns_nxdomain'])).toBe('tcp_reset');
+  });
+  it('breaks ties in MECHANISMS order and ignores unknown', () => {
+    expect(dominantMechanism(['tls_alert', 'dns_servfail', 'unknown', 'unknown'])).toBe('dns');
+    expect(dominantMechanism(['unknown', null])).toBeNull();
+    expect(dominantMechanism([])).toBeNull();
+  });
+});
