@@ -3,16 +3,23 @@
  * start() brings the daemon up, reload() swaps in a new config (or keeps the old one when the
  * new one is invalid), stop() shuts down in a bounded, ordered way. Knows nothing of `process`.
  */
-import { ControlWatch, type ControlsTransition } from './detect/control-watch.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { Config, ResolvedTarget } from './config/schema.js';
+import { ControlWatch, type ControlsTransition } from './detect/control-watch.js';
+import { Detector, type EventChange } from './detect/detector.js';
+import type { DisruptionEvent } from './detect/events.js';
 import type { Logger } from './log.js';
+import { registerDetectorMetrics } from './metrics/detector-metrics.js';
 import { createMetrics, type LookoutMetrics } from './metrics/registry.js';
 import { runProbe } from './probers/registry.js';
 import { createResolver } from './probers/resolver.js';
 import type { HostResolver, ProbeResult } from './probers/types.js';
+import { startAlignedTicker } from './scheduler/aligned-ticker.js';
 import { Scheduler } from './scheduler/scheduler.js';
+import { apiRoutes } from './server/api.js';
 import { createServer } from './server/server.js';
+import { EventStore } from './store/event-store.js';
+import { ResultRecorder } from './store/result-recorder.js';
 
 export interface AppOptions {
   configPath: string;
@@ -56,15 +63,45 @@ export async function startApp(opts: AppOptions): Promise<App> {
     inFlight: () => scheduler.inFlight,
   });
   const controls = new ControlWatch(controlIds(targets));
+  const store = await EventStore.open({ dir: config.storageDir, log });
+  const recorder = config.storage.record_results ? await ResultRecorder.open(config.storageDir, log) : null;
+  const detector = new Detector({ detection: config.detection, vantage: config.vantage, targets });
+  const resumed = store.open();
+  detector.resume(resumed);
+  if (resumed.length > 0) log.info({ events: resumed.map((e) => e.id) }, 'resuming events still open at the last shutdown');
+  const detectorMetrics = registerDetectorMetrics(metrics.registry, () => detector);
 
   const onResult = (result: ProbeResult, target: ResolvedTarget): void => {
     metrics.recordProbe(result, target);
+    recorder?.write(result);
+    detector.observe(result);
     if (!result.ok) {
       log.debug({ target: target.id, reason: result.reason, detail: result.detail, confirm: result.confirm }, 'probe failed');
     }
     const change = controls.observe(result);
     if (change) logControls(log, change);
   };
+
+  // Events are persisted in the order they happen; a failed write is logged, never fatal.
+  let persisting: Promise<void> = Promise.resolve();
+  const onChange = (change: EventChange): void => {
+    const { event } = change;
+    if (change.type === 'opened') {
+      detectorMetrics.opened(event);
+      log.warn(eventFields(event), 'disruption opened');
+    } else {
+      log.info(eventFields(event), 'disruption closed');
+    }
+    persisting = persisting.then(
+      () => store.record(event),
+    ).catch((err: unknown) => log.error({ err, event: event.id }, 'event could not be stored'));
+  };
+  const evaluator = startAlignedTicker(
+    () => config.detection.evaluate_every,
+    (at) => {
+      for (const change of detector.evaluate(at)) onChange(change);
+    },
+  );
 
   const scheduler = new Scheduler({
     schedule: config.schedule,
@@ -103,6 +140,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     targets = next.targets;
     resolver = createResolver(config.resolver?.servers);
     controls.setControls(controlIds(targets));
+    detector.update(targets, config.detection);
     scheduler.update(targets, config.schedule);
     metrics.configReload(true);
     log.info({ path: opts.configPath, targets: targets.length, added, removed }, 'config reloaded');
@@ -116,6 +154,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     ready: () => ready,
     reload: () => app.reload(),
     log,
+    routes: apiRoutes({ events: () => timeline(store.all(), detector.active()), status: () => detector.status() }),
   });
   const address = await server.listen();
   metrics.configReload(true);
@@ -152,6 +191,10 @@ export async function startApp(opts: AppOptions): Promise<App> {
         ready = false;
         const outcome = await scheduler.stop(graceMs);
         log.info(outcome, 'scheduler stopped');
+        evaluator.stop();
+        await persisting;
+        // Open events stay open in the store: the next start resumes or closes them.
+        await Promise.all([store.close(), recorder?.close()]);
         await server.close(Math.min(graceMs, 1000));
         log.info('lookout stopped');
       })();
@@ -159,6 +202,17 @@ export async function startApp(opts: AppOptions): Promise<App> {
     },
   };
   return app;
+}
+
+/** Stored events with the open ones replaced by the detector's current view (fresher evidence). */
+function timeline(stored: readonly DisruptionEvent[], active: readonly DisruptionEvent[]): DisruptionEvent[] {
+  const byId = new Map(stored.map((e) => [e.id, e]));
+  for (const e of active) byId.set(e.id, e);
+  return [...byId.values()].sort((a, b) => (a.started_at < b.started_at ? -1 : a.started_at > b.started_at ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+function eventFields(e: DisruptionEvent): Record<string, unknown> {
+  return { event: e.id, kind: e.kind, country: e.country, asn: e.asn, category: e.category, mechanism: e.mechanism, summary: e.summary };
 }
 
 function controlIds(targets: readonly ResolvedTarget[]): string[] {

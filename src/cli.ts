@@ -6,6 +6,9 @@ export const USAGE = `Usage: lookout [command] [options]
 Commands:
   run [--config FILE]            start the daemon (default command)
   check-config [--config FILE]   validate the config and its catalogs; exit 0 when valid, 1 otherwise
+  replay --config FILE RESULTS.jsonl
+                                 run recorded probe results through the detector and print the
+                                 events as JSON lines (deterministic); exit 1 on bad input lines
   healthcheck [--config FILE]    exit 0 when the local daemon answers /healthz (for container HEALTHCHECK)
   version                        print the version
   help                           print this help
@@ -20,13 +23,14 @@ Environment:
 
 export type Command =
   | { name: 'run' | 'check-config' | 'healthcheck'; config: string }
+  | { name: 'replay'; config: string; results: string }
   | { name: 'version' | 'help' };
 
 export class UsageError extends Error {
   readonly code = 'LOOKOUT_USAGE';
 }
 
-const COMMANDS = new Set(['run', 'check-config', 'healthcheck', 'version', 'help']);
+const COMMANDS = new Set(['run', 'check-config', 'healthcheck', 'replay', 'version', 'help']);
 export const DEFAULT_CONFIG = 'config/lookout.yaml';
 
 /** Parses argv (without node and script). `envConfig` is $LOOKOUT_CONFIG. */
@@ -37,6 +41,7 @@ export function parseArgs(argv: readonly string[], envConfig: string | undefined
   if (name === '--help' || name === '-h') name = 'help';
   if (!COMMANDS.has(name)) throw new UsageError(`unknown command "${name}"`);
   let config: string | undefined;
+  const positional: string[] = [];
   while (args.length > 0) {
     const arg = args.shift() as string;
     if (arg === '--help' || arg === '-h') return { name: 'help' };
@@ -47,10 +52,16 @@ export function parseArgs(argv: readonly string[], envConfig: string | undefined
     } else if (arg.startsWith('--config=')) {
       config = arg.slice('--config='.length);
       if (config === '') throw new UsageError('--config needs a file');
+    } else if (name === 'replay' && !arg.startsWith('-')) {
+      positional.push(arg);
     } else {
       throw new UsageError(`unexpected argument "${arg}"`);
     }
   }
   if (name === 'version' || name === 'help') return { name };
+  if (name === 'replay') {
+    if (positional.length !== 1) throw new UsageError('replay needs exactly one RESULTS.jsonl file');
+    return { name, config: config ?? envConfig ?? DEFAULT_CONFIG, results: positional[0] as string };
+  }
   return { name: name as 'run' | 'check-config' | 'healthcheck', config: config ?? envConfig ?? DEFAULT_CONFIG };
 }

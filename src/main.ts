@@ -7,6 +7,7 @@
 import { startApp, type App } from './app.js';
 import { parseArgs, USAGE, UsageError, type Command } from './cli.js';
 import { ConfigError, loadConfig } from './config/load.js';
+import { replayCommand } from './replay-command.js';
 import { splitHostPort } from './config/schema.js';
 import { createLogger, type Logger } from './log.js';
 import { VERSION } from './version.js';
@@ -36,6 +37,11 @@ async function main(): Promise<number> {
       return checkConfig(command.config);
     case 'healthcheck':
       return healthcheck(command.config);
+    case 'replay':
+      return replayCommand(command.config, command.results, {
+        out: (line) => process.stdout.write(`${line}\n`),
+        err: (line) => process.stderr.write(`${line}\n`),
+      });
     case 'run':
       return run(command.config, createLogger(process.env.LOG_LEVEL ?? 'info'));
   }

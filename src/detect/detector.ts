@@ -358,9 +358,8 @@ export class Detector {
     }
     slot.clear++;
     if (slot.clear === 1) slot.endAt = this.recoveryTime(slot, group, now);
-    if (group) {
-      this.refresh(slot, group, degraded ? group.slow : group.down, degraded ? groupLatencyRatio(group) : undefined);
-    }
+    // The evidence keeps the counts of the last evaluation at which the condition held, so a
+    // closed event still says what happened rather than showing the recovered state.
     if (slot.clear >= this.s.close_after) changes.push({ type: 'closed', event: this.close(slot, slot.endAt ?? now) });
   }
 

@@ -17,7 +17,7 @@ export interface Evidence {
   /** Targets that count (not dead, not controls unless the event is about controls). */
   eligible: number;
   down: number;
-  /** down / eligible at the last evaluation while open (or at closing). */
+  /** down / eligible at the last evaluation at which the event's condition held. */
   ratio: number;
   /** Down targets by failure reason. */
   reasons: Record<string, number>;

@@ -1,0 +1,123 @@
+/**
+ * The detector's metrics (DESIGN.md "Metrics"): gauges computed at scrape time from the
+ * detector's state, so a scrape always shows the latest evaluation and no series outlives
+ * its target or event; lookout_disruptions_total counts events as they open.
+ */
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { DisruptionEvent } from '../detect/events.js';
+import * as names from './names.js';
+
+/** What the detector exposes for scraping. */
+export interface DetectorView {
+  status(): {
+    vantage: { online: boolean | null };
+    countries: readonly { country: string; ratio: number | null; latency_ratio: number | null }[];
+    targets: readonly { id: string; country: string; asn: number | null; category: string; control: boolean; state: string }[];
+  };
+  active(): readonly DisruptionEvent[];
+}
+
+/** Collects within this many milliseconds of each other belong to one scrape. */
+const SNAPSHOT_REUSE_MS = 250;
+
+export interface DetectorMetrics {
+  /** Counts an event that just opened. */
+  opened(event: DisruptionEvent): void;
+}
+
+/**
+ * Registers the detector's metrics on `registry`. lookout_target_up is 1 for up (and suspect:
+ * one failure awaiting its confirm is not down), 0 for down; unknown and dead targets have no
+ * series (they do not count). Ratios that cannot be computed have no series.
+ */
+export function registerDetectorMetrics(registry: Registry, detector: () => DetectorView): DetectorMetrics {
+  const registers = [registry];
+  // One scrape calls every collect() within milliseconds: take the detector's status once and
+  // share it, rather than rebuilding it per gauge (it is O(targets)).
+  let snapshot: { taken: number; status: ReturnType<DetectorView['status']>; active: readonly DisruptionEvent[] } | null = null;
+  const view = (): { status: () => ReturnType<DetectorView['status']>; active: () => readonly DisruptionEvent[] } => {
+    const now = performance.now();
+    if (snapshot === null || now - snapshot.taken > SNAPSHOT_REUSE_MS) {
+      const d = detector();
+      snapshot = { taken: now, status: d.status(), active: d.active() };
+    }
+    const s = snapshot;
+    return { status: () => s.status, active: () => s.active };
+  };
+  new Gauge({
+    name: names.TARGET_UP,
+    help: 'Whether the detector holds the target up (1) or down (0); absent while unknown or dead.',
+    labelNames: ['target', 'country', 'asn', 'category'] as const,
+    registers,
+    collect(this: Gauge<'target' | 'country' | 'asn' | 'category'>) {
+      this.reset();
+      for (const t of view().status().targets) {
+        if (t.control) continue;
+        const up = t.state === 'up' || t.state === 'suspect' ? 1 : t.state === 'down' ? 0 : null;
+        if (up === null) continue;
+        this.set({ target: t.id, country: t.country, asn: t.asn === null ? '' : String(t.asn), category: t.category }, up);
+      }
+    },
+  });
+  new Gauge({
+    name: names.COUNTRY_REACHABILITY_RATIO,
+    help: 'Share of the eligible targets of a country that are reachable.',
+    labelNames: ['country'] as const,
+    registers,
+    collect(this: Gauge<'country'>) {
+      this.reset();
+      for (const c of view().status().countries) if (c.ratio !== null) this.set({ country: c.country }, c.ratio);
+    },
+  });
+  new Gauge({
+    name: names.COUNTRY_LATENCY_RATIO,
+    help: "Median latency of a country's reachable targets over their own baselines.",
+    labelNames: ['country'] as const,
+    registers,
+    collect(this: Gauge<'country'>) {
+      this.reset();
+      for (const c of view().status().countries) {
+        if (c.latency_ratio !== null) this.set({ country: c.country }, c.latency_ratio);
+      }
+    },
+  });
+  new Gauge({
+    name: names.DISRUPTION_ACTIVE,
+    help: 'Open disruption events (1 per event), by kind, country, asn, category and mechanism.',
+    labelNames: ['kind', 'country', 'asn', 'category', 'mechanism'] as const,
+    registers,
+    collect(this: Gauge<'kind' | 'country' | 'asn' | 'category' | 'mechanism'>) {
+      this.reset();
+      for (const e of view().active()) {
+        this.inc({
+          kind: e.kind,
+          country: e.country ?? '',
+          asn: e.asn === null ? '' : String(e.asn),
+          category: e.category ?? '',
+          mechanism: e.mechanism ?? '',
+        });
+      }
+    },
+  });
+  new Gauge({
+    name: names.VANTAGE_ONLINE,
+    help: "1 while the vantage point's controls answer, 0 while it is offline; absent until known.",
+    registers,
+    collect(this: Gauge) {
+      this.reset();
+      const online = view().status().vantage.online;
+      if (online !== null) this.set(online ? 1 : 0);
+    },
+  });
+  const disruptions = new Counter({
+    name: names.DISRUPTIONS_TOTAL,
+    help: 'Disruption events opened, by kind and country.',
+    labelNames: ['kind', 'country'] as const,
+    registers,
+  });
+  return {
+    opened(event) {
+      disruptions.inc({ kind: event.kind, country: event.country ?? '' });
+    },
+  };
+}

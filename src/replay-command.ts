@@ -1,0 +1,58 @@
+/**
+ * `lookout replay --config FILE RESULTS.jsonl`: recorded probe results through the same
+ * detector the daemon runs, the events printed as JSON lines. Deterministic: the same files
+ * give byte-identical output.
+ */
+import { ConfigError, loadConfig } from './config/load.js';
+import { replay } from './detect/replay.js';
+import type { DisruptionEvent } from './detect/events.js';
+import type { ProbeResult } from './probers/types.js';
+import { readResults, ResultLineError } from './store/results-reader.js';
+
+export interface ReplayIo {
+  /** One event, as a JSON line (without the newline). */
+  out(line: string): void;
+  /** One problem, as a line for stderr. */
+  err(line: string): void;
+}
+
+/**
+ * Runs the replay; resolves with the exit code: 0 when every line was read, 1 on an invalid
+ * config, an unreadable file or any bad line (the good lines are still replayed and printed).
+ */
+export async function replayCommand(configPath: string, resultsPath: string, io: ReplayIo): Promise<number> {
+  let config;
+  try {
+    config = await loadConfig(configPath);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const p of err.problems) io.err(p);
+    return 1;
+  }
+  const results: ProbeResult[] = [];
+  let bad = 0;
+  try {
+    for await (const item of readResults(resultsPath)) {
+      if (item instanceof ResultLineError) {
+        bad++;
+        io.err(`${resultsPath}:${item.line}: ${item.message}`);
+      } else {
+        results.push(item);
+      }
+    }
+  } catch (err) {
+    io.err(`${resultsPath}: cannot read: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+  // Recorded in completion order; the detector wants observation order (start + duration).
+  // Array.prototype.sort is stable, so equal times keep file order and the output stays stable.
+  const observed = (r: ProbeResult): number => r.at + (r.phases.total ?? 0) * 1000;
+  results.sort((a, b) => observed(a) - observed(b));
+  const changes = replay(results, { detection: config.detection, vantage: config.vantage, targets: config.targets });
+  // Each event once, in the order it opened, in its final state.
+  const events = new Map<string, DisruptionEvent>();
+  for (const { event } of changes) events.set(event.id, event);
+  for (const event of events.values()) io.out(JSON.stringify(event));
+  if (bad > 0) io.err(`${resultsPath}: ${bad} bad line${bad === 1 ? '' : 's'} skipped`);
+  return bad > 0 ? 1 : 0;
+}
