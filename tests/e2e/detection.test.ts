@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,6 +104,9 @@ describe('a KZ shutdown seen by the daemon', () => {
     expect(sample(text, 'lookout_disruptions_total', { kind: 'shutdown', country: 'KZ' })).toBe(1);
     expect(sample(text, 'lookout_country_reachability_ratio', { country: 'KZ' })).toBe(0);
     expect(sample(text, 'lookout_vantage_online')).toBe(1);
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(check.stdout + check.stderr).toBe('');
+    expect(check.status).toBe(0);
     const line = await daemon.waitForLog((l) => l.msg === 'disruption opened');
     expect(line).toMatchObject({ event: first.id, kind: 'shutdown', country: 'KZ' });
     const status = await getJson<{ countries: { country: string; state: string }[] }>('/api/v1/status');
@@ -156,5 +160,23 @@ describe('a KZ shutdown seen by the daemon', () => {
     expect(Object.keys(shutdowns[0]?.evidence.reasons ?? {})).toEqual(['tcp_refused']);
     expect(shutdowns[0]?.evidence.down).toBeGreaterThanOrEqual(3);
     expect(shutdowns[0]?.ended_at).not.toBeNull();
+  });
+
+  it('replays around bad lines, naming each, and exits 1', async () => {
+    const damaged = join(dir, 'damaged.jsonl');
+    copyFileSync(join(dir, 'data/results.jsonl'), damaged);
+    const lines = readFileSync(damaged, 'utf8').split('\n').length - 1;
+    appendFileSync(damaged, 'not json\n{"target":"kz-1"}\n');
+    const good = await runCli(['replay', '--config', join(dir, 'lookout.yaml'), join(dir, 'data/results.jsonl')]);
+    const bad = await runCli(['replay', '--config', join(dir, 'lookout.yaml'), damaged]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toBe(good.stdout);
+    const err = bad.stderr.trim().split('\n');
+    expect(err[0]).toMatch(new RegExp(`^${damaged}:${lines + 1}: `));
+    expect(err[1]).toMatch(new RegExp(`^${damaged}:${lines + 2}: `));
+    expect(err[2]).toBe(`${damaged}: 2 bad lines skipped`);
+    const missing = await runCli(['replay', '--config', join(dir, 'lookout.yaml'), join(dir, 'nope.jsonl')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('nope.jsonl: cannot read');
   });
 });

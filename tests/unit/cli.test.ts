@@ -16,6 +16,16 @@ describe('parseArgs', () => {
     expect(() => parseArgs(['run', 'extra'], undefined)).toThrow(/unexpected argument "extra"/);
     expect(() => parseArgs(['run', '--config'], undefined)).toThrow(/needs a file/);
   });
+  it('parses replay with its results file', () => {
+    expect(parseArgs(['replay', '--config', 'c.yaml', 'results.jsonl'], undefined)).toEqual({
+      name: 'replay',
+      config: 'c.yaml',
+      results: 'results.jsonl',
+    });
+    expect(parseArgs(['replay', 'r.jsonl', '-c', 'c.yaml'], undefined)).toMatchObject({ results: 'r.jsonl', config: 'c.yaml' });
+    expect(() => parseArgs(['replay', '--config', 'c.yaml'], undefined)).toThrow(/exactly one RESULTS.jsonl/);
+    expect(() => parseArgs(['replay', 'a.jsonl', 'b.jsonl'], undefined)).toThrow(/exactly one RESULTS.jsonl/);
+  });
   it('knows help and version', () => {
     expect(parseArgs(['--help'], undefined)).toEqual({ name: 'help' });
     expect(parseArgs(['run', '-h'], undefined)).toEqual({ name: 'help' });
