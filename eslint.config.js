@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', '.node24/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', '.node24/', '.bench-build/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
