@@ -1,0 +1,157 @@
+/**
+ * Probe streams for the simulated world, as the real scheduler and probers would have produced
+ * them: every target probed once per interval at its own offset (epoch-aligned slots), a failed
+ * regular probe followed by one confirm re-probe confirm_delay after its result arrived (unless
+ * the next regular probe comes first), a blackholed probe failing with the kind's timeout reason
+ * after exactly the timeout, and results ordered by observation time (at + total).
+ *
+ * Background noise on every target (controls included): random probe loss (a single probe times
+ * out), latency jitter (log-normal around the target's median) and rare latency spikes (the probe
+ * succeeds, many times slower). Plus the world's chronically dead targets (every probe refused)
+ * and flapping targets (now and then down for a few probes in a row).
+ */
+import type { FailureReason } from '../../src/probers/reasons.js';
+import type { ProbeResult } from '../../src/probers/types.js';
+import { mulberry32, subSeed, type Rng } from './prng.js';
+import { SCHEDULE, type SimTarget, type World } from './world.js';
+
+/** Targets of `country` (only those of `asn`, when not null) drop every packet in [from, to). */
+export interface Blackout {
+  country: string;
+  asn: number | null;
+  from: number;
+  to: number;
+}
+
+export interface Noise {
+  /** Probability that one probe is lost (times out) on its own. */
+  loss: number;
+  /** Probability that a successful probe is a latency spike. */
+  spike: number;
+  /** A spike multiplies the latency by a factor uniform in this range. */
+  spikeFactor: readonly [number, number];
+  /** Sigma of the log-normal latency jitter. */
+  jitterSigma: number;
+  /** Per regular probe of a flapping target that is up: probability that a down spell begins. */
+  flapStart: number;
+  /** A down spell lasts this many regular probes (uniform, inclusive). */
+  flapProbes: readonly [number, number];
+}
+
+/** The noise the benchmark is specified with (1% loss, 0.5% spikes of 5-20x, flaps of 1-3 probes about every 10). */
+export const DEFAULT_NOISE: Noise = {
+  loss: 0.01,
+  spike: 0.005,
+  spikeFactor: [5, 20],
+  jitterSigma: 0.25,
+  flapStart: 0.1,
+  flapProbes: [1, 3],
+};
+
+export interface GenerateOptions {
+  world: World;
+  /** Regular probes start at or after `from` and before `to` (epoch ms). */
+  from: number;
+  to: number;
+  blackouts: readonly Blackout[];
+  seed: number;
+  /**
+   * Shifts every probe slot by this much (ms, default 0). IODA times are 10-minute bins and the
+   * scheduler's slots are fixed per target, so where an outage's true start falls within the
+   * probe cycle is arbitrary: each outage row gets its own random phase.
+   */
+  phaseMs?: number;
+  noise?: Noise;
+}
+
+const TIMEOUT_REASON: Record<'http' | 'tcp' | 'tls' | 'dns', FailureReason> = {
+  http: 'http_timeout',
+  tcp: 'tcp_timeout',
+  tls: 'tls_timeout',
+  dns: 'dns_timeout',
+};
+
+/** Observation time of a result: when the detector can first know it. */
+export function observedAt(r: ProbeResult): number {
+  return r.at + (r.phases.total ?? 0) * 1000;
+}
+
+/** All results of the window, in observation-time order (ties: world target order, regular before confirm). */
+export function generateResults(opts: GenerateOptions): ProbeResult[] {
+  const keyed: { obs: number; seq: number; r: ProbeResult }[] = [];
+  let seq = 0;
+  for (const sim of opts.world.targets) {
+    for (const r of targetStream(sim, opts)) keyed.push({ obs: observedAt(r), seq: seq++, r });
+  }
+  keyed.sort((a, b) => a.obs - b.obs || a.seq - b.seq);
+  return keyed.map((k) => k.r);
+}
+
+/** One target's results in probe order. */
+function targetStream(sim: SimTarget, opts: GenerateOptions): ProbeResult[] {
+  const noise = opts.noise ?? DEFAULT_NOISE;
+  const rng = mulberry32(subSeed(opts.seed, sim.target.id));
+  const { interval, timeout, confirm_delay } = SCHEDULE;
+  const blackouts = sim.role === 'control' ? [] : opts.blackouts.filter((b) => b.country === sim.target.country && (b.asn === null || b.asn === sim.target.asn));
+  const blackholed = (at: number): boolean => blackouts.some((b) => at >= b.from && at < b.to);
+  let flapDownUntil = -Infinity;
+  const out: ProbeResult[] = [];
+  const probe = (at: number, confirm: boolean): ProbeResult => {
+    let r: ProbeResult;
+    if (blackholed(at) || at < flapDownUntil) r = failed(sim, at, TIMEOUT_REASON[sim.target.kind], timeout / 1000);
+    else if (sim.role === 'dead') r = failed(sim, at, sim.target.kind === 'dns' ? 'dns_refused' : 'tcp_refused', rng.uniform(0.005, 0.05));
+    else if (rng.chance(noise.loss)) r = failed(sim, at, TIMEOUT_REASON[sim.target.kind], timeout / 1000);
+    else r = succeeded(sim, at, latency(sim, rng, noise, timeout));
+    if (confirm) r.confirm = true;
+    return r;
+  };
+  const offset = (sim.offsetMs + (opts.phaseMs ?? 0)) % interval;
+  let at = Math.ceil((opts.from - offset) / interval) * interval + offset;
+  // A spell begins only after at least one regular probe outside a spell, so spells never chain
+  // into one longer than flapProbes.
+  let outsideSpell = false;
+  for (; at < opts.to; at += interval) {
+    if (sim.role === 'flapping') {
+      if (at >= flapDownUntil && outsideSpell && rng.chance(noise.flapStart)) {
+        // Down for n regular probes: through the confirm of the last one, back before the next.
+        flapDownUntil = at + rng.int(noise.flapProbes[0], noise.flapProbes[1]) * interval - interval / 2;
+      }
+      outsideSpell = at >= flapDownUntil;
+    }
+    const r = probe(at, false);
+    out.push(r);
+    if (r.ok) continue;
+    const confirmAt = observedAt(r) + confirm_delay;
+    if (confirmAt < at + interval && confirmAt < opts.to) out.push(probe(confirmAt, true));
+  }
+  return out;
+}
+
+function latency(sim: SimTarget, rng: Rng, noise: Noise, timeoutMs: number): number {
+  let s = sim.baseLatencyS * Math.exp(noise.jitterSigma * rng.normal());
+  if (rng.chance(noise.spike)) s *= rng.uniform(noise.spikeFactor[0], noise.spikeFactor[1]);
+  return Math.min(s, timeoutMs / 1000 - 0.1);
+}
+
+const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
+
+function address(sim: SimTarget): string {
+  const t = sim.target;
+  if (t.kind === 'dns') return t.server.slice(0, t.server.lastIndexOf(':'));
+  if (t.kind === 'http') return new URL(t.url).hostname;
+  return t.host;
+}
+
+function succeeded(sim: SimTarget, at: number, totalS: number): ProbeResult {
+  const total = round6(totalS);
+  const kind = sim.target.kind;
+  const phases: ProbeResult['phases'] =
+    kind === 'http' ? { connect: round6(total * 0.3), ttfb: round6(total * 0.9), total } : kind === 'dns' ? { total } : { connect: total, total };
+  const r: ProbeResult = { target: sim.target.id, kind, ok: true, reason: null, phases, ip: address(sim), at };
+  if (kind === 'http') r.status = 200;
+  return r;
+}
+
+function failed(sim: SimTarget, at: number, reason: FailureReason, totalS: number): ProbeResult {
+  return { target: sim.target.id, kind: sim.target.kind, ok: false, reason, phases: { total: round6(totalS) }, ip: address(sim), at };
+}
