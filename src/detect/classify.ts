@@ -250,8 +250,14 @@ export function classify(index: GroupIndex, s: DetectionSettings, vantage: Vanta
   }
   const blocked = new Set<string>();
   const blockings = (): void => {
-    for (const { scope, category, group: g } of index.categories.values()) {
+    // Targets of an ASN that is out right now are explained by that outage: a category whose
+    // failures are only those says nothing about blocking (it would name a long ASN outage as
+    // a blocking as soon as one other target of the category lost a probe).
+    const outAsns = new Set(conditions.filter((c) => c.kind === 'partial_outage').map((c) => `${c.country}\u0000${c.asn}`));
+    const explained = (t: TargetTracker): boolean => outAsns.has(`${t.target.country}\u0000${t.target.asn}`);
+    for (const { scope, category, group: whole } of index.categories.values()) {
       if (category === 'control' || shutdown.has(scope)) continue;
+      const g = outAsns.size === 0 ? whole : whole.filtered((t) => !explained(t), slowRatio);
       if (g.eligible < s.partial_min_targets || !atLeast(g.down.length, g.eligible, s.partial_ratio)) continue;
       const mechanism = dominantMechanism(reasons(g.down));
       // A blocking has an interference signature; failures of unknown cause are not called one.

@@ -139,6 +139,28 @@ describe('outside-in', () => {
     expect(opened(changes)[0]?.summary).toMatch(/^KZ AS21299: [34] of 4 targets unreachable \(\d+%\), tcp_reset$/);
   });
 
+  it('a long ASN outage plus one lost probe elsewhere in a category is not a service_blocking', () => {
+    // streaming has two targets: one in the ASN that is out, one elsewhere that loses one probe
+    // and its confirm in the middle of the outage. The category is then 2 of 2 down, but the
+    // ASN outage explains one of them: that is no evidence of blocking.
+    const streaming = [target('kz-s1', 'KZ', 'streaming', 21299), target('kz-s2', 'KZ', 'streaming', 9198)];
+    const targets = [...outsideIn, ...streaming];
+    const out = ['kz-4', 'kz-5', 'kz-6', 'kz-7', 'kz-s1'];
+    const long = OUTAGE + 10 * HOUR;
+    const blip = OUTAGE + 5 * HOUR;
+    const world: World = (id, at) => {
+      if (out.includes(id) && during(at, OUTAGE, long)) return fail('tcp_timeout');
+      if (id === 'kz-s2' && during(at, blip, blip + 75_000)) return fail('tcp_timeout');
+      return ok;
+    };
+    const end = long + 2 * HOUR;
+    const changes = run(simulate(targets, world, START, end), { detection, vantage: OUT_VANTAGE, targets }, end);
+    expect(changes.map((c) => `${c.type} ${c.event.kind} ${c.event.asn ?? c.event.category ?? '-'}`)).toEqual([
+      'opened partial_outage 21299',
+      'closed partial_outage 21299',
+    ]);
+  });
+
   it('sees throttling as degradation with the latency ratio, and clears it', () => {
     const world: World = (id, at) => (id.startsWith('kz-') && during(at, OUTAGE, RESTORE) ? { ok: true, slow: 6 } : ok);
     const changes = run(simulate(outsideIn, world, START, END), outOpts, END);
