@@ -120,6 +120,13 @@ export class Detector {
   /** Last ended_at per condition key, so a recurring event never reuses an id. */
   private readonly lastEnded = new Map<string, number>();
   private readonly blind = new BlindPeriods();
+  /**
+   * Members of a shutdown that closed, by id, with the close time. Each needs up_after
+   * successes after the cut ends, so the stragglers stay "down" for up to two intervals and
+   * would look like a partial outage or a blocking of whatever they have in common; a member
+   * whose failure streak began before the close does not count until it recovers.
+   */
+  private readonly aftermath = new Map<string, number>();
   private readonly resumeGraceMs: number;
   private lastEval: number | null = null;
   private lastVerdict: Verdict | null = null;
@@ -153,6 +160,11 @@ export class Detector {
       if (t.state === 'unknown') unsettled++;
       if (!this.isEligible(t, now)) continue;
       if (!t.target.control && this.blind.covers(t.failStart)) continue;
+      const closedAt = this.aftermath.get(t.id);
+      if (closedAt !== undefined) {
+        if (t.failStart !== null && t.failStart <= closedAt) continue;
+        this.aftermath.delete(t.id);
+      }
       for (const g of this.index.membership[i] as Group[]) g.add(t, s.degradation_latency_ratio);
     }
     const blocked = new Map<string, Set<string>>();
@@ -414,6 +426,7 @@ export class Detector {
     const end = Math.max(endMs, slot.startedMs);
     event.ended_at = iso(end);
     this.lastEnded.set(slot.key, end);
+    if (slot.kind === 'shutdown') for (const id of slot.members) this.aftermath.set(id, end);
     this.slots.delete(slot.key);
     return structuredClone(event);
   }
