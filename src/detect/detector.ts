@@ -184,16 +184,22 @@ export class Detector {
     const changes: EventChange[] = [];
     const holding = new Map<string, Condition>();
     for (const c of verdict.conditions) holding.set(c.key, c);
+    // A country is dark while its shutdown condition holds and also while a shutdown event is
+    // still open (closing takes close_after evaluations): its other events wait meanwhile, or
+    // the last targets to recover would be named a partial outage or a blocking.
+    const dark = new Set(verdict.inShutdown);
+    for (const slot of this.slots.values()) if (slot.kind === 'shutdown' && slot.event && slot.country !== null) dark.add(slot.country);
+    const darkened = (kind: EventKind, country: string | null): boolean =>
+      kind !== 'shutdown' && kind !== 'vantage_offline' && country !== null && dark.has(country);
     for (const slot of [...this.slots.values()]) {
       const cond = holding.get(slot.key);
       holding.delete(slot.key);
-      const frozen =
-        (verdict.frozen && slot.kind !== 'vantage_offline') ||
-        (slot.kind !== 'shutdown' && slot.kind !== 'vantage_offline' && slot.country !== null && verdict.inShutdown.has(slot.country));
+      const frozen = (verdict.frozen && slot.kind !== 'vantage_offline') || darkened(slot.kind, slot.country);
       if (slot.resume) this.stepResumed(slot, cond, frozen, unsettled, now, changes);
       else if (!frozen) this.step(slot, cond, now, changes);
     }
     for (const cond of holding.values()) {
+      if (darkened(cond.kind, cond.country)) continue;
       const slot: Slot = {
         key: cond.key,
         kind: cond.kind,

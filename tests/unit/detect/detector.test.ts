@@ -161,6 +161,21 @@ describe('outside-in', () => {
     ]);
   });
 
+  it('the last targets to recover after a shutdown are not a blocking of their category', () => {
+    // banking's targets come back one probe later than the rest: for a moment after the
+    // shutdown closes, banking is all down while the other categories answer.
+    const banking = new Set(kzTargets.filter((t) => t.category === 'banking').map((t) => t.id));
+    const world: World = (id, at) => {
+      if (!id.startsWith('kz-')) return ok;
+      const end = banking.has(id) ? RESTORE + 50_000 : RESTORE;
+      return during(at, OUTAGE, end) ? fail('tcp_timeout') : ok;
+    };
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const changes = run(simulate(outsideIn, world, START, END, seed), outOpts, END);
+      expect(changes.map((c) => `${c.type} ${c.event.kind}`), `seed ${seed}`).toEqual(['opened shutdown', 'closed shutdown']);
+    }
+  });
+
   it('sees throttling as degradation with the latency ratio, and clears it', () => {
     const world: World = (id, at) => (id.startsWith('kz-') && during(at, OUTAGE, RESTORE) ? { ok: true, slow: 6 } : ok);
     const changes = run(simulate(outsideIn, world, START, END), outOpts, END);
