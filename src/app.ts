@@ -92,16 +92,10 @@ export async function startApp(opts: AppOptions): Promise<App> {
     } else {
       log.info(eventFields(event), 'disruption closed');
     }
-    persisting = persisting.then(
-      () => store.record(event),
-    ).catch((err: unknown) => log.error({ err, event: event.id }, 'event could not be stored'));
+    persisting = persisting
+      .then(() => store.record(event))
+      .catch((err: unknown) => log.error({ err, event: event.id }, 'event could not be stored'));
   };
-  const evaluator = startAlignedTicker(
-    () => config.detection.evaluate_every,
-    (at) => {
-      for (const change of detector.evaluate(at)) onChange(change);
-    },
-  );
 
   const scheduler = new Scheduler({
     schedule: config.schedule,
@@ -133,9 +127,11 @@ export async function startApp(opts: AppOptions): Promise<App> {
       }
     }
     const nextIds = new Set(next.targets.map((t) => t.id));
-    for (const old of targets) if (!nextIds.has(old.id)) metrics.forgetTarget(old);
-    const added = next.targets.length - targets.filter((t) => nextIds.has(t.id)).length;
-    const removed = targets.length - (next.targets.length - added);
+    const oldIds = new Set(targets.map((t) => t.id));
+    const gone = targets.filter((t) => !nextIds.has(t.id));
+    for (const old of gone) metrics.forgetTarget(old);
+    const added = next.targets.filter((t) => !oldIds.has(t.id)).length;
+    const removed = gone.length;
     config = { ...next, vantage: config.vantage, server: config.server, storage: config.storage, storageDir: config.storageDir };
     targets = next.targets;
     resolver = createResolver(config.resolver?.servers);
@@ -156,8 +152,20 @@ export async function startApp(opts: AppOptions): Promise<App> {
     log,
     routes: apiRoutes({ events: () => timeline(store.all(), detector.active()), status: () => detector.status() }),
   });
-  const address = await server.listen();
+  let address: { host: string; port: number };
+  try {
+    address = await server.listen();
+  } catch (err) {
+    await Promise.all([store.close(), recorder?.close()]);
+    throw err;
+  }
   metrics.configReload(true);
+  const evaluator = startAlignedTicker(
+    () => config.detection.evaluate_every,
+    (at) => {
+      for (const change of detector.evaluate(at)) onChange(change);
+    },
+  );
   scheduler.start(targets);
   // Knowing at once whether this vantage is online matters more than the controls' slots.
   scheduler.probeNow(controlIds(targets));

@@ -1,6 +1,9 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './harness.js';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { runCli, tempDir } from './harness.js';
 
 const fixture = (p: string): string => resolve(import.meta.dirname, '../fixtures/config', p);
 
@@ -53,5 +56,26 @@ describe('lookout check-config', () => {
       .find((l) => l.level === 'fatal');
     expect(fatal?.msg).toBe('invalid config; not starting');
     expect(fatal?.problems).toHaveLength(5);
+  });
+
+  it('exits 1 with a fatal log line naming the error when the listen address is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as { port: number }).port;
+    const dir = tempDir();
+    writeFileSync(join(dir, 'lookout.yaml'), `vantage: { id: busy, country: KZ }\nserver: { listen: "127.0.0.1:${port}" }\n`);
+    try {
+      const { code, stdout } = await runCli(['run', '--config', join(dir, 'lookout.yaml')]);
+      expect(code).toBe(1);
+      const fatal = stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { level: string; msg: string; err?: { code?: string } })
+        .find((l) => l.level === 'fatal');
+      expect(fatal?.msg).toBe('startup failed');
+      expect(fatal?.err?.code).toBe('EADDRINUSE');
+    } finally {
+      await new Promise<void>((r) => taken.close(() => r()));
+    }
   });
 });
