@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the system programs the test suite runs for real: promtool (Debian's prometheus),
+# blackbox_exporter (the per-probe cost bench's smoke run compares against it),
 # iptables and iproute2 for fault injection in a private namespace, openssl for test certs.
 set -euo pipefail
 need=()
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v prometheus-blackbox-exporter >/dev/null 2>&1 || need+=(prometheus-blackbox-exporter)
 command -v iptables >/dev/null 2>&1 || need+=(iptables)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)

@@ -1,0 +1,69 @@
+/**
+ * The Lookout side: writes a config with N targets of one kind at interval N/rate, starts the
+ * built daemon (dist/main.js, LOG_LEVEL=warn) and reads its probe counters from /metrics.
+ */
+import process from 'node:process';
+/* global fetch, AbortSignal -- Node 20 globals (undici) */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { start } from './children.mjs';
+import { targetFor } from './targets.mjs';
+
+export const LOOKOUT_LISTEN = '127.0.0.1:19464';
+
+/** Writes the config (JSON is valid YAML) into `dir`; returns its path and interval in ms. */
+export function writeLookoutConfig(dir, kind, n, rate) {
+  const intervalMs = Math.max(1, Math.round((n / rate) * 1000));
+  // The schema wants timeout and confirm_delay shorter than the interval; on loopback every
+  // probe answers in well under a millisecond, so neither matters for the cost.
+  const timeoutMs = Math.min(5000, Math.max(1, Math.floor(intervalMs * 0.8)));
+  const confirmMs = Math.min(1000, Math.max(1, Math.floor(intervalMs * 0.5)));
+  const config = {
+    vantage: { id: 'bench', country: 'KZ' },
+    server: { listen: LOOKOUT_LISTEN },
+    storage: { dir: join(dir, `lookout-data-${kind}`) },
+    schedule: { interval: `${intervalMs}ms`, timeout: `${timeoutMs}ms`, concurrency: 4096, confirm_delay: `${confirmMs}ms` },
+    targets: Array.from({ length: n }, (_, i) => ({ id: `${kind}-${i}`, category: 'bench', ...targetFor(kind, i).lookout })),
+  };
+  const path = join(dir, `lookout-${kind}.yaml`);
+  writeFileSync(path, JSON.stringify(config, null, 1));
+  return { path, intervalMs };
+}
+
+/** Sum of the samples of `name` whose labels include kind="<kind>". */
+function sumSamples(text, name, kind) {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) || !line.includes(`kind="${kind}"`)) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+/** Cumulative { probes, failed } of one kind from the daemon's /metrics. */
+export async function lookoutCounts(kind) {
+  const res = await fetch(`http://${LOOKOUT_LISTEN}/metrics`, { signal: AbortSignal.timeout(5000) });
+  if (!res.ok) throw new Error(`lookout /metrics answered ${res.status}`);
+  const text = await res.text();
+  return { probes: sumSamples(text, 'lookout_probes_total', kind), failed: sumSamples(text, 'lookout_probe_failures_total', kind) };
+}
+
+/** Starts the daemon; resolves once it has completed at least one probe of `kind`. */
+export async function startLookout(root, configPath, kind, readyMs = 20_000) {
+  const child = start('lookout', process.execPath, [join(root, 'dist/main.js'), 'run', '--config', configPath], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+  });
+  const deadline = Date.now() + readyMs;
+  while (Date.now() < deadline) {
+    if (child.proc.exitCode !== null) throw new Error(`lookout exited (${child.proc.exitCode})\n${child.tail()}`);
+    try {
+      if ((await lookoutCounts(kind)).probes > 0) return child;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(200);
+  }
+  throw new Error(`lookout: no ${kind} probe within ${readyMs} ms\n${child.tail()}`);
+}

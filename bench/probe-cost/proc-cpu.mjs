@@ -1,0 +1,22 @@
+/**
+ * CPU time of a process from /proc/<pid>/stat (utime + stime of all its threads, in clock
+ * ticks), converted to seconds with CLK_TCK from `getconf CLK_TCK`.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+if (!Number.isFinite(CLK_TCK) || CLK_TCK <= 0) throw new Error('getconf CLK_TCK gave no usable value');
+
+/** utime + stime of process `pid`, in seconds. Throws when the process is gone. */
+export function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may contain spaces: fields after it start past the last ')'.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // rest[0] is field 3 (state); utime is field 14, stime field 15.
+  const utime = Number(rest[11]);
+  const stime = Number(rest[12]);
+  return (utime + stime) / CLK_TCK;
+}
+
+export { CLK_TCK };

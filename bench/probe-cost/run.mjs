@@ -1,0 +1,158 @@
+#!/usr/bin/env node
+/**
+ * Per-probe CPU cost, Lookout vs Prometheus blackbox_exporter, measured side by side (issue 6).
+ *
+ *   scripts/netns-run.sh node bench/probe-cost/run.mjs [--targets N] [--rate R] [--seconds S]
+ *       [--warmup S] [--kinds http,tcp,dns] [--json FILE]
+ *
+ * Inside a private loopback-only network namespace (refuses to run elsewhere): a separate
+ * process serves N distinct targets (127.20.a.b, HTTP :8080, DNS :5353). For each kind, first
+ * Lookout (dist/main.js; run `npm run build` first) probes the N targets every N/R seconds, then
+ * blackbox_exporter is driven with /probe?target=&module= for the same targets at the same rate.
+ * Each prober runs alone; its CPU (utime+stime from /proc/<pid>/stat) and completed probes are
+ * read over a steady window after a warm-up. Prints one table; --json also writes the figures.
+ */
+import process from 'node:process';
+import { clearTimeout, setTimeout } from 'node:timers';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { blackboxVersion, driveBlackbox, startBlackbox } from './blackbox.mjs';
+import { killAll, start, stop, waitForLine } from './children.mjs';
+import { CLK_TCK } from './proc-cpu.mjs';
+import { lookoutCounts, startLookout, writeLookoutConfig } from './lookout.mjs';
+import { formatTable } from './table.mjs';
+import { MAX_TARGETS } from './targets.mjs';
+import { measureWindow } from './window.mjs';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const KINDS = ['http', 'tcp', 'dns'];
+
+function options(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      targets: { type: 'string', default: '200' },
+      rate: { type: 'string', default: '100' },
+      seconds: { type: 'string', default: '30' },
+      warmup: { type: 'string' },
+      kinds: { type: 'string', default: KINDS.join(',') },
+      json: { type: 'string' },
+    },
+  });
+  const n = Number(values.targets);
+  const rate = Number(values.rate);
+  const seconds = Number(values.seconds);
+  const kinds = values.kinds.split(',').filter((k) => k !== '');
+  if (!Number.isInteger(n) || n < 1 || n > MAX_TARGETS) throw new Error(`--targets must be an integer 1..${MAX_TARGETS}`);
+  if (!(rate > 0)) throw new Error('--rate must be a positive number of probes per second');
+  if (!(seconds > 0)) throw new Error('--seconds must be positive');
+  for (const k of kinds) if (!KINDS.includes(k)) throw new Error(`--kinds: unknown kind ${k} (use ${KINDS.join(',')})`);
+  if (kinds.length === 0) throw new Error('--kinds is empty');
+  // Default warm-up: two full rounds of the targets, at least 3 s.
+  const warmup = values.warmup !== undefined ? Number(values.warmup) : Math.max(3, (2 * n) / rate);
+  if (!(warmup >= 0)) throw new Error('--warmup must be >= 0');
+  return { n, rate, seconds, warmup, kinds, json: values.json };
+}
+
+async function refuseOutsideNetns() {
+  if (process.env.LOOKOUT_NETNS !== '1') throw new Error('run this under scripts/netns-run.sh (LOOKOUT_NETNS=1 is not set)');
+  let netns;
+  try {
+    netns = await import(join(ROOT, 'dist/sim/netns.js'));
+  } catch (err) {
+    throw new Error(`cannot load dist/sim/netns.js (run npm run build first): ${err.message}`);
+  }
+  await netns.assertPrivateNetns();
+}
+
+function machine() {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? 'unknown';
+  return {
+    nproc: execFileSync('nproc', { encoding: 'utf8' }).trim(),
+    cpu: model,
+    node: process.version,
+    kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(),
+    blackbox: blackboxVersion(),
+    clkTck: CLK_TCK,
+  };
+}
+
+async function measureLookout(dir, kind, o) {
+  const { path, intervalMs } = writeLookoutConfig(dir, kind, o.n, o.rate);
+  const child = await startLookout(ROOT, path, kind);
+  try {
+    const w = await measureWindow({ pid: child.proc.pid, counts: () => lookoutCounts(kind), warmupMs: o.warmup * 1000, windowMs: o.seconds * 1000 });
+    return { kind, prober: 'lookout', intervalMs, ...w };
+  } finally {
+    await stop(child);
+  }
+}
+
+async function measureBlackbox(dir, kind, o) {
+  const child = await startBlackbox(dir);
+  const driver = driveBlackbox(kind, o.n, o.rate);
+  try {
+    const w = await measureWindow({ pid: child.proc.pid, counts: driver.counts, warmupMs: o.warmup * 1000, windowMs: o.seconds * 1000 });
+    const { skipped } = await driver.counts();
+    return { kind, prober: 'blackbox_exporter', intervalMs: Math.round((o.n / o.rate) * 1000), skipped, ...w };
+  } finally {
+    driver.stop();
+    await stop(child);
+  }
+}
+
+async function main(argv) {
+  const o = options(argv);
+  await refuseOutsideNetns();
+  const info = machine();
+  // Bound the whole run: per prober start-up, warm-up, window and shutdown, plus slack.
+  const boundMs = (o.kinds.length * 2 * (25 + o.warmup + o.seconds + 5) + 20) * 1000;
+  const bound = setTimeout(() => {
+    process.stderr.write(`probe-cost: run exceeded its bound of ${boundMs / 1000} s; killing everything\n`);
+    killAll();
+    process.exit(1);
+  }, boundMs);
+  bound.unref();
+
+  const dir = mkdtempSync(join(tmpdir(), 'lookout-probe-cost-'));
+  const servers = start('servers', process.execPath, [join(import.meta.dirname, 'servers.mjs'), String(o.n)], { cwd: ROOT });
+  try {
+    await waitForLine(servers, /^ready$/m, 20_000);
+    const rows = [];
+    for (const kind of o.kinds) {
+      rows.push(await measureLookout(dir, kind, o));
+      rows.push(await measureBlackbox(dir, kind, o));
+    }
+    const command = `scripts/netns-run.sh node bench/probe-cost/run.mjs ${argv.join(' ')}`.trim();
+    process.stdout.write(formatTable(info, o, rows, command));
+    if (o.json) writeFileSync(o.json, JSON.stringify({ machine: info, options: o, command, rows }, null, 2));
+  } finally {
+    await stop(servers);
+    killAll();
+    rmSync(dir, { recursive: true, force: true });
+    clearTimeout(bound);
+  }
+}
+
+process.on('exit', killAll);
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+
+main(process.argv.slice(2)).then(
+  () => {
+    process.exitCode = 0;
+  },
+  (err) => {
+    killAll();
+    process.stderr.write(`probe-cost: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

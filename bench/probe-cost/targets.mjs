@@ -1,0 +1,39 @@
+/**
+ * The benchmark's target plan: target i lives on its own loopback address 127.20.a.b, with an
+ * HTTP server on HTTP_PORT and a DNS server on DNS_PORT. Everything is in 127.0.0.0/8.
+ */
+export const HTTP_PORT = 8080;
+export const DNS_PORT = 5353;
+export const DNS_QUERY_NAME = 'bench.test';
+/** Largest supported N (127.20.0.1 .. 127.20.199.250). */
+export const MAX_TARGETS = 200 * 250;
+
+/** Loopback address of target i (0-based). */
+export function targetAddress(i) {
+  if (!Number.isInteger(i) || i < 0 || i >= MAX_TARGETS) throw new Error(`target index out of range: ${i}`);
+  return `127.20.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+}
+
+/** How each prober names target i of a kind: Lookout's config fields and blackbox's ?target=. */
+export function targetFor(kind, i) {
+  const host = targetAddress(i);
+  switch (kind) {
+    case 'http':
+      return { lookout: { kind: 'http', url: `http://${host}:${HTTP_PORT}/` }, blackbox: `http://${host}:${HTTP_PORT}/` };
+    case 'tcp':
+      return { lookout: { kind: 'tcp', host, port: HTTP_PORT }, blackbox: `${host}:${HTTP_PORT}` };
+    case 'dns':
+      return {
+        lookout: {
+          kind: 'dns',
+          server: `${host}:${DNS_PORT}`,
+          query: { name: DNS_QUERY_NAME, type: 'A' },
+          // The answer is 127.0.0.1 (a bogon by default); say it is the expected one.
+          expect: { rcode: 'NOERROR', answers_in: ['127.0.0.0/8'] },
+        },
+        blackbox: `${host}:${DNS_PORT}`,
+      };
+    default:
+      throw new Error(`unsupported kind: ${kind}`);
+  }
+}

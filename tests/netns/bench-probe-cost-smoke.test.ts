@@ -1,0 +1,56 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+// The per-probe cost benchmark (bench/probe-cost) at a tiny size, so that its scripts never
+// rot. It asserts only that the run produced a well-formed table with finite numbers, never
+// anything about speed. Needs dist/ (npm run build) and prometheus-blackbox-exporter.
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const run = promisify(execFile);
+
+beforeAll(() => {
+  if (process.env.LOOKOUT_NETNS !== '1') throw new Error('tests/netns must run under scripts/netns-run.sh');
+  if (!existsSync(resolve(ROOT, 'dist/main.js'))) throw new Error('dist/main.js is missing: run npm run build first');
+});
+
+/** The data rows of the first table in the output (the lines after the dashes, up to a blank line). */
+function firstTableRows(out: string): string[][] {
+  const lines = out.split('\n');
+  const dashes = lines.findIndex((l) => /^-+(\s+-+)+$/.test(l));
+  expect(dashes).toBeGreaterThan(0);
+  const rows: string[][] = [];
+  for (const line of lines.slice(dashes + 1)) {
+    if (line.trim() === '') break;
+    rows.push(line.trim().split(/\s+/));
+  }
+  return rows;
+}
+
+describe('bench/probe-cost at tiny size', () => {
+  it('prints a table with finite figures for both probers', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      ['bench/probe-cost/run.mjs', '--targets', '5', '--rate', '10', '--seconds', '2', '--warmup', '1', '--kinds', 'tcp'],
+      { cwd: ROOT, timeout: 50_000 },
+    );
+    expect(stdout).toContain('Per-probe CPU cost: Lookout vs blackbox_exporter');
+    expect(stdout).toMatch(/^blackbox_exporter: .*version/m);
+
+    const rows = firstTableRows(stdout);
+    expect(rows.map((r) => r.slice(0, 2))).toEqual([
+      ['tcp', 'lookout'],
+      ['tcp', 'blackbox_exporter'],
+    ]);
+    for (const row of rows) {
+      expect(row).toHaveLength(9);
+      const [probes, failed, ...figures] = row.slice(2).map(Number);
+      expect(probes).toBeGreaterThan(0);
+      expect(failed).toBe(0);
+      for (const x of figures) expect(Number.isFinite(x)).toBe(true);
+    }
+    expect(stdout).toMatch(/^tcp\s+>= 2x\s+\d+\.\d{3}\s+\d+\.\d{3}\s+\d+\.\d{2}x$/m);
+  }, 60_000);
+});
