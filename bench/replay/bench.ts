@@ -8,7 +8,6 @@ import { DetectionConfig } from '../../src/config/schema.js';
 import type { DetectorOptions } from '../../src/detect/options.js';
 import { replay } from '../../src/detect/replay.js';
 import type { ProbeResult } from '../../src/probers/types.js';
-import { replayTimed } from './drive.js';
 import { generateResults, type Blackout, type Noise } from './generate.js';
 import type { OutageRow } from './ioda.js';
 import { fnv1a, mulberry32, subSeed } from './prng.js';
@@ -107,7 +106,7 @@ export function runRow(row: OutageRow, index: number, world: World, seed: number
   const rowSeed = subSeed(seed, `row:${index}:${row.id}`);
   const phaseMs = Math.floor(mulberry32(rowSeed).uniform(0, SCHEDULE.interval));
   const results = generateResults({ world, from, to, blackouts: [blackout], seed: rowSeed, phaseMs, ...(noise ? { noise } : {}) });
-  return scoreRow(row, expected, replayTimed(results, detectorOptions(world), to));
+  return scoreRow(row, expected, replay(results, detectorOptions(world), to));
 }
 
 export function runBench(opts: BenchOptions): BenchReport {
@@ -120,7 +119,7 @@ export function runBench(opts: BenchOptions): BenchReport {
 
   const quietTo = QUIET_START + opts.quietDays * DAY_MS;
   const quietResults = generateResults({ world, from: QUIET_START, to: quietTo, blackouts: [], seed: subSeed(opts.seed, 'quiet'), ...(opts.noise ? { noise: opts.noise } : {}) });
-  const quietEpisodes = episodes(replayTimed(quietResults, detectorOptions(world), quietTo));
+  const quietEpisodes = episodes(replay(quietResults, detectorOptions(world), quietTo));
   const quietEvents = summarizeFalse(quietEpisodes.map((ep) => describeEpisode(ep, null)));
 
   const throughput: Throughput[] = [];

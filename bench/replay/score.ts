@@ -3,7 +3,7 @@
  * which one detects the outage row, and how far its times are from the truth.
  */
 import type { EventKind } from '../../src/detect/events.js';
-import type { TimedChange } from './drive.js';
+import type { TimedChange } from '../../src/detect/replay.js';
 import type { OutageRow } from './ioda.js';
 
 /** An event as one open..close episode, with the evaluation times it was opened and closed at. */

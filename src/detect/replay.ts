@@ -5,24 +5,32 @@ import type { ProbeResult } from '../probers/types.js';
 import { Detector, type EventChange } from './detector.js';
 import type { DetectorOptions } from './options.js';
 
+/** A change with the evaluate(now) time that returned it, epoch ms. */
+export interface TimedChange extends EventChange {
+  at: number;
+}
+
 /**
  * Feeds `results` in order to a new Detector. Before each result, evaluates at every multiple of
  * detection.evaluate_every (aligned to epoch 0) up to its observation time (at + total), as the
  * live daemon would have; then continues the ticks up to `endAt` (when given) and evaluates once
  * more at the end (endAt, else the last observation time) when that is after the last tick.
- * Returns all changes in order.
+ * Returns all changes in order, each with the evaluation time that returned it.
  */
-export function replay(results: Iterable<ProbeResult>, opts: DetectorOptions, endAt?: number): EventChange[] {
+export function replay(results: Iterable<ProbeResult>, opts: DetectorOptions, endAt?: number): TimedChange[] {
   const detector = new Detector(opts);
   const every = opts.detection.evaluate_every;
-  const changes: EventChange[] = [];
+  const changes: TimedChange[] = [];
   let nextTick: number | null = null;
   let lastEvaluated: number | null = null;
   let lastObserved: number | null = null;
+  const evaluate = (now: number): void => {
+    for (const c of detector.evaluate(now)) changes.push({ ...c, at: now });
+    lastEvaluated = now;
+  };
   const tickUntil = (t: number): void => {
     while (nextTick !== null && nextTick <= t) {
-      for (const c of detector.evaluate(nextTick)) changes.push(c);
-      lastEvaluated = nextTick;
+      evaluate(nextTick);
       nextTick += every;
     }
   };
@@ -38,6 +46,6 @@ export function replay(results: Iterable<ProbeResult>, opts: DetectorOptions, en
     tickUntil(endAt);
   }
   const end = endAt ?? lastObserved;
-  if (end !== null && (lastEvaluated === null || end > lastEvaluated)) for (const c of detector.evaluate(end)) changes.push(c);
+  if (end !== null && (lastEvaluated === null || end > lastEvaluated)) evaluate(end);
   return changes;
 }
