@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from './config/load.js';
 import type { Config, ResolvedTarget } from './config/schema.js';
 import { ControlWatch, type ControlsTransition } from './detect/control-watch.js';
 import { Detector, type EventChange } from './detect/detector.js';
-import type { DisruptionEvent } from './detect/events.js';
+import { compareTimeline, type DisruptionEvent } from './detect/events.js';
 import type { Logger } from './log.js';
 import { registerDetectorMetrics } from './metrics/detector-metrics.js';
 import { createMetrics, type LookoutMetrics } from './metrics/registry.js';
@@ -75,7 +75,8 @@ export async function startApp(opts: AppOptions): Promise<App> {
     metrics.recordProbe(result, target);
     recorder?.write(result);
     detector.observe(result);
-    if (!result.ok) {
+    // Per-probe path: build the log fields only when debug logging is on.
+    if (!result.ok && log.isLevelEnabled('debug')) {
       log.debug({ target: target.id, reason: result.reason, detail: result.detail, confirm: result.confirm }, 'probe failed');
     }
     const change = controls.observe(result);
@@ -216,7 +217,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
 function timeline(stored: readonly DisruptionEvent[], active: readonly DisruptionEvent[]): DisruptionEvent[] {
   const byId = new Map(stored.map((e) => [e.id, e]));
   for (const e of active) byId.set(e.id, e);
-  return [...byId.values()].sort((a, b) => (a.started_at < b.started_at ? -1 : a.started_at > b.started_at ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return [...byId.values()].sort(compareTimeline);
 }
 
 function eventFields(e: DisruptionEvent): Record<string, unknown> {

@@ -47,3 +47,8 @@ export interface DisruptionEvent {
   summary: string;
   evidence: Evidence;
 }
+
+/** Timeline order (the store and GET /api/v1/events): by started_at, then id. */
+export function compareTimeline(a: DisruptionEvent, b: DisruptionEvent): number {
+  return Date.parse(a.started_at) - Date.parse(b.started_at) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}

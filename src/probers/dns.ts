@@ -8,6 +8,7 @@ import { connect, isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import * as dnsPacket from 'dns-packet';
 import { splitHostPort, type DnsResolved } from '../config/schema.js';
+import { Deadline } from './dial.js';
 import { cidrMatcher, isBogon } from './bogon.js';
 import { classifyError, describeError } from './failure.js';
 import type { FailureReason } from './reasons.js';
@@ -175,29 +176,6 @@ function queryTcp(ip: string, port: number, query: dnsPacket.Packet, signal: Abo
       }
     });
   });
-}
-
-/** Ends when the probe's time is up or the daemon stops; always dispose() it. */
-class Deadline {
-  readonly signal: AbortSignal;
-  private readonly controller = new AbortController();
-  private readonly timer: NodeJS.Timeout;
-  private readonly onOuterAbort = (): void => this.controller.abort(new DOMException('probe aborted', 'AbortError'));
-
-  constructor(
-    timeoutMs: number,
-    private readonly outer: AbortSignal,
-  ) {
-    this.signal = this.controller.signal;
-    this.timer = setTimeout(() => this.controller.abort(new DOMException('probe timed out', 'TimeoutError')), timeoutMs);
-    if (outer.aborted) this.onOuterAbort();
-    else outer.addEventListener('abort', this.onOuterAbort, { once: true });
-  }
-
-  dispose(): void {
-    clearTimeout(this.timer);
-    this.outer.removeEventListener('abort', this.onOuterAbort);
-  }
 }
 
 function seconds(fromMs: number): number {

@@ -1,6 +1,6 @@
 import { mkdir, open as openFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DisruptionEvent } from '../detect/events.js';
+import { compareTimeline, type DisruptionEvent } from '../detect/events.js';
 import type { Logger } from '../log.js';
 import { readEventFile } from './event-file.js';
 import { parseEvent } from './event-schema.js';
@@ -183,9 +183,7 @@ export class EventStore {
 
   private ordered(): DisruptionEvent[] {
     if (this.sorted === null) {
-      const keyed = [...this.latest.values()].map((e) => ({ e, t: Date.parse(e.started_at) }));
-      keyed.sort((a, b) => a.t - b.t || (a.e.id < b.e.id ? -1 : a.e.id > b.e.id ? 1 : 0));
-      this.sorted = keyed.map((k) => k.e);
+      this.sorted = [...this.latest.values()].sort(compareTimeline);
     }
     return this.sorted;
   }

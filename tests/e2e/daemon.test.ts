@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -6,6 +5,7 @@ import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDnsServer, type FakeDnsServer } from '../fixtures/dns-server.js';
+import { promtoolCheckMetrics } from '../fixtures/promtool.js';
 import { closedPort, faultServer, listen, type Running } from '../fixtures/servers.js';
 import { makeTestCerts, type TestCerts } from '../fixtures/tls-certs.js';
 import { freePort, sample, startDaemon, tempDir, type Daemon } from './harness.js';
@@ -140,15 +140,7 @@ describe('a daemon probing loopback targets of every kind', () => {
 
   it('serves /metrics that pass promtool check metrics', async () => {
     const live = await daemon.metrics();
-    const check = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-      const child = spawn('promtool', ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
-      let output = '';
-      child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, output }));
-      child.stdin.end(live);
-    });
+    const check = await promtoolCheckMetrics(live);
     expect(check.output).toBe('');
     expect(check.code).toBe(0);
   });

@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DisruptionEvent } from '../../src/detect/events.js';
+import { promtoolCheckMetrics } from '../fixtures/promtool.js';
 import { freePort, runCli, sample, startDaemon, tempDir, type Daemon } from './harness.js';
 
 // The built daemon watches four KZ targets and two controls on loopback. Closing the KZ
@@ -104,9 +104,9 @@ describe('a KZ shutdown seen by the daemon', () => {
     expect(sample(text, 'lookout_disruptions_total', { kind: 'shutdown', country: 'KZ' })).toBe(1);
     expect(sample(text, 'lookout_country_reachability_ratio', { country: 'KZ' })).toBe(0);
     expect(sample(text, 'lookout_vantage_online')).toBe(1);
-    const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
-    expect(check.stdout + check.stderr).toBe('');
-    expect(check.status).toBe(0);
+    const check = await promtoolCheckMetrics(text);
+    expect(check.output).toBe('');
+    expect(check.code).toBe(0);
     const line = await daemon.waitForLog((l) => l.msg === 'disruption opened');
     expect(line).toMatchObject({ event: first.id, kind: 'shutdown', country: 'KZ' });
     const status = await getJson<{ countries: { country: string; state: string }[] }>('/api/v1/status');

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ResolvedTarget } from '../../src/config/schema.js';
@@ -7,21 +6,7 @@ import { createMetrics } from '../../src/metrics/registry.js';
 import type { FailureReason } from '../../src/probers/reasons.js';
 import type { ProbeResult } from '../../src/probers/types.js';
 import { createServer, type LookoutServer } from '../../src/server/server.js';
-
-const PROMTOOL = '/usr/bin/promtool';
-
-/** Runs `promtool check metrics` on the text; resolves with its exit code and all its output. */
-function promtoolCheck(text: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PROMTOOL, ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
-    child.stdin.end(text);
-  });
-}
+import { promtoolCheckMetrics as promtoolCheck } from '../fixtures/promtool.js';
 
 const base = { control: false, source: 'probes.yaml' } as const;
 const TARGETS: ResolvedTarget[] = [
