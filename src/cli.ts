@@ -9,6 +9,10 @@ Commands:
   replay --config FILE RESULTS.jsonl
                                  run recorded probe results through the detector and print the
                                  events as JSON lines (deterministic); exit 1 on bad input lines
+  simulate SCENARIO.yaml [--listen HOST:PORT] [--report FILE] [--keep]
+                                 run the real daemon against a fault-injection world in a private
+                                 network namespace and print expected beside detected events;
+                                 exit 0 when they match, 1 when not, 2 without the privileges
   healthcheck [--config FILE]    exit 0 when the local daemon answers /healthz (for container HEALTHCHECK)
   version                        print the version
   help                           print this help
@@ -24,13 +28,14 @@ Environment:
 export type Command =
   | { name: 'run' | 'check-config' | 'healthcheck'; config: string }
   | { name: 'replay'; config: string; results: string }
+  | { name: 'simulate'; scenario: string; listen?: string; report?: string; keep: boolean }
   | { name: 'version' | 'help' };
 
 export class UsageError extends Error {
   readonly code = 'LOOKOUT_USAGE';
 }
 
-const COMMANDS = new Set(['run', 'check-config', 'healthcheck', 'replay', 'version', 'help']);
+const COMMANDS = new Set(['run', 'check-config', 'healthcheck', 'replay', 'simulate', 'version', 'help']);
 export const DEFAULT_CONFIG = 'config/lookout.yaml';
 
 /** Parses argv (without node and script). `envConfig` is $LOOKOUT_CONFIG. */
@@ -40,6 +45,7 @@ export function parseArgs(argv: readonly string[], envConfig: string | undefined
   if (args[0] !== undefined && !args[0].startsWith('-')) name = args.shift() as string;
   if (name === '--help' || name === '-h') name = 'help';
   if (!COMMANDS.has(name)) throw new UsageError(`unknown command "${name}"`);
+  if (name === 'simulate') return parseSimulate(args);
   let config: string | undefined;
   const positional: string[] = [];
   while (args.length > 0) {
@@ -64,4 +70,31 @@ export function parseArgs(argv: readonly string[], envConfig: string | undefined
     return { name, config: config ?? envConfig ?? DEFAULT_CONFIG, results: positional[0] as string };
   }
   return { name: name as 'run' | 'check-config' | 'healthcheck', config: config ?? envConfig ?? DEFAULT_CONFIG };
+}
+
+function parseSimulate(args: string[]): Command {
+  const positional: string[] = [];
+  let listen: string | undefined;
+  let report: string | undefined;
+  let keep = false;
+  const value = (flag: string, v: string | undefined): string => {
+    if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
+    return v;
+  };
+  while (args.length > 0) {
+    const arg = args.shift() as string;
+    if (arg === '--help' || arg === '-h') return { name: 'help' };
+    else if (arg === '--keep') keep = true;
+    else if (arg === '--listen') listen = value(arg, args.shift());
+    else if (arg.startsWith('--listen=')) listen = value('--listen', arg.slice('--listen='.length));
+    else if (arg === '--report') report = value(arg, args.shift());
+    else if (arg.startsWith('--report=')) report = value('--report', arg.slice('--report='.length));
+    else if (!arg.startsWith('-')) positional.push(arg);
+    else throw new UsageError(`unexpected argument "${arg}"`);
+  }
+  if (positional.length !== 1) throw new UsageError('simulate needs exactly one SCENARIO.yaml file');
+  if (listen !== undefined && !/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]):\d{1,5}$/.test(listen)) {
+    throw new UsageError('--listen needs HOST:PORT, e.g. 127.0.0.1:9464');
+  }
+  return { name: 'simulate', scenario: positional[0] as string, keep, ...(listen === undefined ? {} : { listen }), ...(report === undefined ? {} : { report }) };
 }

@@ -8,6 +8,7 @@ import { startApp, type App } from './app.js';
 import { parseArgs, USAGE, UsageError, type Command } from './cli.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { replayCommand } from './replay-command.js';
+import { simulateCommand } from './simulate-command.js';
 import { splitHostPort } from './config/schema.js';
 import { createLogger, type Logger } from './log.js';
 import { VERSION } from './version.js';
@@ -41,6 +42,18 @@ async function main(): Promise<number> {
       return replayCommand(command.config, command.results, {
         out: (line) => process.stdout.write(`${line}\n`),
         err: (line) => process.stderr.write(`${line}\n`),
+      });
+    case 'simulate':
+      return simulateCommand(command, {
+        out: (line) => process.stdout.write(`${line}\n`),
+        err: (line) => process.stderr.write(`${line}\n`),
+        execPath: process.execPath,
+        script: process.argv[1] ?? '',
+        argv: process.argv.slice(2),
+        env: process.env,
+        uid: process.getuid?.() ?? null,
+        version: VERSION,
+        nodeVersion: process.version,
       });
     case 'run':
       return run(command.config, createLogger(process.env.LOG_LEVEL ?? 'info'));

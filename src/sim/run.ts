@@ -1,0 +1,202 @@
+/**
+ * Runs a scenario: builds the world, starts the real daemon (startApp, the same code `lookout
+ * run` uses) on a generated config pointing at the world, plays the fault timeline against the
+ * wall clock, watches the daemon's events over its own HTTP API (as an operator's tooling
+ * would), then stops everything and compares expected with detected events.
+ *
+ * Must run inside a private network namespace (World.start checks). Times in the output are
+ * seconds after the daemon started.
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { stringify } from 'yaml';
+import { startApp, type App } from '../app.js';
+import { formatDuration } from '../config/duration.js';
+import type { DisruptionEvent } from '../detect/events.js';
+import { createLogger } from '../log.js';
+import { compareEvents, describe, formatComparison, secs, type Comparison, type SeenEvent } from './compare.js';
+import type { Fault, Scenario } from './scenario.js';
+import { daemonTarget, RESOLVER_ADDRESS, World } from './world.js';
+
+export interface SimulationOptions {
+  scenario: Scenario;
+  /** Holds the generated config, the daemon's data dir and daemon.log. */
+  workDir: string;
+  /** The daemon's listen address; default 127.0.0.1 on a free port. */
+  listen?: string;
+  /** One line of progress or report output. */
+  out: (line: string) => void;
+  version: string;
+  nodeVersion: string;
+  /** How often the daemon's events are read; default 250 ms. */
+  pollMs?: number;
+}
+
+export interface SimulationResult {
+  comparison: Comparison;
+  seen: SeenEvent[];
+  /** Where the daemon listened. */
+  address: string;
+}
+
+/** The daemon's config for a scenario's world, as a plain object ready for YAML. */
+export function daemonConfig(scenario: Scenario, world: Pick<World, 'targets'>, listen: string): Record<string, unknown> {
+  const d = scenario.detection;
+  return {
+    vantage: { id: `sim-${scenario.name}`, ...(scenario.vantage.country === undefined ? {} : { country: scenario.vantage.country }) },
+    server: { listen },
+    storage: { dir: './data' },
+    schedule: {
+      interval: formatDuration(scenario.schedule.interval),
+      timeout: formatDuration(scenario.schedule.timeout),
+      confirm_delay: formatDuration(scenario.schedule.confirm_delay),
+      concurrency: 256,
+    },
+    resolver: { servers: [`${RESOLVER_ADDRESS}:53`] },
+    detection: { ...d, baseline_window: formatDuration(d.baseline_window), evaluate_every: formatDuration(d.evaluate_every) },
+    targets: world.targets.map(daemonTarget),
+  };
+}
+
+interface Step {
+  at: number;
+  fault: Fault;
+  on: boolean;
+}
+
+function timeline(faults: readonly Fault[]): Step[] {
+  const steps: Step[] = [];
+  for (const fault of faults) {
+    steps.push({ at: fault.at, fault, on: true });
+    if (fault.for !== undefined) steps.push({ at: fault.at + fault.for, fault, on: false });
+  }
+  // Removals before applications at the same instant, so a fault can hand over to the next.
+  return steps.sort((a, b) => a.at - b.at || Number(a.on) - Number(b.on));
+}
+
+function faultLine(fault: Fault, world: World): string {
+  const targets = world.targetsOf(fault);
+  const extra =
+    fault.fault === 'throttle'
+      ? ` delay ${secs(fault.delay)}${fault.syn_loss === undefined ? '' : `, SYN loss ${Math.round(fault.syn_loss * 100)}%`}`
+      : fault.fault === 'slow'
+        ? ` delay ${secs(fault.delay)}`
+        : fault.fault === 'blockpage'
+          ? ` status ${fault.status}`
+          : fault.fault === 'flapping'
+            ? ` period ${secs(fault.period)}`
+            : '';
+  const which = fault.fault === 'vantage_cut' ? 'every world address' : `${targets.length} target${targets.length === 1 ? '' : 's'}: ${targets.map((t) => t.id).join(', ')}`;
+  return `${fault.fault}${extra} (${which})`;
+}
+
+async function freeLoopbackPort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function isEvent(v: unknown): v is DisruptionEvent {
+  return typeof v === 'object' && v !== null && typeof (v as { id?: unknown }).id === 'string' && typeof (v as { kind?: unknown }).kind === 'string';
+}
+
+/** Reads the daemon's events; null when the API did not answer. */
+async function fetchEvents(address: string): Promise<DisruptionEvent[] | null> {
+  try {
+    const res = await fetch(`http://${address}/api/v1/events`, { signal: AbortSignal.timeout(2000) });
+    if (!res.ok) return null;
+    const body = (await res.json()) as { events?: unknown };
+    return Array.isArray(body.events) ? body.events.filter(isEvent) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Runs the scenario to its end; see the module comment. Rejects only for setup failures. */
+export async function runScenario(opts: SimulationOptions): Promise<SimulationResult> {
+  const { scenario, out } = opts;
+  await mkdir(opts.workDir, { recursive: true });
+  const world = await World.start(scenario);
+  let app: App | null = null;
+  const logFile = join(opts.workDir, 'daemon.log');
+  const logStream = createWriteStream(logFile, { flags: 'a' });
+  try {
+    const listen = opts.listen ?? `127.0.0.1:${await freeLoopbackPort()}`;
+    const configPath = join(opts.workDir, 'lookout.yaml');
+    await writeFile(configPath, `# generated by lookout simulate for scenario ${scenario.name}\n${stringify(daemonConfig(scenario, world, listen))}`);
+    const countries = scenario.world.countries.map((c) => c.code).join(', ');
+    out(`scenario ${scenario.name}: ${world.targets.length} targets (${scenario.world.controls} controls; ${countries}), perspective ${scenario.vantage.country === undefined ? 'outside-in' : `inside-out from ${scenario.vantage.country}`}`);
+    out(`schedule: interval ${secs(scenario.schedule.interval)}, timeout ${secs(scenario.schedule.timeout)}, confirm ${secs(scenario.schedule.confirm_delay)}; runs ${secs(scenario.duration)}`);
+    out(`daemon: config ${configPath}, log ${logFile}, listening on ${listen}`);
+
+    app = await startApp({ configPath, log: createLogger('info', logStream), version: opts.version, nodeVersion: opts.nodeVersion });
+    const started = Date.now();
+    const at = (): number => Date.now() - started;
+    const stamp = (ms: number): string => `t=+${secs(ms).padStart(6)}`;
+
+    const seen = new Map<string, SeenEvent>();
+    const observe = (events: readonly DisruptionEvent[]): void => {
+      const now = at();
+      for (const event of events) {
+        const known = seen.get(event.id);
+        if (!known) {
+          seen.set(event.id, { event, seenAt: now, closedAt: event.ended_at === null ? null : now });
+          out(`${stamp(now)}  event opened: ${describe(event)} (${event.summary})`);
+          if (event.ended_at !== null) out(`${stamp(now)}  event closed: ${describe(event)}`);
+        } else {
+          if (known.closedAt === null && event.ended_at !== null) {
+            known.closedAt = now;
+            out(`${stamp(now)}  event closed: ${describe(event)}`);
+          }
+          known.event = event;
+        }
+      }
+    };
+    let polling = true;
+    const poller = (async (): Promise<void> => {
+      while (polling) {
+        const events = await fetchEvents(listen);
+        if (events) observe(events);
+        await sleep(opts.pollMs ?? 250);
+      }
+    })();
+
+    try {
+      for (const step of timeline(scenario.faults)) {
+        const wait = step.at - at();
+        if (wait > 0) await sleep(wait);
+        if (step.on) {
+          await world.apply(step.fault);
+          out(`${stamp(at())}  fault ${step.fault.id} on: ${faultLine(step.fault, world)}`);
+        } else {
+          await world.remove(step.fault.id);
+          out(`${stamp(at())}  fault ${step.fault.id} off`);
+        }
+      }
+      const rest = scenario.duration - at();
+      if (rest > 0) await sleep(rest);
+    } finally {
+      polling = false;
+      await poller;
+    }
+    const last = await fetchEvents(listen);
+    if (last) observe(last);
+    out(`${stamp(at())}  scenario over`);
+    const all = [...seen.values()];
+    return { comparison: compareEvents(scenario.expect, all, scenario.faults), seen: all, address: listen };
+  } finally {
+    await app?.stop(1000);
+    await world.close();
+    await new Promise<void>((resolve) => logStream.end(() => resolve()));
+  }
+}
+
+export { formatComparison };

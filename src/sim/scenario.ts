@@ -1,0 +1,298 @@
+/**
+ * Scenario files for `lookout simulate`: a world (countries, ASNs, targets by category,
+ * controls), a timeline of faults and the events the daemon is expected to report.
+ *
+ * A scenario is YAML validated by a strict zod schema (unknown keys are errors); every problem
+ * is reported at once as `path.to.field: message`, like the daemon's own config. Times are
+ * durations from the moment the daemon starts (`at`), fault lengths are `for` (absent: until
+ * the end). Pure apart from loadScenario() reading the file.
+ */
+import { readFile } from 'node:fs/promises';
+import { isMap, LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../config/errors.js';
+import { formatPath, issueProblems, type Problem } from '../config/format.js';
+import { DetectionConfig, Duration } from '../config/schema.js';
+import { EVENT_KINDS, MECHANISMS } from '../detect/events.js';
+import { MAX_ASNS_PER_COUNTRY, MAX_HOSTS_PER_ASN } from './addressing.js';
+
+/** How a world target is served and probed: https is http over TLS, tls a bare handshake. */
+export const WORLD_KINDS = ['http', 'https', 'tls', 'tcp', 'dns'] as const;
+export type WorldKind = (typeof WORLD_KINDS)[number];
+
+const Slug = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be a lower-case slug (a-z, 0-9, "-", "_")').max(40);
+const CountryCode = z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as KZ');
+const Asn = z.number().int().min(1).max(4_294_967_295);
+
+const WorldTargetGroup = z.strictObject({
+  /** Short name; targets are called `<country>-<name>-<n>`, e.g. kz-gov-1. */
+  name: Slug,
+  kind: z.enum(WORLD_KINDS),
+  category: Slug,
+  /** Default: the country's first ASN. */
+  asn: Asn.optional(),
+  count: z.number().int().min(1).max(MAX_HOSTS_PER_ASN).default(1),
+});
+
+const WorldCountry = z.strictObject({
+  code: CountryCode,
+  asns: z.array(Asn).min(1).max(MAX_ASNS_PER_COUNTRY),
+  targets: z.array(WorldTargetGroup).min(1),
+});
+
+/**
+ * Which targets a fault hits: every given field must match. `international` means every target
+ * outside the vantage's country, controls included (the international gateway); `controls`
+ * only the controls.
+ */
+export const Scope = z
+  .strictObject({
+    country: CountryCode.optional(),
+    asn: Asn.optional(),
+    category: Slug.optional(),
+    /** A target id such as kz-gov-1. */
+    target: z.string().min(1).optional(),
+    international: z.literal(true).optional(),
+    controls: z.literal(true).optional(),
+  })
+  .refine((s) => Object.keys(s).length > 0, 'must name at least one of country, asn, category, target, international, controls');
+export type Scope = z.output<typeof Scope>;
+
+const FaultCommon = {
+  /** Names the fault in the output and in `expect[].cause`; default `<fault>-<index>`. */
+  id: Slug.optional(),
+  at: Duration,
+  for: Duration.optional(),
+};
+
+const Probability = z.number().gt(0).max(1);
+
+export const Fault = z.discriminatedUnion(
+  'fault',
+  [
+    /** iptables DROP: connects time out. */
+    z.strictObject({ ...FaultCommon, fault: z.literal('blackhole'), scope: Scope }),
+    /** iptables REJECT --reject-with tcp-reset: connects are refused with a reset. */
+    z.strictObject({ ...FaultCommon, fault: z.literal('reset'), scope: Scope }),
+    /** iptables REJECT icmp-net-unreachable. */
+    z.strictObject({ ...FaultCommon, fault: z.literal('unreachable'), scope: Scope }),
+    /** An iptables string match on the targets' names (TLS SNI, HTTP Host) answered with a reset. */
+    z.strictObject({ ...FaultCommon, fault: z.literal('sni_filter'), scope: Scope }),
+    /** The vantage's resolver answers NXDOMAIN for the targets' names. */
+    z.strictObject({ ...FaultCommon, fault: z.literal('dns_nxdomain'), scope: Scope }),
+    /** The vantage's resolver answers a bogon address (default 0.0.0.0) for the targets' names. */
+    z.strictObject({
+      ...FaultCommon,
+      fault: z.literal('dns_bogon'),
+      scope: Scope,
+      answer: z.string().regex(/^(0\.0\.0\.0|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+)$/, 'must be 0.0.0.0 or an RFC 1918 address').default('0.0.0.0'),
+    }),
+    /** The targets' HTTP servers answer with a blockpage: 200 with the blockpage text, or 451. */
+    z.strictObject({ ...FaultCommon, fault: z.literal('blockpage'), scope: Scope, status: z.union([z.literal(200), z.literal(451)]).default(200) }),
+    /** Server-side delay before every answer plus random SYN loss (iptables statistic). */
+    z.strictObject({ ...FaultCommon, fault: z.literal('throttle'), scope: Scope, delay: Duration, syn_loss: Probability.optional() }),
+    /** Noise: targets that never answer (a dead host). */
+    z.strictObject({ ...FaultCommon, fault: z.literal('dead'), scope: Scope }),
+    /** Noise: targets that alternate between blackholed and fine every half `period`. */
+    z.strictObject({ ...FaultCommon, fault: z.literal('flapping'), scope: Scope, period: Duration }),
+    /** Noise: targets that answer late by `delay`. */
+    z.strictObject({ ...FaultCommon, fault: z.literal('slow'), scope: Scope, delay: Duration }),
+    /** The vantage itself loses everything: every world address, controls and resolver included. */
+    z.strictObject({ ...FaultCommon, fault: z.literal('vantage_cut') }),
+  ],
+  { error: 'must be one of blackhole, reset, unreachable, sni_filter, dns_nxdomain, dns_bogon, blockpage, throttle, dead, flapping, slow, vantage_cut' },
+);
+export type Fault = z.output<typeof Fault> & { id: string };
+export type FaultKind = Fault['fault'];
+
+const ExpectedEvent = z.strictObject({
+  kind: z.enum(EVENT_KINDS),
+  /** Absent: the event has no country (vantage_offline). */
+  country: CountryCode.optional(),
+  asn: Asn.optional(),
+  category: Slug.optional(),
+  /** Checked when given. */
+  mechanism: z.enum(MECHANISMS).optional(),
+  /** The fault that should cause it; the onset delay is measured from its `at`. */
+  cause: Slug.optional(),
+  /** Longest acceptable onset delay (needs `cause`). */
+  within: Duration.optional(),
+  /** The event is expected to be still open when the scenario ends; default false (it closes). */
+  open_at_end: z.boolean().default(false),
+});
+export type ExpectedEvent = z.output<typeof ExpectedEvent>;
+
+const ScenarioFile = z.strictObject({
+  name: Slug,
+  description: z.string().default(''),
+  /** `country` set: the inside-out perspective (the vantage sits in that country). */
+  vantage: z.strictObject({ country: CountryCode.optional() }).prefault({}),
+  schedule: z
+    .strictObject({
+      interval: Duration.default(2_000),
+      timeout: Duration.default(1_000),
+      confirm_delay: Duration.default(500),
+    })
+    .prefault({}),
+  /** Detection settings for the daemon, as in its config; evaluate_every defaults to 1s here. */
+  detection: DetectionConfig.partial().default({}),
+  world: z.strictObject({
+    controls: z.number().int().min(1).max(50).default(3),
+    countries: z.array(WorldCountry).min(1),
+  }),
+  /** How long the scenario runs, from the daemon's start. */
+  duration: Duration,
+  faults: z.array(Fault).default([]),
+  expect: z.array(ExpectedEvent).default([]),
+});
+
+export type ScenarioFile = z.output<typeof ScenarioFile>;
+export interface Scenario extends Omit<ScenarioFile, 'faults' | 'detection'> {
+  /** Absolute or as-given path of the file, for messages. */
+  path: string;
+  faults: Fault[];
+  detection: z.output<typeof DetectionConfig>;
+}
+
+/** Defaults for compressed time: evaluate every second. */
+const SCENARIO_DETECTION = { evaluate_every: '1s' };
+
+/** Parses and validates a scenario document; throws ConfigError listing every problem. */
+export function parseScenario(text: string, path: string): Scenario {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        return `${path}${pos ? `:${pos.line}:${pos.col}` : ''}: ${e.message.split('\n')[0] ?? e.message}`;
+      }),
+    );
+  }
+  const raw: unknown = doc.toJS();
+  if (!isMap(doc.contents)) throw new ConfigError([`${path}: a scenario must be a YAML mapping`]);
+  const parsed = ScenarioFile.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(render(path, issueProblems(parsed.error.issues), raw));
+  const file = parsed.data;
+  const detection = DetectionConfig.safeParse({ ...SCENARIO_DETECTION, ...(isObject(raw) && isObject(raw.detection) ? raw.detection : {}) });
+  if (!detection.success) throw new ConfigError(render(path, issueProblems(detection.error.issues, ['detection']), raw));
+  const faults = file.faults.map((f, i) => ({ ...f, id: f.id ?? `${f.fault.replace(/_/g, '-')}-${i + 1}` }));
+  const scenario: Scenario = { ...file, path, faults, detection: detection.data };
+  const problems = crossCheck(scenario);
+  if (problems.length > 0) throw new ConfigError(render(path, problems, raw));
+  return scenario;
+}
+
+/** Reads and validates a scenario file; throws ConfigError (also for an unreadable file). */
+export async function loadScenario(path: string): Promise<Scenario> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`${path}: cannot read the scenario: ${err instanceof Error ? err.message : String(err)}`]);
+  }
+  return parseScenario(text, path);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function render(path: string, problems: readonly Problem[], raw: unknown): string[] {
+  return problems.map((p) => `${path}: ${formatPath(p.path, raw)}: ${p.message}`);
+}
+
+/** A world target as the scenario defines it, before addresses are assigned. */
+export interface WorldTargetSpec {
+  /** `<country>-<name>-<n>`, lower case. */
+  id: string;
+  kind: WorldKind;
+  country: string;
+  asn: number;
+  category: string;
+  /** Host number inside the ASN's block (1..62). */
+  host: number;
+}
+
+/** The targets a scenario's world defines, in file order. Assumes a validated scenario. */
+export function worldTargets(scenario: Pick<Scenario, 'world'>): WorldTargetSpec[] {
+  const out: WorldTargetSpec[] = [];
+  for (const country of scenario.world.countries) {
+    const next = new Map<number, number>();
+    for (const group of country.targets) {
+      const asn = group.asn ?? defaultAsn(country.asns);
+      for (let n = 1; n <= group.count; n++) {
+        const host = (next.get(asn) ?? 0) + 1;
+        next.set(asn, host);
+        out.push({ id: `${country.code.toLowerCase()}-${group.name}-${n}`, kind: group.kind, country: country.code, asn, category: group.category, host });
+      }
+    }
+  }
+  return out;
+}
+
+/** A target group's ASN when it names none: the country's first (the schema requires one). */
+function defaultAsn(asns: readonly number[]): number {
+  const [first] = asns;
+  if (first === undefined) throw new Error('a world country needs at least one ASN');
+  return first;
+}
+
+/** Checks across fields that the schema cannot: references, counts and times. */
+function crossCheck(s: Scenario): Problem[] {
+  const problems: Problem[] = [];
+  const codes = new Set<string>();
+  s.world.countries.forEach((c, i) => {
+    if (codes.has(c.code)) problems.push({ path: ['world', 'countries', i, 'code'], message: `country ${c.code} appears twice` });
+    codes.add(c.code);
+    if (new Set(c.asns).size !== c.asns.length) problems.push({ path: ['world', 'countries', i, 'asns'], message: 'an ASN appears twice' });
+    const perAsn = new Map<number, number>();
+    c.targets.forEach((g, j) => {
+      const asn = g.asn ?? defaultAsn(c.asns);
+      if (!c.asns.includes(asn)) problems.push({ path: ['world', 'countries', i, 'targets', j, 'asn'], message: `ASN ${asn} is not one of ${c.code}'s asns` });
+      perAsn.set(asn, (perAsn.get(asn) ?? 0) + g.count);
+    });
+    for (const [asn, n] of perAsn) {
+      if (n > MAX_HOSTS_PER_ASN) problems.push({ path: ['world', 'countries', i, 'targets'], message: `AS${asn} has ${n} targets; at most ${MAX_HOSTS_PER_ASN} fit` });
+    }
+  });
+  const ids = worldTargets(s).map((t) => t.id);
+  const dup = ids.find((id, k) => ids.indexOf(id) !== k);
+  if (dup !== undefined) problems.push({ path: ['world', 'countries'], message: `target id ${dup} is defined twice (target names must be unique within a country)` });
+  if (s.vantage.country !== undefined && !codes.has(s.vantage.country)) {
+    problems.push({ path: ['vantage', 'country'], message: `${s.vantage.country} is not a country of the world` });
+  }
+  if (s.schedule.timeout >= s.schedule.interval) problems.push({ path: ['schedule', 'timeout'], message: 'must be shorter than schedule.interval' });
+
+  const faultIds = new Set<string>();
+  s.faults.forEach((f, i) => {
+    const at = ['faults', i];
+    if (faultIds.has(f.id)) problems.push({ path: [...at, 'id'], message: `fault id ${f.id} appears twice` });
+    faultIds.add(f.id);
+    const end = f.at + (f.for ?? 0);
+    if (end > s.duration || f.at >= s.duration) problems.push({ path: [...at, f.for === undefined ? 'at' : 'for'], message: `ends after the scenario's duration (${s.duration / 1000}s)` });
+    if (f.for !== undefined && f.for <= 0) problems.push({ path: [...at, 'for'], message: 'must be longer than 0s' });
+    if ('scope' in f) {
+      const why = scopeProblem(f.scope, s, ids);
+      if (why !== null) problems.push({ path: [...at, 'scope'], message: why });
+    }
+    if (f.fault === 'flapping' && f.period < 2 * s.schedule.interval) problems.push({ path: [...at, 'period'], message: 'must be at least two probe intervals' });
+    if ((f.fault === 'throttle' || f.fault === 'slow') && f.delay >= s.schedule.timeout) problems.push({ path: [...at, 'delay'], message: 'must be shorter than schedule.timeout (a delay past it is a blackhole)' });
+  });
+
+  s.expect.forEach((e, i) => {
+    const at = ['expect', i];
+    if (e.cause !== undefined && !faultIds.has(e.cause)) problems.push({ path: [...at, 'cause'], message: `no fault has id ${e.cause}` });
+    if (e.within !== undefined && e.cause === undefined) problems.push({ path: [...at, 'within'], message: 'needs cause (the onset is measured from that fault)' });
+    if (e.kind === 'vantage_offline' && e.country !== undefined) problems.push({ path: [...at, 'country'], message: 'vantage_offline has no country' });
+    if (e.kind !== 'vantage_offline' && e.country === undefined) problems.push({ path: [...at, 'country'], message: 'required' });
+  });
+  return problems;
+}
+
+function scopeProblem(scope: Scope, s: Scenario, ids: readonly string[]): string | null {
+  if (scope.international && s.vantage.country === undefined) return 'international needs vantage.country (the inside-out perspective)';
+  if (scope.target !== undefined && !ids.includes(scope.target)) return `no target ${scope.target} in the world`;
+  if (scope.country !== undefined && !s.world.countries.some((c) => c.code === scope.country)) return `${scope.country} is not a country of the world`;
+  return null;
+}

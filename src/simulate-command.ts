@@ -1,0 +1,130 @@
+/**
+ * `lookout simulate SCENARIO.yaml`: runs the real daemon against the scenario's world and
+ * prints expected beside detected events.
+ *
+ * The world needs a private network namespace. Outside one, the command runs itself again
+ * under `unshare --net` (with `--map-root-user` when not root); when that is not permitted it
+ * says what is missing and exits 2. Inside, it brings loopback up, runs the scenario and exits
+ * 0 when every expected event was detected as expected and nothing else was, 1 otherwise.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from './config/errors.js';
+import { inPrivateNetns } from './sim/netns.js';
+import { formatComparison, runScenario } from './sim/run.js';
+import { loadScenario } from './sim/scenario.js';
+
+export interface SimulateArgs {
+  scenario: string;
+  listen?: string;
+  report?: string;
+  keep: boolean;
+}
+
+export interface SimulateIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  /** Node's executable, the entry script and its arguments: how to run this command again. */
+  execPath: string;
+  script: string;
+  argv: readonly string[];
+  env: Readonly<Record<string, string | undefined>>;
+  /** The effective user id; null where unknown. */
+  uid: number | null;
+  version: string;
+  nodeVersion: string;
+}
+
+/** Set on the re-executed command so it never tries to unshare again. */
+const INNER_ENV = 'LOOKOUT_SIMULATE_NETNS';
+
+const PRIVILEGE_HINT =
+  'lookout simulate needs a private network namespace for its world (iptables faults must never touch the host network). ' +
+  'Run it as root, or as a user allowed to create user namespaces (sysctl user.max_user_namespaces > 0, ' +
+  'kernel.unprivileged_userns_clone=1 where it exists); in a container add --cap-add SYS_ADMIN --cap-add NET_ADMIN. ' +
+  'It also needs unshare (util-linux), ip (iproute2) and iptables.';
+
+function run(file: string, args: readonly string[]): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(file, [...args], { timeout: 10_000, encoding: 'utf8' }, (err, _stdout, stderr) => {
+      if (!err) return resolve({ code: 0, stderr });
+      const code = typeof err.code === 'number' ? err.code : 127;
+      resolve({ code, stderr: stderr.trim() || err.message });
+    });
+  });
+}
+
+/** Runs the command; resolves with the exit code. */
+export async function simulateCommand(args: SimulateArgs, io: SimulateIo): Promise<number> {
+  let scenario;
+  try {
+    scenario = await loadScenario(args.scenario);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const p of err.problems) io.err(p);
+    return 1;
+  }
+  if (!(await inPrivateNetns())) {
+    if (io.env[INNER_ENV] === '1') {
+      io.err('lookout simulate: the re-executed command is still not in a private network namespace');
+      return 2;
+    }
+    return reexecInNetns(io);
+  }
+
+  const up = await run('ip', ['link', 'set', 'lo', 'up']);
+  if (up.code !== 0) {
+    io.err(`lookout simulate: cannot bring up loopback in the namespace: ${up.stderr}. ${PRIVILEGE_HINT}`);
+    return 2;
+  }
+  const iptables = await run('iptables', ['-S', 'OUTPUT']);
+  if (iptables.code !== 0) {
+    io.err(`lookout simulate: iptables does not work in the namespace: ${iptables.stderr}. ${PRIVILEGE_HINT}`);
+    return 2;
+  }
+
+  const workDir = await mkdtemp(join(tmpdir(), `lookout-sim-${scenario.name}-`));
+  try {
+    const result = await runScenario({
+      scenario,
+      workDir,
+      ...(args.listen === undefined ? {} : { listen: args.listen }),
+      out: io.out,
+      version: io.version,
+      nodeVersion: io.nodeVersion,
+    });
+    io.out('');
+    for (const line of formatComparison(result.comparison)) io.out(line);
+    if (args.report !== undefined) {
+      const report = { scenario: scenario.name, passed: result.comparison.passed, counts: result.comparison.counts, rows: result.comparison.rows };
+      await writeFile(args.report, `${JSON.stringify(report, null, 2)}\n`);
+    }
+    return result.comparison.passed ? 0 : 1;
+  } finally {
+    if (args.keep) io.err(`lookout simulate: kept ${workDir}`);
+    else await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+/** Runs this same command again inside a new network namespace; resolves with its exit code. */
+async function reexecInNetns(io: SimulateIo): Promise<number> {
+  const unshare = io.uid === 0 ? ['--net'] : ['--net', '--map-root-user'];
+  const probe = await run('unshare', [...unshare, '--', 'true']);
+  if (probe.code !== 0) {
+    io.err(`lookout simulate: cannot create a network namespace (unshare ${unshare.join(' ')}: ${probe.stderr}). ${PRIVILEGE_HINT}`);
+    return 2;
+  }
+  return new Promise((resolve) => {
+    const child = spawn('unshare', [...unshare, '--', io.execPath, io.script, ...io.argv], {
+      stdio: 'inherit',
+      env: { ...io.env, [INNER_ENV]: '1' },
+    });
+    child.on('error', (err) => {
+      io.err(`lookout simulate: ${err.message}`);
+      resolve(2);
+    });
+    child.on('exit', (code, signal) => resolve(code ?? (signal === null ? 1 : 1)));
+  });
+}
