@@ -91,7 +91,15 @@ export class ProbeClock {
   }
 }
 
-/** Resolves `host` (an IP literal resolves to itself, with no dns phase) to the address to dial. */
+/** "This host" addresses: connecting to them reaches the vantage itself, never the target. */
+const UNSPECIFIED = /^(0\.\d+\.\d+\.\d+|::|::ffff:0\.\d+\.\d+\.\d+)$/i;
+
+/**
+ * Resolves `host` (an IP literal resolves to itself, with no dns phase) to the address to dial:
+ * the first answer that is not a "this host" address (0.0.0.0/8, ::). A name answered only with
+ * such addresses, the classic resolver blocking answer, fails with dns_bogon_answer and is
+ * never dialled: on Linux a connect to 0.0.0.0 would reach the vantage's own services.
+ */
 export async function resolveHost(
   host: string,
   resolver: { resolve(host: string, signal: AbortSignal): Promise<string[]> },
@@ -100,11 +108,17 @@ export async function resolveHost(
 ): Promise<string> {
   const literal = ipLiteral(host);
   if (literal !== null) return literal;
-  const addresses = await clock.run('dns', 'dns', () => resolver.resolve(host, signal));
-  const first = addresses[0];
-  if (first === undefined) throw Object.assign(new Error(`no addresses for ${host}`), { code: 'ENODATA' });
-  return first;
+  return clock.run('dns', 'dns', async () => {
+    const addresses = await resolver.resolve(host, signal);
+    if (addresses.length === 0) throw Object.assign(new Error(`no addresses for ${host}`), { code: 'ENODATA' });
+    const usable = addresses.find((ip) => !UNSPECIFIED.test(ip));
+    if (usable === undefined) throw Object.assign(new Error(`${host} resolves to ${addresses.join(', ')} only`), { code: DNS_BOGON_CODE });
+    return usable;
+  });
 }
+
+/** Error code of a name answered only with "this host" addresses (classified dns_bogon_answer). */
+export const DNS_BOGON_CODE = 'LOOKOUT_DNS_BOGON';
 
 /**
  * Runs `setup(settle)` inside a promise that rejects with the signal's reason as soon as the

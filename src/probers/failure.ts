@@ -30,6 +30,8 @@ const DNS_CODES: Record<string, FailureReason> = {
   EREFUSED: 'dns_refused',
   ETIMEOUT: 'dns_timeout',
   ENODATA: 'dns_no_answer',
+  // resolveHost: the name resolved only to 0.0.0.0 or ::, which is never dialled.
+  LOOKOUT_DNS_BOGON: 'dns_bogon_answer',
   EAI_AGAIN: 'dns_timeout',
   // A UDP query to a port with nothing listening draws an ICMP port unreachable, which a
   // connected socket reports as ECONNREFUSED: the server (or something on the path) refused.

@@ -275,6 +275,15 @@ describe('http prober: failures', () => {
     expect(nx.ip).toBeNull();
   });
 
+  it('a name answered only with 0.0.0.0 is dns_bogon_answer and never dialled', async () => {
+    dns.set('zero.test', { kind: 'answer', A: ['0.0.0.0'] });
+    const before = seen.length;
+    const r = await probe(target('http://zero.test/ok'));
+    expectFailure(r, 'dns_bogon_answer');
+    expect(r.ip).toBeNull();
+    expect(seen.length).toBe(before);
+  });
+
   it('stops promptly when the daemon aborts', async () => {
     const s = await fault('silent');
     const stop = new AbortController();
