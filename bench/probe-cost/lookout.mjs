@@ -49,9 +49,14 @@ export async function lookoutCounts(kind) {
   return { probes: sumSamples(text, 'lookout_probes_total', kind), failed: sumSamples(text, 'lookout_probe_failures_total', kind) };
 }
 
-/** Starts the daemon; resolves once it has completed at least one probe of `kind`. */
-export async function startLookout(root, configPath, kind, readyMs = 20_000) {
-  const child = start('lookout', process.execPath, [join(root, 'dist/main.js'), 'run', '--config', configPath], {
+/**
+ * Starts the daemon; resolves once it has completed at least one probe of `kind`. With
+ * `cpuProfDir` it runs under node --cpu-prof, writing `lookout-<kind>.cpuprofile` there when
+ * it exits (it must be stopped with SIGTERM, not killed).
+ */
+export async function startLookout(root, configPath, kind, { cpuProfDir, readyMs = 20_000 } = {}) {
+  const prof = cpuProfDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=lookout-${kind}.cpuprofile`] : [];
+  const child = start('lookout', process.execPath, [...prof, join(root, 'dist/main.js'), 'run', '--config', configPath], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: 'warn' },
   });

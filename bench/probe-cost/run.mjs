@@ -3,7 +3,7 @@
  * Per-probe CPU cost, Lookout vs Prometheus blackbox_exporter, measured side by side (issue 6).
  *
  *   scripts/netns-run.sh node bench/probe-cost/run.mjs [--targets N] [--rate R] [--seconds S]
- *       [--warmup S] [--kinds http,tcp,dns] [--json FILE]
+ *       [--warmup S] [--kinds http,tcp,dns] [--probers lookout,blackbox] [--cpu-prof DIR] [--json FILE]
  *
  * Inside a private loopback-only network namespace (refuses to run elsewhere): a separate
  * process serves N distinct targets (127.20.a.b, HTTP :8080, DNS :5353). For each kind, first
@@ -11,6 +11,9 @@
  * blackbox_exporter is driven with /probe?target=&module= for the same targets at the same rate.
  * Each prober runs alone; its CPU (utime+stime from /proc/<pid>/stat) and completed probes are
  * read over a steady window after a warm-up. Prints one table; --json also writes the figures.
+ * --probers runs only the named side(s); --cpu-prof DIR runs Lookout under node --cpu-prof and
+ * leaves one .cpuprofile per kind in DIR (read it with bench/profile/summarize.mjs). The
+ * profiler itself costs CPU: figures from a profiled run are not comparable with others.
  */
 import process from 'node:process';
 import { clearTimeout, setTimeout } from 'node:timers';
@@ -29,6 +32,7 @@ import { measureWindow } from './window.mjs';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const KINDS = ['http', 'tcp', 'dns'];
+const PROBERS = ['lookout', 'blackbox'];
 
 function options(argv) {
   const { values } = parseArgs({
@@ -40,6 +44,8 @@ function options(argv) {
       warmup: { type: 'string' },
       kinds: { type: 'string', default: KINDS.join(',') },
       json: { type: 'string' },
+      probers: { type: 'string', default: PROBERS.join(',') },
+      'cpu-prof': { type: 'string' },
     },
   });
   const n = Number(values.targets);
@@ -51,10 +57,14 @@ function options(argv) {
   if (!(seconds > 0)) throw new Error('--seconds must be positive');
   for (const k of kinds) if (!KINDS.includes(k)) throw new Error(`--kinds: unknown kind ${k} (use ${KINDS.join(',')})`);
   if (kinds.length === 0) throw new Error('--kinds is empty');
+  const probers = values.probers.split(',').filter((p) => p !== '');
+  for (const p of probers) if (!PROBERS.includes(p)) throw new Error(`--probers: unknown prober ${p} (use ${PROBERS.join(',')})`);
+  if (probers.length === 0) throw new Error('--probers is empty');
   // Default warm-up: two full rounds of the targets, at least 3 s.
   const warmup = values.warmup !== undefined ? Number(values.warmup) : Math.max(3, (2 * n) / rate);
   if (!(warmup >= 0)) throw new Error('--warmup must be >= 0');
-  return { n, rate, seconds, warmup, kinds, json: values.json };
+  const cpuProf = values['cpu-prof'] !== undefined ? resolve(values['cpu-prof']) : undefined;
+  return { n, rate, seconds, warmup, kinds, probers, cpuProf, json: values.json };
 }
 
 async function refuseOutsideNetns() {
@@ -83,7 +93,7 @@ function machine() {
 
 async function measureLookout(dir, kind, o) {
   const { path, intervalMs } = writeLookoutConfig(dir, kind, o.n, o.rate);
-  const child = await startLookout(ROOT, path, kind);
+  const child = await startLookout(ROOT, path, kind, { cpuProfDir: o.cpuProf });
   try {
     const w = await measureWindow({ pid: child.proc.pid, counts: () => lookoutCounts(kind), warmupMs: o.warmup * 1000, windowMs: o.seconds * 1000 });
     return { kind, prober: 'lookout', intervalMs, ...w };
@@ -124,8 +134,8 @@ async function main(argv) {
     await waitForLine(servers, /^ready$/m, 20_000);
     const rows = [];
     for (const kind of o.kinds) {
-      rows.push(await measureLookout(dir, kind, o));
-      rows.push(await measureBlackbox(dir, kind, o));
+      if (o.probers.includes('lookout')) rows.push(await measureLookout(dir, kind, o));
+      if (o.probers.includes('blackbox')) rows.push(await measureBlackbox(dir, kind, o));
     }
     const command = `scripts/netns-run.sh node bench/probe-cost/run.mjs ${argv.join(' ')}`.trim();
     process.stdout.write(formatTable(info, o, rows, command));
