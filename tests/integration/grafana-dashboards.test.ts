@@ -137,6 +137,13 @@ describe('grafana/dashboards', () => {
     }
   });
 
+  it('are each described in the README', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Prometheus, Alertmanager and Grafana'));
+    expect(section).toContain('docker compose up');
+    for (const { dashboard } of dashboards) expect(section).toContain(`*${dashboard.title}*`);
+  });
+
   it('links only to dashboards that exist', () => {
     const uids = new Set(dashboards.map((d) => d.dashboard.uid));
     for (const { file, dashboard } of dashboards) {
