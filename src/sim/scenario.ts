@@ -12,6 +12,7 @@ import { isMap, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
 import { formatPath, issueProblems, type Problem } from '../config/format.js';
+import { parseDuration } from '../config/duration.js';
 import { DetectionConfig, Duration } from '../config/schema.js';
 import { EVENT_KINDS, MECHANISMS } from '../detect/events.js';
 import { MAX_ASNS_PER_COUNTRY, MAX_HOSTS_PER_ASN } from './addressing.js';
@@ -58,10 +59,20 @@ export const Scope = z
   .refine((s) => Object.keys(s).length > 0, 'must name at least one of country, asn, category, target, international, controls');
 export type Scope = z.output<typeof Scope>;
 
+/** A point in the scenario: a duration from the daemon's start, 0s allowed. */
+const Instant = z.string({ error: 'expected a time such as 0s, 500ms or 20s' }).transform((s, ctx) => {
+  const ms = parseDuration(s);
+  if (ms === null || ms < 0) {
+    ctx.addIssue({ code: 'custom', message: `invalid time "${s}": use a number with ms, s, m or h (0s, 500ms, 20s)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
 const FaultCommon = {
   /** Names the fault in the output and in `expect[].cause`; default `<fault>-<index>`. */
   id: Slug.optional(),
-  at: Duration,
+  at: Instant,
   for: Duration.optional(),
 };
 
@@ -164,8 +175,8 @@ export function parseScenario(text: string, path: string): Scenario {
   if (doc.errors.length > 0) {
     throw new ConfigError(
       doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
-        return `${path}${pos ? `:${pos.line}:${pos.col}` : ''}: ${e.message.split('\n')[0] ?? e.message}`;
+        const { line, col } = lineCounter.linePos(e.pos[0]);
+        return `${path}:${line}:${col}: ${e.message.split('\n')[0] ?? e.message}`;
       }),
     );
   }

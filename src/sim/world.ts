@@ -1,7 +1,8 @@
 /**
  * The simulated world of a scenario, inside a private network namespace: addresses from the
- * address plan, a real server per target, controls, the vantage's resolver at 127.0.0.53:53
- * answering `<target>.sim` names, and the faults of the timeline applied to all of it for real
+ * address plan, a real server per target (a DNS server on port 53 for dns targets: a resolver
+ * located in that country), controls, the vantage's resolver at 127.0.0.53:53 answering
+ * `<target>.sim` names, and the faults of the timeline applied to all of it for real
  * (iptables rules through FaultInjector, resolver answers, server behaviour).
  *
  * Faults stack: each target's server and resolver behaviour is recomputed from every fault
@@ -43,7 +44,9 @@ export function layoutWorld(scenario: Pick<Scenario, 'world'>): { plan: AddressP
   );
   const controls: WorldTarget[] = plan.controls.addresses.map((ip, i) => {
     const id = `control-${i + 1}`;
-    return { id, kind: 'https', country: CONTROL_COUNTRY, asn: null, category: 'control', control: true, ip, name: `${id}.${WORLD_DOMAIN}` };
+    // Controls are dialled by address (a TLS handshake), as in probes/controls.yaml: whether the
+    // vantage is online must not depend on its own resolver.
+    return { id, kind: 'tls', country: CONTROL_COUNTRY, asn: null, category: 'control', control: true, ip, name: `${id}.${WORLD_DOMAIN}` };
   });
   const targets = worldTargets(scenario).map<WorldTarget>((t) => ({
     id: t.id,
@@ -79,7 +82,7 @@ export function daemonTarget(t: WorldTarget): TargetInput {
       return {
         ...common,
         kind: 'dns',
-        server: `${RESOLVER_ADDRESS}:53`,
+        server: `${t.ip}:53`,
         query: { name: t.name, type: 'A' },
         expect: { rcode: 'NOERROR', answers_in: [`${t.ip}/32`] },
       };
@@ -115,6 +118,8 @@ export class World {
     private readonly servers: WorldServers,
     private readonly resolver: FakeDnsServer,
     private readonly injector: FaultInjector,
+    /** The DNS servers of dns targets, by target id. */
+    private readonly dnsServers = new Map<string, FakeDnsServer>(),
   ) {}
 
   /** Builds the world: checks the namespace, clears old rules, starts every server. */
@@ -130,7 +135,13 @@ export class World {
       for (const t of targets) {
         resolver.set(t.name, { kind: 'answer', A: [t.ip] });
         const service = serviceOf(t.kind);
-        if (service !== null) await servers.add(t.id, t.ip, service);
+        if (service !== null) {
+          await servers.add(t.id, t.ip, service);
+        } else {
+          const dns = new FakeDnsServer({ [t.name]: { kind: 'answer', A: [t.ip] } }, { host: t.ip, port: 53, recordQueries: false });
+          world.dnsServers.set(t.id, dns);
+          await dns.start();
+        }
       }
       await resolver.start();
     } catch (err) {
@@ -226,7 +237,7 @@ export class World {
     this.flappers.clear();
     this.active.clear();
     await this.injector.clear().catch(() => 0);
-    await Promise.all([this.servers.close(), this.resolver.close()]);
+    await Promise.all([this.servers.close(), this.resolver.close(), ...[...this.dnsServers.values()].map((d) => d.close())]);
   }
 
   private async removeRules(faultId: string, count: number): Promise<void> {
@@ -250,7 +261,9 @@ export class World {
         if (fault.fault === 'dns_bogon') dns = { kind: 'answer', A: [fault.answer] };
       }
       if (serviceOf(t.kind) !== null) this.servers.set(t.id, behaviour);
+      // A tampering resolver on the path: the vantage's resolver and the target's own answer alike.
       this.resolver.set(t.name, dns);
+      this.dnsServers.get(t.id)?.set(t.name, dns);
     }
   }
 }

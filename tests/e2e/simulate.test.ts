@@ -1,0 +1,122 @@
+/**
+ * `lookout simulate` end to end: every shipped scenario runs the built daemon against its world
+ * (each in a network namespace of its own, made by the command itself), concurrently, and must
+ * match its expected events; a copy with one detector threshold flipped must fail, and without
+ * the privileges for a namespace the command must refuse with exit 2.
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { MAIN, runCli, tempDir } from './harness.js';
+
+const SCENARIO_DIR = resolve(import.meta.dirname, '../../scenarios');
+const SHIPPED = readdirSync(SCENARIO_DIR).filter((f) => f.endsWith('.yaml')).sort();
+const REQUIRED = ['asn-by-asn', 'blockpage', 'dns-blocking-social', 'kz-2019-06-09', 'quiet', 'reset-blocking', 'vantage-offline'];
+
+interface Report {
+  scenario: string;
+  passed: boolean;
+  counts: Record<'ok' | 'missed' | 'wrong' | 'extra', number>;
+  rows: { verdict: string; expected: { kind: string } | null; problems: string[] }[];
+}
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  report: Report | null;
+}
+
+const dir = tempDir();
+const runs = new Map<string, Run>();
+
+async function simulate(name: string, file: string): Promise<void> {
+  const reportFile = join(dir, `${name}.json`);
+  const r = await runCli(['simulate', file, '--report', reportFile]);
+  let report: Report | null = null;
+  try {
+    report = JSON.parse(readFileSync(reportFile, 'utf8')) as Report;
+  } catch {
+    report = null;
+  }
+  runs.set(name, { ...r, report });
+}
+
+/** reset-blocking with partial_min_targets raised past the world's size: blocking can never open. */
+function brokenThresholdScenario(): string {
+  const doc = parse(readFileSync(join(SCENARIO_DIR, 'reset-blocking.yaml'), 'utf8')) as Record<string, unknown>;
+  doc.name = 'reset-blocking-broken';
+  doc.detection = { partial_min_targets: 50 };
+  const file = join(dir, 'reset-blocking-broken.yaml');
+  writeFileSync(file, stringify(doc));
+  return file;
+}
+
+beforeAll(async () => {
+  await Promise.all([
+    ...SHIPPED.map((f) => simulate(f.replace(/\.yaml$/, ''), join(SCENARIO_DIR, f))),
+    simulate('broken-threshold', brokenThresholdScenario()),
+  ]);
+}, 280_000);
+
+describe('lookout simulate: the shipped scenarios', () => {
+  it('ships every scenario the world must cover', () => {
+    expect(SHIPPED.map((f) => f.replace(/\.yaml$/, ''))).toEqual(expect.arrayContaining(REQUIRED));
+  });
+
+  it.each(SHIPPED)('%s detects exactly its expected events', (file) => {
+    const run = runs.get(file.replace(/\.yaml$/, ''));
+    expect(run, `${file} did not run`).toBeDefined();
+    const { code, stdout, stderr, report } = run as Run;
+    const context = `${stdout}\n${stderr}`;
+    expect(report, context).not.toBeNull();
+    expect(report?.rows.filter((r) => r.verdict !== 'ok'), context).toEqual([]);
+    const expected = (parse(readFileSync(join(SCENARIO_DIR, file), 'utf8')) as { expect?: unknown[] }).expect ?? [];
+    expect(report?.counts.ok).toBe(expected.length);
+    expect(code, context).toBe(0);
+    expect(stdout).toMatch(/^PASS: \d+ ok, 0 missed, 0 wrong, 0 extra$/m);
+  });
+
+  it('prints the timeline and the table an operator reads', () => {
+    const { stdout } = runs.get('kz-2019-06-09') as Run;
+    expect(stdout).toMatch(/^t=\+ *20\.\ds {2}fault streaming-sni on: sni_filter \(3 targets: us-stream-1, us-stream-2, us-stream-3\)$/m);
+    expect(stdout).toMatch(/^t=\+ *\d+\.\ds {2}event opened: shutdown KZ blackhole \(KZ: \d+ of \d+ international targets unreachable/m);
+    expect(stdout).toMatch(/^expected +detected +seen +closed +onset +verdict$/m);
+    expect(stdout).toMatch(/^shutdown KZ blackhole +shutdown KZ blackhole +\+\d+\.\ds +\+\d+\.\ds +\d+\.\ds +ok$/m);
+  });
+});
+
+describe('lookout simulate: the harness can fail', () => {
+  it('a detector threshold flipped out of range misses the blocking and exits 1', () => {
+    const { code, stdout, report } = runs.get('broken-threshold') as Run;
+    expect(code, stdout).toBe(1);
+    expect(report?.passed).toBe(false);
+    expect(report?.rows.map((r) => [r.verdict, r.expected?.kind])).toEqual([['missed', 'service_blocking']]);
+    expect(stdout).toMatch(/^FAIL: 0 ok, 1 missed, 0 wrong, 0 extra$/m);
+  });
+});
+
+describe('lookout simulate: privileges', () => {
+  it('without the privileges for a network namespace it says so and exits 2', async () => {
+    // An unprivileged user namespace: no capabilities, and its uid (nobody) is unmapped, so it
+    // may neither unshare the network nor map itself to root in a nested user namespace.
+    const r = await new Promise<{ code: number | null; stderr: string }>((res) => {
+      const p = spawn('unshare', ['--user', '--', process.execPath, MAIN, 'simulate', join(SCENARIO_DIR, 'quiet.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      p.on('close', (code) => res({ code, stderr }));
+    });
+    expect(r.stderr).toMatch(/lookout simulate: cannot create a network namespace \(unshare --net --map-root-user: .*Operation not permitted.*\)\. lookout simulate needs a private network namespace/);
+    expect(r.code).toBe(2);
+  });
+
+  it('a bad scenario is reported by field and exits 1 before any namespace is made', async () => {
+    const file = join(tempDir({ 'bad.yaml': 'name: bad\nduration: 10s\nworld: { countries: [] }\nfaults: [{ at: 20s, fault: blackhole, scope: {} }]\nextra: 1\n' }), 'bad.yaml');
+    const r = await runCli(['simulate', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('extra: unknown key');
+    expect(r.stderr).toContain('world.countries: ');
+    expect(r.stderr).toContain('faults.0.scope: must name at least one of');
+  });
+});

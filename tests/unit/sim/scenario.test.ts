@@ -1,0 +1,112 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../src/config/errors.js';
+import { ConfigFile } from '../../../src/config/schema.js';
+import { daemonConfig } from '../../../src/sim/run.js';
+import { parseScenario, worldTargets } from '../../../src/sim/scenario.js';
+import { layoutWorld, selectTargets } from '../../../src/sim/world.js';
+
+const DIR = resolve(import.meta.dirname, '../../../scenarios');
+
+function problems(text: string): string[] {
+  try {
+    parseScenario(text, 's.yaml');
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+const WORLD = `
+world:
+  countries:
+    - code: KZ
+      asns: [9198, 21299]
+      targets:
+        - { name: gov, kind: https, category: government, count: 2 }
+        - { name: news, kind: http, category: news, asn: 21299, count: 2 }
+    - code: US
+      asns: [13335]
+      targets: [{ name: stream, kind: tls, category: streaming, count: 3 }]
+`;
+
+describe('scenario files', () => {
+  it.each(readdirSync(DIR).filter((f) => f.endsWith('.yaml')))('%s is valid and its daemon config passes the config schema', (file) => {
+    const s = parseScenario(readFileSync(join(DIR, file), 'utf8'), file);
+    const { targets } = layoutWorld(s);
+    const config = ConfigFile.safeParse(daemonConfig(s, { targets }, '127.0.0.1:9464'));
+    expect(config.success, JSON.stringify(config.error?.issues)).toBe(true);
+    // Every address the world uses is loopback.
+    expect(targets.every((t) => t.ip.startsWith('127.'))).toBe(true);
+  });
+
+  it('names targets per country and lays them out per ASN', () => {
+    const s = parseScenario(`name: t\nduration: 30s\n${WORLD}`, 's.yaml');
+    expect(worldTargets(s).map((t) => `${t.id}@${t.asn}#${t.host}`)).toEqual([
+      'kz-gov-1@9198#1',
+      'kz-gov-2@9198#2',
+      'kz-news-1@21299#1',
+      'kz-news-2@21299#2',
+      'us-stream-1@13335#1',
+      'us-stream-2@13335#2',
+      'us-stream-3@13335#3',
+    ]);
+    const { targets } = layoutWorld(s);
+    expect(targets.find((t) => t.id === 'kz-news-2')?.ip).toBe('127.10.0.66');
+    expect(targets.filter((t) => t.control).map((t) => t.ip)).toEqual(['127.1.0.1', '127.1.0.2', '127.1.0.3']);
+  });
+
+  it('selects international targets (controls included) from a vantage in KZ', () => {
+    const s = parseScenario(`name: t\nduration: 30s\nvantage: { country: KZ }\n${WORLD}`, 's.yaml');
+    const { targets } = layoutWorld(s);
+    expect(selectTargets(targets, { international: true }, 'KZ').map((t) => t.id)).toEqual([
+      'control-1',
+      'control-2',
+      'control-3',
+      'us-stream-1',
+      'us-stream-2',
+      'us-stream-3',
+    ]);
+    expect(selectTargets(targets, { country: 'KZ', asn: 21299 }, 'KZ').map((t) => t.id)).toEqual(['kz-news-1', 'kz-news-2']);
+  });
+
+  it('reports every problem with its path', () => {
+    const text = `name: t
+duration: 30s
+vantage: { country: DE }
+schedule: { interval: 1s, timeout: 2s }
+${WORLD}
+faults:
+  - { id: cut, at: 20s, for: 20s, fault: blackhole, scope: { country: FR } }
+  - { id: cut, at: 5s, fault: throttle, delay: 3s, scope: { target: kz-gov-9 } }
+  - { at: 1s, fault: melt, scope: { country: KZ } }
+expect:
+  - { kind: shutdown, cause: nope, within: 5s }
+  - { kind: vantage_offline, country: KZ }
+surprise: true
+`;
+    expect(problems(text)).toEqual(expect.arrayContaining([
+      's.yaml: surprise: unknown key',
+    ]));
+    const valid = text.replace('surprise: true\n', '').replace(/ {2}- \{ at: 1s, fault: melt.*\n/, '');
+    expect(problems(valid)).toEqual([
+      's.yaml: vantage.country: DE is not a country of the world',
+      's.yaml: schedule.timeout: must be shorter than schedule.interval',
+      "s.yaml: faults.0.for: ends after the scenario's duration (30s)",
+      's.yaml: faults.0.scope: FR is not a country of the world',
+      's.yaml: faults.1.id: fault id cut appears twice',
+      's.yaml: faults.1.scope: no target kz-gov-9 in the world',
+      's.yaml: faults.1.delay: must be shorter than schedule.timeout (a delay past it is a blackhole)',
+      's.yaml: expect.0.cause: no fault has id nope',
+      's.yaml: expect.0.country: required',
+      's.yaml: expect.1.country: vantage_offline has no country',
+    ]);
+    expect(problems(text.replace('surprise: true\n', ''))).toContainEqual(expect.stringMatching(/^s\.yaml: faults\.2\.fault: must be one of blackhole, /));
+  });
+
+  it('reports YAML syntax errors with line and column', () => {
+    expect(problems('name: t\nduration: [\n')).toEqual([expect.stringMatching(/^s\.yaml:\d+:\d+: /)]);
+  });
+});
