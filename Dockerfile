@@ -14,6 +14,11 @@ ENV NODE_ENV=production \
     LOOKOUT_CONFIG=/etc/lookout/lookout.yaml \
     LOG_LEVEL=info
 WORKDIR /app
+# iproute2 and iptables serve `lookout simulate` (run it as root with --cap-add NET_ADMIN and
+# --cap-add SYS_ADMIN); the daemon itself needs neither.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends iproute2 iptables \
+ && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
@@ -21,6 +26,7 @@ COPY --from=build /src/dist ./dist
 # /etc/lookout: ship both beside it and make the data directory the volume.
 COPY config/lookout.yaml /etc/lookout/lookout.yaml
 COPY probes /etc/probes
+COPY scenarios /app/scenarios
 RUN sed -i 's#^  dir: ../data .*#  dir: /var/lib/lookout#' /etc/lookout/lookout.yaml \
  && mkdir -p /var/lib/lookout && chown node:node /var/lib/lookout
 VOLUME ["/var/lib/lookout"]
