@@ -12,5 +12,8 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
+    // The namespace is shared: one file's iptables rules (and FaultInjector.clear()) must not
+    // meet another's, and `lookout simulate` owns the world's addresses while it runs.
+    fileParallelism: !inNetns,
   },
 });

@@ -4,7 +4,7 @@
  * its target or event; lookout_disruptions_total counts events as they open.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { DisruptionEvent } from '../detect/events.js';
+import { EVENT_KINDS, type DisruptionEvent } from '../detect/events.js';
 import * as names from './names.js';
 
 /** What the detector exposes for scraping. */
@@ -114,6 +114,15 @@ export function registerDetectorMetrics(registry: Registry, detector: () => Dete
     help: 'Disruption events opened, by kind and country.',
     labelNames: ['kind', 'country'] as const,
     registers,
+    // Every kind of every watched country exists from the start at 0, so the first event shows
+    // as an increase (a series born at 1 has no increase()); countries come and go with reloads.
+    collect(this: Counter<'kind' | 'country'>) {
+      this.inc({ kind: 'vantage_offline', country: '' }, 0);
+      for (const c of view().status().countries) {
+        // vantage_offline too: inside-out, it names the vantage's country.
+        for (const kind of EVENT_KINDS) this.inc({ kind, country: c.country }, 0);
+      }
+    },
   });
   return {
     opened(event) {
