@@ -43,7 +43,12 @@ async function main(): Promise<number> {
         out: (line) => process.stdout.write(`${line}\n`),
         err: (line) => process.stderr.write(`${line}\n`),
       });
-    case 'simulate':
+    case 'simulate': {
+      // SIGTERM/SIGINT end the run early: the world is torn down and what was seen is printed.
+      const interrupt = new AbortController();
+      const onSignal = (): void => interrupt.abort();
+      process.once('SIGTERM', onSignal);
+      process.once('SIGINT', onSignal);
       return simulateCommand(command, {
         out: (line) => process.stdout.write(`${line}\n`),
         err: (line) => process.stderr.write(`${line}\n`),
@@ -54,7 +59,9 @@ async function main(): Promise<number> {
         uid: process.getuid?.() ?? null,
         version: VERSION,
         nodeVersion: process.version,
+        signal: interrupt.signal,
       });
+    }
     case 'run':
       return run(command.config, createLogger(process.env.LOG_LEVEL ?? 'info'));
   }

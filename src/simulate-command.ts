@@ -35,7 +35,12 @@ export interface SimulateIo {
   uid: number | null;
   version: string;
   nodeVersion: string;
+  /** Aborted by SIGTERM/SIGINT: the run stops early, cleans up and exits 130. */
+  signal: AbortSignal;
 }
+
+/** Exit code of a run cut short by a signal. */
+const INTERRUPTED = 130;
 
 /** Set on the re-executed command so it never tries to unshare again. */
 const INNER_ENV = 'LOOKOUT_SIMULATE_NETNS';
@@ -94,9 +99,14 @@ export async function simulateCommand(args: SimulateArgs, io: SimulateIo): Promi
       out: io.out,
       version: io.version,
       nodeVersion: io.nodeVersion,
+      signal: io.signal,
     });
     io.out('');
     for (const line of formatComparison(result.comparison)) io.out(line);
+    if (result.interrupted) {
+      io.err('lookout simulate: interrupted before the scenario ended; the verdict above is incomplete');
+      return INTERRUPTED;
+    }
     if (args.report !== undefined) {
       const report = { scenario: scenario.name, passed: result.comparison.passed, counts: result.comparison.counts, rows: result.comparison.rows };
       await writeFile(args.report, `${JSON.stringify(report, null, 2)}\n`);
@@ -121,10 +131,14 @@ async function reexecInNetns(io: SimulateIo): Promise<number> {
       stdio: 'inherit',
       env: { ...io.env, [INNER_ENV]: '1' },
     });
+    // The inner run cleans up and reports on SIGTERM; a terminal's SIGINT reaches it directly.
+    const forward = (): void => void child.kill('SIGTERM');
+    io.signal.addEventListener('abort', forward, { once: true });
+    child.on('exit', () => io.signal.removeEventListener('abort', forward));
     child.on('error', (err) => {
       io.err(`lookout simulate: ${err.message}`);
       resolve(2);
     });
-    child.on('exit', (code, signal) => resolve(code ?? (signal === null ? 1 : 1)));
+    child.on('exit', (code) => resolve(code ?? INTERRUPTED));
   });
 }

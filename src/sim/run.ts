@@ -32,6 +32,8 @@ export interface SimulationOptions {
   nodeVersion: string;
   /** How often the daemon's events are read; default 250 ms. */
   pollMs?: number;
+  /** Aborting it ends the timeline early; the run still cleans up and compares. */
+  signal?: AbortSignal;
 }
 
 export interface SimulationResult {
@@ -39,6 +41,8 @@ export interface SimulationResult {
   seen: SeenEvent[];
   /** Where the daemon listened. */
   address: string;
+  /** True when the signal ended the run before the scenario's duration. */
+  interrupted: boolean;
 }
 
 /** The daemon's config for a scenario's world, as a plain object ready for YAML. */
@@ -169,10 +173,14 @@ export async function runScenario(opts: SimulationOptions): Promise<SimulationRe
       }
     })();
 
+    let interrupted = false;
+    const until = async (ms: number): Promise<void> => {
+      if (ms <= 0) return;
+      await sleep(ms, undefined, opts.signal ? { signal: opts.signal } : {});
+    };
     try {
       for (const step of timeline(scenario.faults)) {
-        const wait = step.at - at();
-        if (wait > 0) await sleep(wait);
+        await until(step.at - at());
         if (step.on) {
           await world.apply(step.fault);
           out(`${stamp(at())}  fault ${step.fault.id} on: ${faultLine(step.fault, world)}`);
@@ -181,17 +189,20 @@ export async function runScenario(opts: SimulationOptions): Promise<SimulationRe
           out(`${stamp(at())}  fault ${step.fault.id} off`);
         }
       }
-      const rest = scenario.duration - at();
-      if (rest > 0) await sleep(rest);
+      await until(scenario.duration - at());
+    } catch (err) {
+      if (!opts.signal?.aborted) throw err;
+      interrupted = true;
+      out(`${stamp(at())}  interrupted`);
     } finally {
       polling = false;
       await poller;
     }
     const last = await fetchEvents(listen);
     if (last) observe(last);
-    out(`${stamp(at())}  scenario over`);
+    if (!interrupted) out(`${stamp(at())}  scenario over`);
     const all = [...seen.values()];
-    return { comparison: compareEvents(scenario.expect, all, scenario.faults), seen: all, address: listen };
+    return { comparison: compareEvents(scenario.expect, all, scenario.faults), seen: all, address: listen, interrupted };
   } finally {
     await app?.stop(1000);
     await world.close();

@@ -111,6 +111,26 @@ describe('lookout simulate: privileges', () => {
     expect(r.code).toBe(2);
   });
 
+  it('SIGTERM ends a run early: the world is torn down, what was seen is printed, exit 130', { timeout: 60_000 }, async () => {
+    const p = spawn(process.execPath, [MAIN, 'simulate', join(SCENARIO_DIR, 'quiet.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const started = new Promise<void>((res) => {
+      p.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        if (stdout.includes('fault dead-host on')) res();
+      });
+    });
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const closed = new Promise<number | null>((res) => p.on('close', (code) => res(code)));
+    await started;
+    p.kill('SIGTERM');
+    expect(await closed, stdout + stderr).toBe(130);
+    expect(stdout).toMatch(/^t=\+ *\d+\.\ds {2}interrupted$/m);
+    expect(stdout).toMatch(/^expected +detected +seen +closed +onset +verdict$/m);
+    expect(stderr).toContain('interrupted before the scenario ended');
+  });
+
   it('a bad scenario is reported by field and exits 1 before any namespace is made', async () => {
     const file = join(tempDir({ 'bad.yaml': 'name: bad\nduration: 10s\nworld: { countries: [] }\nfaults: [{ at: 20s, fault: blackhole, scope: {} }]\nextra: 1\n' }), 'bad.yaml');
     const r = await runCli(['simulate', file]);
