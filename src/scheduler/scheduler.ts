@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { ResolvedTarget } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { ProbeResult } from '../probers/types.js';
@@ -110,6 +111,9 @@ export class Scheduler {
   private onDrained: (() => void) | null = null;
 
   constructor(opts: SchedulerOptions) {
+    // Every in-flight probe listens on this one signal (up to `concurrency` at once): that is
+    // by design, not the leak Node's default limit of 10 listeners warns about.
+    setMaxListeners(0, this.abort.signal);
     this.schedule = { ...opts.schedule };
     this.probe = opts.probe;
     this.onResult = opts.onResult;
