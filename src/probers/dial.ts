@@ -18,32 +18,117 @@ export interface TrustOptions {
   ca?: string | string[];
 }
 
-/** Ends when the probe's time is up or the daemon stops; always dispose() it. */
+/**
+ * Deadlines still running, by the outer (daemon stop) signal they follow. One listener on the
+ * outer signal serves all of them: many probes in flight would otherwise each add and remove
+ * an EventTarget listener on the same signal, which costs time linear in their number.
+ */
+const following = new WeakMap<AbortSignal, Set<Deadline>>();
+
+function follow(outer: AbortSignal, deadline: Deadline): void {
+  let set = following.get(outer);
+  if (!set) {
+    const members = new Set<Deadline>();
+    set = members;
+    following.set(outer, members);
+    outer.addEventListener(
+      'abort',
+      () => {
+        for (const d of [...members]) d.outerAborted();
+        members.clear();
+      },
+      { once: true },
+    );
+  }
+  set.add(deadline);
+}
+
+function unfollow(outer: AbortSignal, deadline: Deadline): void {
+  following.get(outer)?.delete(deadline);
+}
+
+/**
+ * Ends when the probe's time is up or the daemon stops; always dispose() it. The steps of a
+ * probe subscribe with onFire() (cheap); `signal` is an AbortSignal for APIs that want one,
+ * made only when asked for.
+ */
 export class Deadline {
-  readonly signal: AbortSignal;
-  private readonly controller = new AbortController();
   private readonly timer: NodeJS.Timeout;
-  private readonly onOuterAbort = (): void => this.controller.abort(new DOMException('probe aborted', 'AbortError'));
+  private controller: AbortController | null = null;
+  private listeners: (() => void)[] = [];
+  private cause: Error | null = null;
+  private disposed = false;
 
   constructor(
     readonly timeoutMs: number,
     private readonly outer: AbortSignal,
   ) {
-    this.signal = this.controller.signal;
-    this.timer = setTimeout(() => this.controller.abort(new DOMException('probe timed out', 'TimeoutError')), timeoutMs);
-    if (outer.aborted) this.onOuterAbort();
-    else outer.addEventListener('abort', this.onOuterAbort, { once: true });
+    this.timer = setTimeout(() => this.fire(new DOMException('probe timed out', 'TimeoutError')), timeoutMs);
+    if (outer.aborted) this.outerAborted();
+    else follow(outer, this);
+  }
+
+  /** True once the deadline fired (time up or the daemon stopping). */
+  get fired(): boolean {
+    return this.cause !== null;
+  }
+
+  /** Why it fired: a DOMException TimeoutError (time up) or AbortError (daemon stopping). */
+  get reason(): Error {
+    return this.cause ?? new DOMException('probe aborted', 'AbortError');
+  }
+
+  /** An AbortSignal that aborts with `reason` when the deadline fires. */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.cause) this.controller.abort(this.cause);
+    }
+    return this.controller.signal;
+  }
+
+  /**
+   * Calls `fn` once when the deadline fires (at once if it already has); the returned function
+   * cancels that.
+   */
+  onFire(fn: () => void): () => void {
+    if (this.cause) {
+      fn();
+      return () => undefined;
+    }
+    this.listeners.push(fn);
+    return () => {
+      const i = this.listeners.indexOf(fn);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
   }
 
   /** Why the deadline fired, for `detail`; null while it has not. */
   describe(): string | null {
-    if (!this.signal.aborted) return null;
+    if (!this.cause) return null;
     return this.outer.aborted ? 'probe aborted' : `no answer within ${this.timeoutMs} ms`;
   }
 
   dispose(): void {
+    this.disposed = true;
     clearTimeout(this.timer);
-    this.outer.removeEventListener('abort', this.onOuterAbort);
+    unfollow(this.outer, this);
+  }
+
+  /** @internal The outer signal aborted (the daemon is stopping). */
+  outerAborted(): void {
+    this.fire(new DOMException('probe aborted', 'AbortError'));
+  }
+
+  private fire(cause: Error): void {
+    if (this.cause || this.disposed) return;
+    this.cause = cause;
+    clearTimeout(this.timer);
+    unfollow(this.outer, this);
+    this.controller?.abort(cause);
+    const listeners = this.listeners;
+    this.listeners = [];
+    for (const fn of listeners) fn();
   }
 }
 
@@ -104,12 +189,12 @@ export async function resolveHost(
   host: string,
   resolver: { resolve(host: string, signal: AbortSignal): Promise<string[]> },
   clock: ProbeClock,
-  signal: AbortSignal,
+  deadline: Deadline,
 ): Promise<string> {
   const literal = ipLiteral(host);
   if (literal !== null) return literal;
   return clock.run('dns', 'dns', async () => {
-    const addresses = await resolver.resolve(host, signal);
+    const addresses = await resolver.resolve(host, deadline.signal);
     if (addresses.length === 0) throw Object.assign(new Error(`no addresses for ${host}`), { code: 'ENODATA' });
     const usable = addresses.find((ip) => !UNSPECIFIED.test(ip));
     if (usable === undefined) throw Object.assign(new Error(`${host} resolves to ${addresses.join(', ')} only`), { code: DNS_BOGON_CODE });
@@ -121,41 +206,45 @@ export async function resolveHost(
 export const DNS_BOGON_CODE = 'LOOKOUT_DNS_BOGON';
 
 /**
- * Runs `setup(settle)` inside a promise that rejects with the signal's reason as soon as the
- * signal aborts; `cleanup` runs once, whatever the outcome, before the promise settles.
+ * Runs `setup(resolve, reject)` inside a promise that rejects with the deadline's reason as
+ * soon as it fires; `onFail` runs once, before the promise settles, when it fails (the deadline
+ * included).
  */
-function abortable<T>(
-  signal: AbortSignal,
+export function abortable<T>(
+  deadline: Deadline,
   setup: (resolve: (value: T) => void, reject: (err: unknown) => void) => void,
   onFail: () => void,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let done = false;
-    const finish = (settle: () => void, failed: boolean): void => {
-      if (done) return;
+    let unsubscribe: (() => void) | null = null;
+    const finish = (failed: boolean): boolean => {
+      if (done) return false;
       done = true;
-      signal.removeEventListener('abort', onAbort);
+      unsubscribe?.();
       if (failed) onFail();
-      settle();
+      return true;
     };
-    const onAbort = (): void => finish(() => reject(abortReason(signal)), true);
-    if (signal.aborted) {
-      onAbort();
-      return;
-    }
-    signal.addEventListener('abort', onAbort, { once: true });
+    unsubscribe = deadline.onFire(() => {
+      if (finish(true)) reject(deadline.reason);
+    });
+    if (done) return;
     setup(
-      (value) => finish(() => resolve(value), false),
-      (err) => finish(() => reject(err instanceof Error ? err : new Error(String(err))), true),
+      (value) => {
+        if (finish(false)) resolve(value);
+      },
+      (err) => {
+        if (finish(true)) reject(err instanceof Error ? err : new Error(String(err)));
+      },
     );
   });
 }
 
-/** Opens a TCP connection to ip:port; on failure or abort the socket is destroyed. */
-export function dialTcp(ip: string, port: number, signal: AbortSignal): Promise<Socket> {
+/** Opens a TCP connection to ip:port; on failure or when the deadline fires the socket is destroyed. */
+export function dialTcp(ip: string, port: number, deadline: Deadline): Promise<Socket> {
   let socket: Socket | undefined;
   return abortable<Socket>(
-    signal,
+    deadline,
     (resolve, reject) => {
       const s = netConnect({ host: ip, port });
       socket = s;
@@ -182,13 +271,13 @@ export interface HandshakeOptions extends TrustOptions {
 
 /**
  * Runs a TLS handshake over the connected `socket`. Rejects with the handshake error (a
- * certificate that fails verification included) or the signal's reason; on failure both
+ * certificate that fails verification included) or the deadline's reason; on failure both
  * sockets are destroyed.
  */
-export function handshakeTls(socket: Socket, opts: HandshakeOptions, signal: AbortSignal): Promise<TLSSocket> {
+export function handshakeTls(socket: Socket, opts: HandshakeOptions, deadline: Deadline): Promise<TLSSocket> {
   let tls: TLSSocket | undefined;
   return abortable<TLSSocket>(
-    signal,
+    deadline,
     (resolve, reject) => {
       const t = tlsConnect({
         socket,

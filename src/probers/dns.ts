@@ -82,27 +82,26 @@ function matchResponse(message: Buffer, query: dnsPacket.Packet): DnsMessage | n
  * One query over UDP on a connected socket (so ICMP errors surface as socket errors, e.g.
  * ECONNREFUSED for a port with no listener). Datagrams that are not the response to this query
  * (another id, another question, garbage) are ignored. Rejects with the socket error, or with
- * signal.reason once the signal aborts. The socket is always closed.
+ * the deadline's reason once it fires. The socket is always closed.
  */
-function queryUdp(ip: string, port: number, query: dnsPacket.Packet, signal: AbortSignal): Promise<DnsMessage> {
+function queryUdp(ip: string, port: number, query: dnsPacket.Packet, deadline: Deadline): Promise<DnsMessage> {
   return new Promise((resolve, reject) => {
+    if (deadline.fired) {
+      reject(deadline.reason);
+      return;
+    }
     const socket = createSocket(isIP(ip) === 6 ? 'udp6' : 'udp4');
     let done = false;
     const finish = (settle: () => void): void => {
       if (done) return;
       done = true;
-      signal.removeEventListener('abort', onAbort);
+      unsubscribe();
       socket.removeAllListeners('message');
       socket.on('error', () => undefined); // late errors after the outcome have no one to tell
       socket.close();
       settle();
     };
-    const onAbort = (): void => finish(() => reject(abortReason(signal)));
-    if (signal.aborted) {
-      onAbort();
-      return;
-    }
-    signal.addEventListener('abort', onAbort, { once: true });
+    const unsubscribe = deadline.onFire(() => finish(() => reject(deadline.reason)));
     socket.once('error', (err) => finish(() => reject(err)));
     socket.on('message', (message) => {
       const response = matchResponse(message, query);
@@ -120,12 +119,6 @@ function queryUdp(ip: string, port: number, query: dnsPacket.Packet, signal: Abo
   });
 }
 
-/** The signal's reason as an Error (a DOMException AbortError when it gave none). */
-function abortReason(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason : new DOMException('probe aborted', 'AbortError');
-}
-
 /** The stream ended before the response arrived: as much an answer as a reset. */
 function closedEarly(): Error {
   return Object.assign(new Error('server closed the TCP connection before answering'), { code: 'ECONNRESET' });
@@ -134,13 +127,13 @@ function closedEarly(): Error {
 /**
  * One query over TCP (2-byte length prefix, dns-packet streamEncode). Messages that are not the
  * response to this query are skipped. Rejects with the socket error (a close before the
- * response counts as ECONNRESET), or with signal.reason once the signal aborts. The socket is
+ * response counts as ECONNRESET), or with the deadline's reason once it fires. The socket is
  * always destroyed.
  */
-function queryTcp(ip: string, port: number, query: dnsPacket.Packet, signal: AbortSignal): Promise<DnsMessage> {
+function queryTcp(ip: string, port: number, query: dnsPacket.Packet, deadline: Deadline): Promise<DnsMessage> {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(abortReason(signal));
+    if (deadline.fired) {
+      reject(deadline.reason);
       return;
     }
     const socket = connect({ host: ip, port });
@@ -149,15 +142,14 @@ function queryTcp(ip: string, port: number, query: dnsPacket.Packet, signal: Abo
     const finish = (settle: () => void): void => {
       if (done) return;
       done = true;
-      signal.removeEventListener('abort', onAbort);
+      unsubscribe();
       socket.removeAllListeners('data');
       socket.removeAllListeners('close');
       socket.on('error', () => undefined);
       socket.destroy();
       settle();
     };
-    const onAbort = (): void => finish(() => reject(abortReason(signal)));
-    signal.addEventListener('abort', onAbort, { once: true });
+    const unsubscribe = deadline.onFire(() => finish(() => reject(deadline.reason)));
     socket.once('error', (err) => finish(() => reject(err)));
     socket.once('close', () => finish(() => reject(closedEarly())));
     // write, not end: some servers drop a half-closed connection without answering.
@@ -224,10 +216,10 @@ export const probeDns: Prober<DnsResolved> = async (target, ctx) => {
     const queryStart = performance.now();
     let response: DnsMessage;
     try {
-      response = await queryUdp(ip, hp.port, query, deadline.signal);
-      if (response.flag_tc) response = await queryTcp(ip, hp.port, query, deadline.signal);
+      response = await queryUdp(ip, hp.port, query, deadline);
+      if (response.flag_tc) response = await queryTcp(ip, hp.port, query, deadline);
     } catch (err) {
-      if (deadline.signal.aborted) {
+      if (deadline.fired) {
         const detail = ctx.signal.aborted ? 'probe aborted' : `no response within ${ctx.timeoutMs} ms`;
         return result({ ok: false, reason: 'dns_timeout', ip, detail });
       }

@@ -1,12 +1,17 @@
 /**
  * The http prober: a fresh connection per probe, dialled here (so the dns, connect and tls
- * phases are exact) and handed to an undici Client for one request.
+ * phases are exact) and handed to a node:http request for one exchange.
+ *
+ * Why node:http and not an undici Client: an undici Client is built for a long-lived pool;
+ * creating and destroying one per connection allocates its parser and queues and constructs
+ * (and, through stream teardown, formats) two or three Error objects per probe, which made up
+ * most of the prober's CPU. A node:http request on a given socket parses with the runtime's
+ * native parser and tears down without an error when the response is complete.
  */
+import { request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Readable } from 'node:stream';
-import { Client, type buildConnector } from 'undici';
 import type { HttpResolved } from '../config/schema.js';
-import { certExpiry, Deadline, destroyQuietly, dialTcp, handshakeTls, ipLiteral, ProbeClock, resolveHost, type TrustOptions } from './dial.js';
+import { abortable, certExpiry, Deadline, destroyQuietly, dialTcp, handshakeTls, ipLiteral, ProbeClock, resolveHost, type TrustOptions } from './dial.js';
 import { classifyError, describeError } from './failure.js';
 import type { FailureReason } from './reasons.js';
 import type { HostResolver, ProbeResult, Prober } from './types.js';
@@ -20,13 +25,12 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 interface Exchange {
   status: number;
   location: string | undefined;
-  body: Readable;
+  body: IncomingMessage;
   certExpiry: number | undefined;
 }
 
-/** Everything a probe opened, closed together at the end whatever happened. */
+/** The sockets a probe opened, destroyed together at the end whatever happened. */
 class Resources {
-  private readonly clients: Client[] = [];
   private readonly sockets: Socket[] = [];
 
   socket<T extends Socket>(s: T): T {
@@ -34,55 +38,104 @@ class Resources {
     return s;
   }
 
-  client(c: Client): Client {
-    this.clients.push(c);
-    return c;
-  }
-
-  async close(): Promise<void> {
+  close(): void {
     for (const s of this.sockets) destroyQuietly(s);
-    await Promise.all(this.clients.map((c) => c.destroy().catch(() => undefined)));
   }
 }
 
-/** Reads at most `limit` bytes of `body`, then stops (the rest is never read). */
-async function readCapped(body: Readable, limit: number): Promise<Buffer> {
+/**
+ * Reads at most `limit` bytes of `body`, then stops (the rest is never read). When the
+ * deadline fires first the body is destroyed and this rejects with the deadline's reason.
+ */
+async function readCapped(body: IncomingMessage, limit: number, deadline: Deadline): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
-  if (limit > 0) {
-    for await (const chunk of body) {
-      const buf = chunk as Buffer;
-      const take = Math.min(buf.length, limit - size);
-      chunks.push(buf.subarray(0, take));
-      size += take;
-      // Leaving the loop destroys the stream: nothing past the cap is read.
-      if (size >= limit) break;
+  const unsubscribe = deadline.onFire(() => body.destroy(deadline.reason));
+  try {
+    if (limit > 0) {
+      for await (const chunk of body) {
+        const buf = chunk as Buffer;
+        const take = Math.min(buf.length, limit - size);
+        chunks.push(buf.subarray(0, take));
+        size += take;
+        // Leaving the loop destroys the stream: nothing past the cap is read.
+        if (size >= limit) break;
+      }
     }
+  } finally {
+    unsubscribe();
   }
   discard(body);
   return Buffer.concat(chunks);
 }
 
-/** Destroys a response body unread; undici then emits an AbortError that nobody needs to hear. */
-function discard(body: Readable): void {
+/**
+ * Drops a response body unread. A body that has fully arrived (the usual small response) is
+ * let run to its end, which costs nothing and raises no error; one still arriving is destroyed
+ * (its connection is cut) and the error that may follow has no one to tell.
+ */
+function discard(body: IncomingMessage): void {
   body.on('error', () => undefined);
-  body.destroy();
+  if (body.complete) body.resume();
+  else body.destroy();
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Request headers: the target's, with the Host override (when it applies) replacing any Host. */
-function requestHeaders(target: HttpResolved, sameHost: boolean): Record<string, string> {
-  const headers: Record<string, string> = {};
+/**
+ * Request headers: the target's, with the Host override (when it applies) replacing any Host;
+ * without either, Host is the URL's host (with its port unless it is the scheme's default).
+ */
+function requestHeaders(target: HttpResolved, url: URL, sameHost: boolean): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = {};
   const override = sameHost ? target.host : undefined;
+  let host: string = override ?? url.host;
   for (const [name, value] of Object.entries(target.headers)) {
-    if (override !== undefined && name.toLowerCase() === 'host') continue;
+    if (name.toLowerCase() === 'host') {
+      if (override === undefined) host = value;
+      continue;
+    }
     headers[name] = value;
   }
-  if (override !== undefined) headers.host = override;
+  headers.host = host;
   return headers;
+}
+
+/**
+ * Sends one request on the connected `socket` (node:http, no agent: the request says
+ * `Connection: close` and the socket is never reused) and resolves once the response headers
+ * are in. Rejects with the request's error (the connection reset or closed before a response,
+ * a malformed response) or with the deadline's reason, and then destroys the request.
+ */
+function sendRequest(socket: Socket, url: URL, method: 'GET' | 'HEAD', headers: OutgoingHttpHeaders, deadline: Deadline): Promise<IncomingMessage> {
+  let req: ClientRequest | undefined;
+  return abortable<IncomingMessage>(
+    deadline,
+    (resolve, reject) => {
+      const r = httpRequest({ createConnection: () => socket, method, path: `${url.pathname}${url.search}`, headers });
+      req = r;
+      // Errors also come after the response (a reset while the body is read: the body
+      // reports those); this listener stays so that none goes unheard.
+      r.on('error', reject);
+      r.once('response', resolve);
+      r.end();
+    },
+    () => req?.destroy(),
+  );
+}
+
+/** Each target's URL, parsed once (never modified: hops build new URL objects). */
+const parsedUrls = new WeakMap<HttpResolved, URL>();
+
+function targetUrl(target: HttpResolved): URL {
+  let url = parsedUrls.get(target);
+  if (!url) {
+    url = new URL(target.url);
+    parsedUrls.set(target, url);
+  }
+  return url;
 }
 
 /** What every hop of one probe shares. */
@@ -107,13 +160,13 @@ interface Probe {
  */
 async function exchange(probe: Probe, url: URL, method: 'GET' | 'HEAD'): Promise<Exchange> {
   const { target, clock, deadline, resources } = probe;
-  const sameHost = url.hostname === new URL(target.url).hostname;
+  const sameHost = url.hostname === targetUrl(target).hostname;
   const https = url.protocol === 'https:';
   const port = url.port !== '' ? Number(url.port) : https ? 443 : 80;
-  const ip = sameHost && target.ip !== undefined ? target.ip : await resolveHost(url.hostname, probe.resolver, clock, deadline.signal);
+  const ip = sameHost && target.ip !== undefined ? target.ip : await resolveHost(url.hostname, probe.resolver, clock, deadline);
   probe.ip = ip;
 
-  let socket: Socket = resources.socket(await clock.run('connect', 'connect', () => dialTcp(ip, port, deadline.signal)));
+  let socket: Socket = resources.socket(await clock.run('connect', 'connect', () => dialTcp(ip, port, deadline)));
   let expiry: number | undefined;
   if (https) {
     const urlName = ipLiteral(url.hostname) === null ? url.hostname : undefined;
@@ -126,36 +179,16 @@ async function exchange(probe: Probe, url: URL, method: 'GET' | 'HEAD'): Promise
       alpn: ['http/1.1'],
       ...probe.trust,
     };
-    const tls = await clock.run('tls', 'tls', () => handshakeTls(plain, options, deadline.signal));
+    const tls = await clock.run('tls', 'tls', () => handshakeTls(plain, options, deadline));
     socket = resources.socket(tls);
     expiry = certExpiry(tls);
   }
 
-  let handed = false;
-  const connect: buildConnector.connector = (_options, callback) => {
-    // One connection per probe: undici never gets a second socket from us.
-    if (handed) {
-      callback(new Error('the probe connection is already in use'), null);
-      return;
-    }
-    handed = true;
-    // Asynchronously: undici's connect path is not re-entrant (a synchronous callback stalls it).
-    queueMicrotask(() => callback(null, socket));
-  };
-  // The probe's deadline governs; undici's own timers would only race it.
-  const client = resources.client(new Client(url.origin, { connect, headersTimeout: 0, bodyTimeout: 0, pipelining: 1 }));
-  const response = await clock.run('http', 'ttfb', () =>
-    client.request({
-      path: `${url.pathname}${url.search}`,
-      method,
-      headers: requestHeaders(target, sameHost),
-      signal: deadline.signal,
-    }),
-  );
+  const response = await clock.run('http', 'ttfb', () => sendRequest(socket, url, method, requestHeaders(target, url, sameHost), deadline));
   return {
-    status: response.statusCode,
+    status: response.statusCode ?? 0,
     location: headerValue(response.headers.location),
-    body: response.body,
+    body: response,
     certExpiry: expiry,
   };
 }
@@ -189,7 +222,7 @@ export function createHttpProber(trust: TrustOptions = {}): Prober<HttpResolved>
     const result = (fields: Pick<ProbeResult, 'ok' | 'reason'> & Partial<ProbeResult>): ProbeResult =>
       clock.result(target.id, 'http', { ip: probe.ip, ...fields });
     try {
-      let url = new URL(target.url);
+      let url = targetUrl(target);
       let method = target.method;
       let expiry: number | undefined;
       for (let hop = 0; ; hop++) {
@@ -210,7 +243,7 @@ export function createHttpProber(trust: TrustOptions = {}): Prober<HttpResolved>
         }
         const wantsBody = method === 'GET' && (target.expect.body_contains !== undefined || target.expect.body_not_contains !== undefined);
         let body: Buffer | null = null;
-        if (wantsBody) body = await readCapped(ex.body, target.body_limit);
+        if (wantsBody) body = await readCapped(ex.body, target.body_limit, deadline);
         else discard(ex.body);
         const verdict = judge(target, ex.status, body);
         return result({ ok: verdict.reason === null, reason: verdict.reason, status: ex.status, ...(verdict.detail ? { detail: verdict.detail } : {}), ...certField });
@@ -221,7 +254,7 @@ export function createHttpProber(trust: TrustOptions = {}): Prober<HttpResolved>
       return result({ ok: false, reason: classifyError(err, clock.current), detail, ...status });
     } finally {
       deadline.dispose();
-      await probe.resources.close();
+      probe.resources.close();
     }
   };
 }

@@ -27,11 +27,11 @@ export const probeTcp: Prober<TcpResolved> = async (target, ctx) => {
   const deadline = new Deadline(ctx.timeoutMs, ctx.signal);
   let ip: string | null = null;
   try {
-    ip = await resolveHost(target.host, ctx.resolver, clock, deadline.signal);
+    ip = await resolveHost(target.host, ctx.resolver, clock, deadline);
     const dialled = ip;
-    const socket = await clock.run('connect', 'connect', () => dialTcp(dialled, target.port, deadline.signal));
+    const socket = await clock.run('connect', 'connect', () => dialTcp(dialled, target.port, deadline));
     const connected = clock.result(target.id, 'tcp', { ok: true, reason: null, ip });
-    const reset = await watchForReset(socket, RESET_WATCH_MS, deadline.signal);
+    const reset = await watchForReset(socket, RESET_WATCH_MS, deadline);
     destroyQuietly(socket);
     if (reset === null) return connected;
     return { ...connected, ok: false, reason: classifyError(reset, 'connect'), detail: describeError(reset) };
@@ -43,23 +43,22 @@ export const probeTcp: Prober<TcpResolved> = async (target, ctx) => {
   }
 };
 
-/** Resolves with the socket's error if one comes within `ms`, else null (also on close or abort). */
-function watchForReset(socket: Socket, ms: number, signal: AbortSignal): Promise<Error | null> {
+/** Resolves with the socket's error if one comes within `ms`, else null (also on close or when the deadline fires). */
+function watchForReset(socket: Socket, ms: number, deadline: Deadline): Promise<Error | null> {
   return new Promise((resolve) => {
     const done = (err: Error | null): void => {
       clearTimeout(timer);
       socket.off('error', onError);
       socket.off('close', onClose);
-      signal.removeEventListener('abort', onAbort);
+      unsubscribe();
       resolve(err);
     };
     const onError = (err: Error): void => done(err);
     const onClose = (): void => done(null);
-    const onAbort = (): void => done(null);
     const timer = setTimeout(() => done(null), ms);
     socket.on('error', onError);
     socket.once('close', onClose);
-    signal.addEventListener('abort', onAbort, { once: true });
+    const unsubscribe = deadline.onFire(() => done(null));
     // Read (and drop) anything the server sends so that a close is seen as 'close'.
     socket.resume();
   });

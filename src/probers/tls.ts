@@ -20,12 +20,12 @@ export function createTlsProber(trust: TrustOptions = {}): Prober<TlsResolved> {
     const deadline = new Deadline(ctx.timeoutMs, ctx.signal);
     let ip: string | null = null;
     try {
-      ip = await resolveHost(target.host, ctx.resolver, clock, deadline.signal);
+      ip = await resolveHost(target.host, ctx.resolver, clock, deadline);
       const dialled = ip;
-      const socket = await clock.run('connect', 'connect', () => dialTcp(dialled, target.port, deadline.signal));
+      const socket = await clock.run('connect', 'connect', () => dialTcp(dialled, target.port, deadline));
       const servername = target.sni ?? (ipLiteral(target.host) === null ? target.host : undefined);
       const tls = await clock.run('tls', 'tls', () =>
-        handshakeTls(socket, { servername, verify: !target.insecure_skip_verify, verifyHost: ipLiteral(target.host) ?? target.host, ...trust }, deadline.signal),
+        handshakeTls(socket, { servername, verify: !target.insecure_skip_verify, verifyHost: ipLiteral(target.host) ?? target.host, ...trust }, deadline),
       );
       const expiry = certExpiry(tls);
       destroyQuietly(tls);

@@ -50,6 +50,11 @@ function site(req: IncomingMessage, res: ServerResponse): void {
   } else if (url === '/late-blockpage') {
     // The blockpage text sits past the first 64 KiB.
     res.end(`${'x'.repeat(100 * 1024)}${BLOCKPAGE}`);
+  } else if (url === '/trickle') {
+    // Headers at once, then one byte every 50 ms, for ever: only the deadline ends the probe.
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    const timer = setInterval(() => res.write('.'), 50);
+    res.on('close', () => clearInterval(timer));
   } else if (url === '/endless') {
     let resolveDone = (): void => undefined;
     endless.done = new Promise((r) => (resolveDone = r));
@@ -249,6 +254,16 @@ describe('http prober: failures', () => {
     expectFailure(r, 'http_timeout');
     expect(r.phases.connect).toBeGreaterThan(0);
     expect(r.phases.ttfb).toBeUndefined();
+  });
+
+  it('http_timeout: a body that trickles past the deadline while a body check waits for it', async () => {
+    const t0 = performance.now();
+    const r = await probe(target(plain('/trickle'), { expect: { body_contains: 'never there' } }), ctx(300));
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expectFailure(r, 'http_timeout');
+    expect(r.status).toBe(200);
+    expect(r.phases.ttfb).toBeGreaterThan(0);
+    expect(r.detail).toBe('no answer within 300 ms');
   });
 
   it('http_reset: the server reads the request and resets', async () => {
