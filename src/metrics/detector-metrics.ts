@@ -6,6 +6,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { EVENT_KINDS, type DisruptionEvent } from '../detect/events.js';
 import * as names from './names.js';
+import { SeriesGauge, type GaugeSeries } from './series-gauge.js';
 
 /** What the detector exposes for scraping. */
 export interface DetectorView {
@@ -44,18 +45,39 @@ export function registerDetectorMetrics(registry: Registry, detector: () => Dete
     const s = snapshot;
     return { status: () => s.status, active: () => s.active };
   };
-  new Gauge({
+  // One series per target, rebuilt at every scrape: a SeriesGauge, whose series keep their
+  // label text from one scrape to the next (see series-gauge.ts).
+  const upSeries = new Map<string, { key: string; series: GaugeSeries; epoch: number }>();
+  let epoch = 0;
+  const targetUp: SeriesGauge<'target' | 'country' | 'asn' | 'category'> = new SeriesGauge({
     name: names.TARGET_UP,
     help: 'Whether the detector holds the target up (1) or down (0); absent while unknown or dead.',
     labelNames: ['target', 'country', 'asn', 'category'] as const,
     registers,
-    collect(this: Gauge<'target' | 'country' | 'asn' | 'category'>) {
-      this.reset();
+    refresh() {
+      epoch++;
       for (const t of view().status().targets) {
         if (t.control) continue;
+        const asn = t.asn === null ? '' : String(t.asn);
+        const key = `${t.country}\u0000${asn}\u0000${t.category}`;
+        let entry = upSeries.get(t.id);
+        if (entry && entry.key !== key) {
+          targetUp.delete(entry.series);
+          entry = undefined;
+        }
+        if (!entry) {
+          entry = { key, series: targetUp.series({ target: t.id, country: t.country, asn, category: t.category }), epoch };
+          upSeries.set(t.id, entry);
+        }
+        entry.epoch = epoch;
         const up = t.state === 'up' || t.state === 'suspect' ? 1 : t.state === 'down' ? 0 : null;
-        if (up === null) continue;
-        this.set({ target: t.id, country: t.country, asn: t.asn === null ? '' : String(t.asn), category: t.category }, up);
+        if (up === null) entry.series.clear();
+        else entry.series.set(up);
+      }
+      for (const [id, entry] of upSeries) {
+        if (entry.epoch === epoch) continue;
+        targetUp.delete(entry.series);
+        upSeries.delete(id);
       }
     },
   });

@@ -2,12 +2,14 @@
  * The daemon's metrics on its own prom-client Registry (never the global one), so that tests
  * and several daemons in one process never share series. Every series carries `vantage`.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { TARGET_KINDS, type ResolvedTarget, type TargetKind } from '../config/schema.js';
 import { FAILURE_REASONS, PHASES, type FailureReason, type Phase } from '../probers/reasons.js';
 import type { ProbeResult } from '../probers/types.js';
+import { LookoutRegistry } from './lookout-registry.js';
 import * as names from './names.js';
 import { collectRuntimeMetrics } from './runtime.js';
+import { SeriesGauge, type GaugeSeries } from './series-gauge.js';
 
 export interface MetricsOptions {
   /** vantage.id: the `vantage` label of every series. */
@@ -67,24 +69,17 @@ interface LatencyGroup {
   refs: number;
 }
 
-interface PhaseSeries {
-  readonly phase: Phase;
-  readonly labels: Labels<typeof DURATION_LABELS>;
-  readonly child: Gauge.Internal<(typeof DURATION_LABELS)[number]>;
-}
-
 /** Everything one target writes, built once so the hot path never assembles label objects. */
 interface TargetSeries {
   /** Cleared by forgetTarget: late results for the old target object are then ignored. */
   live: boolean;
   /** kind, country, asn and category: a change means the series must be rebuilt. */
   readonly signature: string;
-  readonly successLabels: Labels<typeof SUCCESS_LABELS>;
-  readonly success: Gauge.Internal<(typeof SUCCESS_LABELS)[number]>;
-  /** One per phase, in PHASES order. */
-  readonly phases: readonly PhaseSeries[];
-  /** Bit i set when phases[i] currently has a series. */
-  phaseMask: number;
+  readonly success: GaugeSeries;
+  /** The duration labels but `phase`, for phase series made on first use. */
+  readonly durationLabels: Omit<Labels<typeof DURATION_LABELS>, 'phase'>;
+  /** One per phase, in PHASES order; null until the phase first appears in a result. */
+  readonly phases: (GaugeSeries | null)[];
   readonly failures: Map<FailureReason, Counter.Internal>;
   readonly targetLabels: Labels<typeof TARGET_LABELS>;
   readonly certExpiry: Gauge.Internal<(typeof TARGET_LABELS)[number]>;
@@ -105,18 +100,19 @@ function asnLabel(asn: number | undefined): string {
 
 /** Builds the metrics, with the process_* and nodejs_* runtime metrics on the same registry. */
 export function createMetrics(opts: MetricsOptions): LookoutMetrics {
-  const registry = new Registry();
+  const registry: Registry = new LookoutRegistry();
   registry.setDefaultLabels({ [names.VANTAGE_LABEL]: opts.vantage });
   collectRuntimeMetrics(registry);
   const registers = [registry];
 
-  const success = new Gauge({
+  // One or more series per target, written by every probe: SeriesGauge (see there for why).
+  const success = new SeriesGauge({
     name: names.PROBE_SUCCESS,
     help: 'Whether the last probe of the target succeeded (1) or failed (0).',
     labelNames: SUCCESS_LABELS,
     registers,
   });
-  const duration = new Gauge({
+  const duration = new SeriesGauge({
     name: names.PROBE_DURATION_SECONDS,
     help: 'Seconds spent in each phase of the last probe of the target.',
     labelNames: DURATION_LABELS,
@@ -231,13 +227,9 @@ export function createMetrics(opts: MetricsOptions): LookoutMetrics {
     return {
       live: true,
       signature,
-      successLabels,
-      success: success.labels(successLabels),
-      phases: PHASES.map((phase) => {
-        const labels = { target: t.id, country: t.country, kind: t.kind, phase };
-        return { phase, labels, child: duration.labels(labels) };
-      }),
-      phaseMask: 0,
+      success: success.series(successLabels),
+      durationLabels: { target: t.id, country: t.country, kind: t.kind },
+      phases: PHASES.map(() => null),
       failures: new Map(),
       targetLabels,
       certExpiry: certExpiry.labels(targetLabels),
@@ -250,8 +242,8 @@ export function createMetrics(opts: MetricsOptions): LookoutMetrics {
 
   function drop(s: TargetSeries): void {
     s.live = false;
-    success.remove(s.successLabels);
-    for (const p of s.phases) duration.remove(p.labels);
+    success.delete(s.success);
+    for (const p of s.phases) if (p) duration.delete(p);
     for (const reason of s.failures.keys()) {
       failures.remove({ target: s.targetLabels.target, country: s.group.labels.country, kind: s.group.labels.kind, reason });
     }
@@ -300,19 +292,12 @@ export function createMetrics(opts: MetricsOptions): LookoutMetrics {
       const s = seriesOf(target);
       if (!s) return;
       s.success.set(result.ok ? 1 : 0);
-      let mask = 0;
-      let bit = 1;
-      for (const p of s.phases) {
-        const v = result.phases[p.phase];
-        if (v !== undefined && Number.isFinite(v)) {
-          p.child.set(v);
-          mask |= bit;
-        } else if (s.phaseMask & bit) {
-          duration.remove(p.labels);
-        }
-        bit <<= 1;
+      for (let i = 0; i < PHASES.length; i++) {
+        const phase = PHASES[i] as Phase;
+        const v = result.phases[phase];
+        if (v !== undefined && Number.isFinite(v)) (s.phases[i] ??= duration.series({ ...s.durationLabels, phase })).set(v);
+        else s.phases[i]?.clear();
       }
-      s.phaseMask = mask;
       if (result.ok) {
         const total = result.phases.total;
         if (total !== undefined && Number.isFinite(total) && total >= 0) s.group.child.observe(total);

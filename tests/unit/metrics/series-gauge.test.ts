@@ -1,0 +1,95 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { LookoutRegistry } from '../../../src/metrics/lookout-registry.js';
+import { SeriesGauge } from '../../../src/metrics/series-gauge.js';
+
+const HELP = 'A help text with a back\\slash and a\nnewline.';
+const LABELS = ['target', 'kind'] as const;
+const rows: { target: string; kind: string; value: number }[] = [
+  { target: 'plain', kind: 'tcp', value: 1 },
+  { target: 'quote"d', kind: 'http', value: 0.000123 },
+  { target: 'back\\slash', kind: 'dns', value: Number.POSITIVE_INFINITY },
+  { target: 'new\nline', kind: 'tls', value: -2.5e-7 },
+  { target: 'nan', kind: 'tcp', value: Number.NaN },
+  { target: 'neg-inf', kind: 'tcp', value: Number.NEGATIVE_INFINITY },
+];
+
+/** The same metrics on a plain prom-client registry and on ours, with prom-client's Gauge and with SeriesGauge. */
+function pair(): { reference: Registry; ours: LookoutRegistry; series: SeriesGauge<(typeof LABELS)[number]> } {
+  const reference = new Registry();
+  const ours = new LookoutRegistry();
+  for (const r of [reference, ours]) r.setDefaultLabels({ vantage: 'fra-"1"' });
+  const gauge = new Gauge({ name: 'test_gauge', help: HELP, labelNames: LABELS, registers: [reference] });
+  const series = new SeriesGauge({ name: 'test_gauge', help: HELP, labelNames: LABELS, registers: [ours] });
+  for (const row of rows) {
+    gauge.set({ target: row.target, kind: row.kind }, row.value);
+    series.series({ target: row.target, kind: row.kind }).set(row.value);
+  }
+  // Ordinary metrics around it go through prom-client's own rendering on both.
+  for (const registers of [[reference], [ours]]) {
+    new Counter({ name: 'test_total', help: 'A counter.', labelNames: ['kind'], registers }).inc({ kind: 'tcp' }, 3);
+    new Histogram({ name: 'test_seconds', help: 'A histogram.', buckets: [0.1, 1], registers }).observe(0.5);
+    new Gauge({ name: 'test_unlabelled', help: 'A gauge without labels.', registers }).set(7);
+  }
+  return { reference, ours, series };
+}
+
+describe('SeriesGauge on LookoutRegistry', () => {
+  it('renders exactly what prom-client renders for the same series, escaping included', async () => {
+    const { reference, ours } = pair();
+    expect(await ours.metrics()).toBe(await reference.metrics());
+  });
+
+  it('get() answers with the present series, as prom-client does', async () => {
+    const { reference, ours } = pair();
+    const theirs = (await reference.getMetricsAsJSON()).find((m) => m.name === 'test_gauge');
+    const mine = (await ours.getMetricsAsJSON()).find((m) => m.name === 'test_gauge');
+    expect(mine?.values).toEqual(theirs?.values);
+    expect(mine?.help).toBe(HELP);
+    expect(String(mine?.type)).toBe('gauge');
+  });
+
+  it('leaves out a cleared or deleted series and brings a cleared one back on set', async () => {
+    const { ours, series } = pair();
+    const a = series.series({ target: 'a', kind: 'tcp' });
+    const b = series.series({ target: 'b', kind: 'tcp' });
+    expect(await ours.metrics()).not.toContain('target="a"');
+    a.set(1);
+    b.set(2);
+    a.clear();
+    series.delete(b);
+    let text = await ours.metrics();
+    expect(text).not.toContain('target="a"');
+    expect(text).not.toContain('target="b"');
+    a.set(3);
+    text = await ours.metrics();
+    expect(text).toContain('test_gauge{target="a",kind="tcp",vantage="fra-\\"1\\""} 3');
+    expect(series.size).toBe(rows.length + 1);
+  });
+
+  it('asks refresh() for up-to-date values before every read', async () => {
+    const ours = new LookoutRegistry();
+    let reads = 0;
+    const g: SeriesGauge<'k'> = new SeriesGauge({
+      name: 'test_refreshed',
+      help: 'Refreshed.',
+      labelNames: ['k'],
+      registers: [ours],
+      refresh: () => {
+        reads++;
+        one.set(reads);
+      },
+    });
+    const one = g.series({ k: 'v' });
+    expect(await ours.metrics()).toContain('test_refreshed{k="v"} 1');
+    expect(await ours.metrics()).toContain('test_refreshed{k="v"} 2');
+    expect((await g.get()).values).toEqual([{ value: 3, labels: { k: 'v' } }]);
+  });
+
+  it('reset() clears every series', async () => {
+    const { ours, series } = pair();
+    series.reset();
+    expect(await ours.metrics()).toContain('# TYPE test_gauge gauge\n\n');
+    expect(series.size).toBe(0);
+  });
+});
