@@ -29,6 +29,7 @@ import { lookoutCounts, startLookout, writeLookoutConfig } from './lookout.mjs';
 import { formatTable } from './table.mjs';
 import { MAX_TARGETS } from './targets.mjs';
 import { measureWindow } from './window.mjs';
+import { refuseOutsideNetns } from '../netns-guard.mjs';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const KINDS = ['http', 'tcp', 'dns'];
@@ -65,17 +66,6 @@ function options(argv) {
   if (!(warmup >= 0)) throw new Error('--warmup must be >= 0');
   const cpuProf = values['cpu-prof'] !== undefined ? resolve(values['cpu-prof']) : undefined;
   return { n, rate, seconds, warmup, kinds, probers, cpuProf, json: values.json };
-}
-
-async function refuseOutsideNetns() {
-  if (process.env.LOOKOUT_NETNS !== '1') throw new Error('run this under scripts/netns-run.sh (LOOKOUT_NETNS=1 is not set)');
-  let netns;
-  try {
-    netns = await import(join(ROOT, 'dist/sim/netns.js'));
-  } catch (err) {
-    throw new Error(`cannot load dist/sim/netns.js (run npm run build first): ${err.message}`);
-  }
-  await netns.assertPrivateNetns();
 }
 
 function machine() {
@@ -117,7 +107,7 @@ async function measureBlackbox(dir, kind, o) {
 
 async function main(argv) {
   const o = options(argv);
-  await refuseOutsideNetns();
+  await refuseOutsideNetns(ROOT);
   const info = machine();
   // Bound the whole run: per prober start-up, warm-up, window and shutdown, plus slack.
   const boundMs = (o.kinds.length * 2 * (25 + o.warmup + o.seconds + 5) + 20) * 1000;

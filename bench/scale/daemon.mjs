@@ -1,0 +1,79 @@
+/**
+ * The daemon side of the scale benchmark: a config of N tcp targets (distinct loopback
+ * addresses, spread over countries, ASNs and categories like a real catalog, four of them
+ * controls), the built daemon started on it, and timed /metrics scrapes.
+ */
+import { Buffer } from 'node:buffer';
+import process from 'node:process';
+/* global fetch, AbortSignal -- Node 20 globals (undici) */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { start } from '../probe-cost/children.mjs';
+import { targetAddress } from '../probe-cost/targets.mjs';
+
+export const LISTEN = '127.0.0.1:19465';
+const COUNTRIES = ['KZ', 'UZ', 'KG', 'TJ', 'TM', 'RU', 'BY', 'UA', 'GE', 'AM', 'AZ', 'IR', 'TR', 'PK', 'IN', 'CN', 'MN', 'AF', 'IQ', 'SY'];
+const CATEGORIES = ['government', 'news', 'social', 'streaming', 'messaging', 'isp', 'finance', 'general'];
+const CONTROLS = 4;
+
+/** Writes the config (JSON is valid YAML) for `n` targets on `port`; returns its path. */
+export function writeScaleConfig(dir, n, intervalS, port) {
+  const targets = Array.from({ length: n }, (_, i) => ({
+    id: `t-${i}`,
+    kind: 'tcp',
+    host: targetAddress(i),
+    port,
+    country: COUNTRIES[i % COUNTRIES.length],
+    asn: 64512 + (i % 97),
+    category: CATEGORIES[i % CATEGORIES.length],
+    ...(i < CONTROLS ? { control: true } : {}),
+  }));
+  const config = {
+    vantage: { id: 'bench-scale', country: 'DE' },
+    server: { listen: LISTEN },
+    storage: { dir: join(dir, `data-${n}`) },
+    schedule: { interval: `${intervalS * 1000}ms`, timeout: `${Math.min(10_000, intervalS * 500)}ms`, concurrency: 256, confirm_delay: `${Math.min(5000, intervalS * 250)}ms` },
+    targets,
+  };
+  const path = join(dir, `lookout-${n}.yaml`);
+  writeFileSync(path, JSON.stringify(config));
+  return path;
+}
+
+/**
+ * Starts dist/main.js on `configPath` (LOG_LEVEL=warn), optionally under node --cpu-prof;
+ * resolves with { child, startupS } once /readyz answers 200.
+ */
+export async function startDaemon(root, configPath, { cpuProfDir, name, readyMs = 180_000 } = {}) {
+  const prof = cpuProfDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${name ?? 'lookout'}.cpuprofile`] : [];
+  const t0 = performance.now();
+  const child = start('lookout', process.execPath, [...prof, join(root, 'dist/main.js'), 'run', '--config', configPath], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+  });
+  const deadline = Date.now() + readyMs;
+  while (Date.now() < deadline) {
+    if (child.proc.exitCode !== null) throw new Error(`lookout exited (${child.proc.exitCode})\n${child.tail()}`);
+    try {
+      const res = await fetch(`http://${LISTEN}/readyz`, { signal: AbortSignal.timeout(2000) });
+      await res.text();
+      if (res.ok) return { child, startupS: (performance.now() - t0) / 1000 };
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(250);
+  }
+  throw new Error(`lookout not ready after ${readyMs} ms\n${child.tail()}`);
+}
+
+/** One GET /metrics: { text, seconds (request sent to last byte read), bytes }. */
+export async function scrape() {
+  const t0 = performance.now();
+  const res = await fetch(`http://${LISTEN}/metrics`, { signal: AbortSignal.timeout(60_000) });
+  const text = await res.text();
+  const seconds = (performance.now() - t0) / 1000;
+  if (!res.ok) throw new Error(`/metrics answered ${res.status}`);
+  return { text, seconds, bytes: Buffer.byteLength(text) };
+}

@@ -1,0 +1,69 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+// The scale benchmark (bench/scale) at a tiny size, so that its scripts never rot. It asserts
+// only that the run produced well-formed tables with finite figures, never anything about
+// speed. Needs dist/ (npm run build).
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const run = promisify(execFile);
+
+beforeAll(() => {
+  if (process.env.LOOKOUT_NETNS !== '1') throw new Error('tests/netns must run under scripts/netns-run.sh');
+  if (!existsSync(resolve(ROOT, 'dist/main.js'))) throw new Error('dist/main.js is missing: run npm run build first');
+});
+
+/** The data rows of every table in the output: the lines after a dashes line, up to a blank line. */
+function tables(out: string): string[][][] {
+  const lines = out.split('\n');
+  const found: string[][][] = [];
+  lines.forEach((line, i) => {
+    if (!/^\s*-+(\s+-+)+$/.test(line)) return;
+    const rows: string[][] = [];
+    for (const next of lines.slice(i + 1)) {
+      if (next.trim() === '') break;
+      rows.push(next.trim().split(/\s+/));
+    }
+    found.push(rows);
+  });
+  return found;
+}
+
+describe('bench/scale at tiny size', () => {
+  it('prints the scale table and the scrape table with finite figures', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      ['bench/scale/run.mjs', '--sizes', '20,30', '--interval', '2', '--intervals', '1', '--warmup', '2', '--scrape-every', '0.5'],
+      { cwd: ROOT, timeout: 100_000 },
+    );
+    expect(stdout).toContain('Scale curve: the daemon with N tcp targets');
+    const [main, scrapes] = tables(stdout);
+    expect(main?.map((r) => r[0])).toEqual(['20', '30']);
+    for (const row of main ?? []) {
+      expect(row).toHaveLength(13);
+      const [n, interval, rate, planned, cpu, perProbe, rss, peak, p50, p99, loop, failed, skipped] = row.map((c) => Number.parseFloat(c));
+      expect(interval).toBe(2);
+      expect(rate).toBeGreaterThan(0);
+      expect(planned).toBeGreaterThan(0);
+      for (const x of [cpu, perProbe, p50, p99, loop]) expect(Number.isFinite(x)).toBe(true);
+      expect(rss).toBeGreaterThan(0);
+      expect(peak).toBeGreaterThanOrEqual(rss as number);
+      expect(failed).toBe(0);
+      expect(skipped).toBe(0);
+      expect(n).toBeGreaterThan(0);
+    }
+    expect(scrapes?.map((r) => r[0])).toEqual(['20', '30']);
+    for (const row of scrapes ?? []) {
+      expect(row).toHaveLength(7);
+      const [, startup, samples, mb, count, median, max] = row.map(Number);
+      expect(samples).toBeGreaterThan(20);
+      expect(count).toBeGreaterThanOrEqual(3);
+      for (const x of [startup, mb, median, max]) expect(Number.isFinite(x)).toBe(true);
+      expect(max).toBeGreaterThanOrEqual(median as number);
+    }
+    expect(stdout).toMatch(/^ {2}\[(met|not met)\] per-probe cost flat/m);
+  }, 120_000);
+});
