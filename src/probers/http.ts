@@ -1,15 +1,15 @@
 /**
  * The http prober: a fresh connection per probe, dialled here (so the dns, connect and tls
- * phases are exact) and handed to a node:http request for one exchange.
+ * phases are exact) and handed to an undici Client for one request.
  *
- * Why node:http and not an undici Client: an undici Client is built for a long-lived pool;
- * creating and destroying one per connection allocates its parser and queues and constructs
- * (and, through stream teardown, formats) two or three Error objects per probe, which made up
- * most of the prober's CPU. A node:http request on a given socket parses with the runtime's
- * native parser and tears down without an error when the response is complete.
+ * The Client lives for one exchange: it is given our socket once and driven through its
+ * dispatch() handler API (no response stream, no promise per request: the body is collected
+ * straight into a capped buffer); once the response has ended it is closed gracefully, which
+ * builds no error objects. Only a probe that failed or stopped reading destroys it.
  */
-import { request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Client, type buildConnector, type Dispatcher } from 'undici';
 import type { HttpResolved } from '../config/schema.js';
 import { abortable, certExpiry, Deadline, destroyQuietly, dialTcp, handshakeTls, ipLiteral, ProbeClock, resolveHost, type TrustOptions } from './dial.js';
 import { classifyError, describeError } from './failure.js';
@@ -25,12 +25,17 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 interface Exchange {
   status: number;
   location: string | undefined;
-  body: IncomingMessage;
+  body: ResponseHandler;
   certExpiry: number | undefined;
 }
 
-/** The sockets a probe opened, destroyed together at the end whatever happened. */
+/**
+ * Everything a probe opened, released together at the end whatever happened: after a verdict
+ * each Client is closed (it lets its response end, then closes its socket); after a failure
+ * everything is destroyed.
+ */
 class Resources {
+  private readonly clients: Client[] = [];
   private readonly sockets: Socket[] = [];
 
   socket<T extends Socket>(s: T): T {
@@ -38,46 +43,120 @@ class Resources {
     return s;
   }
 
-  close(): void {
-    for (const s of this.sockets) destroyQuietly(s);
+  client(c: Client): Client {
+    this.clients.push(c);
+    return c;
   }
-}
 
-/**
- * Reads at most `limit` bytes of `body`, then stops (the rest is never read). When the
- * deadline fires first the body is destroyed and this rejects with the deadline's reason.
- */
-async function readCapped(body: IncomingMessage, limit: number, deadline: Deadline): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const unsubscribe = deadline.onFire(() => body.destroy(deadline.reason));
-  try {
-    if (limit > 0) {
-      for await (const chunk of body) {
-        const buf = chunk as Buffer;
-        const take = Math.min(buf.length, limit - size);
-        chunks.push(buf.subarray(0, take));
-        size += take;
-        // Leaving the loop destroys the stream: nothing past the cap is read.
-        if (size >= limit) break;
-      }
+  close(ok: boolean): void {
+    for (const c of this.clients) {
+      // close() lets a response still arriving (a body nobody reads) end first.
+      if (ok) c.close().catch(() => undefined);
+      else c.destroy().catch(() => undefined);
     }
-  } finally {
-    unsubscribe();
+    if (!ok || this.clients.length === 0) {
+      for (const s of this.sockets) destroyQuietly(s);
+      return;
+    }
+    // Closed Clients close their sockets; this only catches one that lingers.
+    const sockets = this.sockets;
+    setTimeout(() => sockets.forEach(destroyQuietly), LINGER_MS).unref();
   }
-  discard(body);
-  return Buffer.concat(chunks);
+}
+
+/** How long a closed Client may take to close its socket before we destroy it. */
+const LINGER_MS = 2000;
+
+/** Why a handler stopped reading: the cap was reached (not a failure). */
+class BodyCapReached extends Error {
+  readonly code = 'LOOKOUT_BODY_CAP';
 }
 
 /**
- * Drops a response body unread. A body that has fully arrived (the usual small response) is
- * let run to its end, which costs nothing and raises no error; one still arriving is destroyed
- * (its connection is cut) and the error that may follow has no one to tell.
+ * One request's undici dispatch handler: resolves `headers` when the final response head is in,
+ * keeps at most `cap` body bytes and resolves `body` when the response ends (or the cap is
+ * reached: then reading stops and the connection is dropped, nothing past the cap is read).
+ * Both reject with the request's error.
  */
-function discard(body: IncomingMessage): void {
-  body.on('error', () => undefined);
-  if (body.complete) body.resume();
-  else body.destroy();
+class ResponseHandler implements Dispatcher.DispatchHandler {
+  status = 0;
+  headers: IncomingHttpHeaders = {};
+  readonly head: Promise<void>;
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private settleHead!: { resolve: () => void; reject: (err: Error) => void };
+  private settleBody: { resolve: (b: Buffer) => void; reject: (err: Error) => void } | null = null;
+  private outcome: { body: Buffer } | { error: Error } | null = null;
+  private controller: Dispatcher.DispatchController | null = null;
+
+  constructor(private readonly cap: number) {
+    this.head = new Promise((resolve, reject) => (this.settleHead = { resolve, reject }));
+    // A failure after the head has no one waiting on `head`.
+    this.head.catch(() => undefined);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    if (statusCode < 200) return; // 1xx: the final head is still to come
+    this.status = statusCode;
+    this.headers = headers;
+    this.settleHead.resolve();
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.outcome) return;
+    const take = Math.min(chunk.length, this.cap - this.size);
+    if (take > 0) {
+      this.chunks.push(take === chunk.length ? chunk : chunk.subarray(0, take));
+      this.size += take;
+    }
+    if (this.size >= this.cap && this.cap > 0) {
+      this.finish({ body: Buffer.concat(this.chunks) });
+      controller.abort(new BodyCapReached('body cap reached'));
+    }
+  }
+
+  onResponseEnd(): void {
+    this.finish({ body: Buffer.concat(this.chunks) });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.settleHead.reject(err);
+    if (!(err instanceof BodyCapReached)) this.finish({ error: err });
+  }
+
+  /** True once the response ended or failed: nothing more will arrive. */
+  get done(): boolean {
+    return this.outcome !== null;
+  }
+
+  /** The body (at most `cap` bytes) once the response has ended; rejects on the deadline. */
+  read(deadline: Deadline): Promise<Buffer> {
+    return abortable<Buffer>(
+      deadline,
+      (resolve, reject) => {
+        const o = this.outcome;
+        if (o) {
+          if ('body' in o) resolve(o.body);
+          else reject(o.error);
+          return;
+        }
+        this.settleBody = { resolve, reject };
+      },
+      () => this.controller?.abort(deadline.reason),
+    );
+  }
+
+  private finish(outcome: { body: Buffer } | { error: Error }): void {
+    if (this.outcome) return;
+    this.outcome = outcome;
+    if (!this.settleBody) return;
+    if ('body' in outcome) this.settleBody.resolve(outcome.body);
+    else this.settleBody.reject(outcome.error);
+  }
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
@@ -88,8 +167,8 @@ function headerValue(value: string | string[] | undefined): string | undefined {
  * Request headers: the target's, with the Host override (when it applies) replacing any Host;
  * without either, Host is the URL's host (with its port unless it is the scheme's default).
  */
-function requestHeaders(target: HttpResolved, url: URL, sameHost: boolean): OutgoingHttpHeaders {
-  const headers: OutgoingHttpHeaders = {};
+function requestHeaders(target: HttpResolved, url: URL, sameHost: boolean): Record<string, string> {
+  const headers: Record<string, string> = {};
   const override = sameHost ? target.host : undefined;
   let host: string = override ?? url.host;
   for (const [name, value] of Object.entries(target.headers)) {
@@ -104,25 +183,33 @@ function requestHeaders(target: HttpResolved, url: URL, sameHost: boolean): Outg
 }
 
 /**
- * Sends one request on the connected `socket` (node:http, no agent: the request says
- * `Connection: close` and the socket is never reused) and resolves once the response headers
- * are in. Rejects with the request's error (the connection reset or closed before a response,
- * a malformed response) or with the deadline's reason, and then destroys the request.
+ * Sends one request on the connected `socket` through a Client of its own (registered with
+ * `resources`) and resolves with its handler once the response head is in. Rejects with the
+ * request's error (the connection reset or closed before a response, a malformed response) or
+ * with the deadline's reason, and then destroys the Client.
  */
-function sendRequest(socket: Socket, url: URL, method: 'GET' | 'HEAD', headers: OutgoingHttpHeaders, deadline: Deadline): Promise<IncomingMessage> {
-  let req: ClientRequest | undefined;
-  return abortable<IncomingMessage>(
+function sendRequest(socket: Socket, url: URL, method: 'GET' | 'HEAD', headers: Record<string, string>, cap: number, deadline: Deadline, resources: Resources): Promise<ResponseHandler> {
+  let handed = false;
+  const connect: buildConnector.connector = (_options, callback) => {
+    // One connection per probe: undici never gets a second socket from us.
+    if (handed) {
+      callback(new Error('the probe connection is already in use'), null);
+      return;
+    }
+    handed = true;
+    // Asynchronously: undici's connect path is not re-entrant (a synchronous callback stalls it).
+    queueMicrotask(() => callback(null, socket));
+  };
+  // The probe's deadline governs; undici's own timers would only race it.
+  const client = resources.client(new Client(url.origin, { connect, headersTimeout: 0, bodyTimeout: 0, pipelining: 1 }));
+  const handler = new ResponseHandler(cap);
+  return abortable<ResponseHandler>(
     deadline,
     (resolve, reject) => {
-      const r = httpRequest({ createConnection: () => socket, method, path: `${url.pathname}${url.search}`, headers });
-      req = r;
-      // Errors also come after the response (a reset while the body is read: the body
-      // reports those); this listener stays so that none goes unheard.
-      r.on('error', reject);
-      r.once('response', resolve);
-      r.end();
+      client.dispatch({ path: `${url.pathname}${url.search}`, method, headers }, handler);
+      handler.head.then(() => resolve(handler), reject);
     },
-    () => req?.destroy(),
+    () => void client.destroy().catch(() => undefined),
   );
 }
 
@@ -184,9 +271,11 @@ async function exchange(probe: Probe, url: URL, method: 'GET' | 'HEAD'): Promise
     expiry = certExpiry(tls);
   }
 
-  const response = await clock.run('http', 'ttfb', () => sendRequest(socket, url, method, requestHeaders(target, url, sameHost), deadline));
+  const wantsBody = method === 'GET' && (target.expect.body_contains !== undefined || target.expect.body_not_contains !== undefined);
+  const cap = wantsBody ? target.body_limit : 0;
+  const response = await clock.run('http', 'ttfb', () => sendRequest(socket, url, method, requestHeaders(target, url, sameHost), cap, deadline, resources));
   return {
-    status: response.statusCode ?? 0,
+    status: response.status,
     location: headerValue(response.headers.location),
     body: response,
     certExpiry: expiry,
@@ -221,6 +310,7 @@ export function createHttpProber(trust: TrustOptions = {}): Prober<HttpResolved>
     const probe: Probe = { target, clock, deadline, resolver: ctx.resolver, trust, resources: new Resources(), ip: null, status: undefined };
     const result = (fields: Pick<ProbeResult, 'ok' | 'reason'> & Partial<ProbeResult>): ProbeResult =>
       clock.result(target.id, 'http', { ip: probe.ip, ...fields });
+    let ok = false;
     try {
       let url = targetUrl(target);
       let method = target.method;
@@ -232,20 +322,18 @@ export function createHttpProber(trust: TrustOptions = {}): Prober<HttpResolved>
         const certField = expiry !== undefined ? { cert_expiry: expiry } : {};
         const redirect = target.follow_redirects && REDIRECT_STATUSES.has(ex.status) && ex.location !== undefined;
         if (redirect && hop < MAX_REDIRECTS) {
-          discard(ex.body);
           url = new URL(ex.location as string, url);
           if (ex.status === 303) method = method === 'HEAD' ? 'HEAD' : 'GET';
           continue;
         }
         if (redirect) {
-          discard(ex.body);
           return result({ ok: false, reason: 'http_status', status: ex.status, detail: `more than ${MAX_REDIRECTS} redirects`, ...certField });
         }
         const wantsBody = method === 'GET' && (target.expect.body_contains !== undefined || target.expect.body_not_contains !== undefined);
         let body: Buffer | null = null;
-        if (wantsBody) body = await readCapped(ex.body, target.body_limit, deadline);
-        else discard(ex.body);
+        if (wantsBody) body = target.body_limit > 0 ? await ex.body.read(deadline) : Buffer.alloc(0);
         const verdict = judge(target, ex.status, body);
+        ok = true;
         return result({ ok: verdict.reason === null, reason: verdict.reason, status: ex.status, ...(verdict.detail ? { detail: verdict.detail } : {}), ...certField });
       }
     } catch (err) {
@@ -254,7 +342,7 @@ export function createHttpProber(trust: TrustOptions = {}): Prober<HttpResolved>
       return result({ ok: false, reason: classifyError(err, clock.current), detail, ...status });
     } finally {
       deadline.dispose();
-      probe.resources.close();
+      probe.resources.close(ok);
     }
   };
 }
