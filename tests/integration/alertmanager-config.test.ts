@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { amtool } from '../fixtures/promtool.js';
+import { freePort, waitFor } from '../fixtures/stack.js';
 
 // The example Alertmanager config, checked by amtool and then run for real
 // (prometheus-alertmanager on loopback, no cluster) to see its routing and inhibition act on
@@ -52,28 +52,6 @@ describe('amtool on config/alertmanager/alertmanager.yml', () => {
     expect(run.code).not.toBe(0);
   });
 });
-
-/** A free loopback port (closed again: Alertmanager binds it right after). */
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createNetServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr !== null ? resolvePort(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | null>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const got = await probe().catch(() => null);
-    if (got !== null) return got;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('alertmanager running the example config', () => {
   let dir = '';
