@@ -1,11 +1,15 @@
 /**
  * The daemon's prom-client Registry. Its text exposition renders SeriesGauge metrics from their
  * pre-rendered label text and every other metric as prom-client does, and lets the event loop
- * run between metrics, so a scrape of a large daemon never holds up probes for its whole length.
+ * run between metrics and every few thousand series, so a scrape of a large daemon never holds
+ * up probes for its whole length.
  */
 import { setImmediate } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { labelText, SeriesGauge } from './series-gauge.js';
+
+/** Lets the event loop run (timers, I/O: the probes) before the scrape goes on. */
+const pause = (): Promise<void> => setImmediate();
 
 export class LookoutRegistry extends Registry {
   /** The default labels as label text (`vantage="fra-1"`), appended to every series. */
@@ -23,8 +27,8 @@ export class LookoutRegistry extends Registry {
     if (this.contentType !== Registry.PROMETHEUS_CONTENT_TYPE) return super.metrics();
     const parts: string[] = [];
     for (const metric of this.getMetricsAsArray()) {
-      if (parts.length > 0) await setImmediate();
-      parts.push(metric instanceof SeriesGauge ? metric.exposition(this.defaultText) : await this.getSingleMetricAsString(metric.name));
+      if (parts.length > 0) await pause();
+      parts.push(metric instanceof SeriesGauge ? await metric.exposition(this.defaultText, pause) : await this.getSingleMetricAsString(metric.name));
     }
     return `${parts.join('\n\n')}\n`;
   }

@@ -80,10 +80,10 @@ interface TargetSeries {
   readonly durationLabels: Omit<Labels<typeof DURATION_LABELS>, 'phase'>;
   /** One per phase, in PHASES order; null until the phase first appears in a result. */
   readonly phases: (GaugeSeries | null)[];
-  readonly failures: Map<FailureReason, Counter.Internal>;
+  /** Failure counters by reason, made on the first failure (most targets never fail). */
+  failures: Map<FailureReason, Counter.Internal> | null;
+  /** For the sparse per-target series (cert expiry, skipped probes), written by labels. */
   readonly targetLabels: Labels<typeof TARGET_LABELS>;
-  readonly certExpiry: Gauge.Internal<(typeof TARGET_LABELS)[number]>;
-  readonly skipped: Counter.Internal;
   readonly group: LatencyGroup;
   readonly groupKey: string;
   readonly probes: Counter.Internal;
@@ -230,10 +230,8 @@ export function createMetrics(opts: MetricsOptions): LookoutMetrics {
       success: success.series(successLabels),
       durationLabels: { target: t.id, country: t.country, kind: t.kind },
       phases: PHASES.map(() => null),
-      failures: new Map(),
+      failures: null,
       targetLabels,
-      certExpiry: certExpiry.labels(targetLabels),
-      skipped: skipped.labels(targetLabels),
       group,
       groupKey,
       probes: probeCounter,
@@ -244,7 +242,7 @@ export function createMetrics(opts: MetricsOptions): LookoutMetrics {
     s.live = false;
     success.delete(s.success);
     for (const p of s.phases) if (p) duration.delete(p);
-    for (const reason of s.failures.keys()) {
+    for (const reason of s.failures?.keys() ?? []) {
       failures.remove({ target: s.targetLabels.target, country: s.group.labels.country, kind: s.group.labels.kind, reason });
     }
     certExpiry.remove(s.targetLabels);
@@ -277,6 +275,7 @@ export function createMetrics(opts: MetricsOptions): LookoutMetrics {
   }
 
   function failureCounter(s: TargetSeries, reason: FailureReason): Counter.Internal {
+    s.failures ??= new Map();
     let c = s.failures.get(reason);
     if (!c) {
       c = failures.labels({ target: s.targetLabels.target, country: s.group.labels.country, kind: s.group.labels.kind, reason });
@@ -305,7 +304,7 @@ export function createMetrics(opts: MetricsOptions): LookoutMetrics {
         const reason = result.reason !== null && KNOWN_REASONS.has(result.reason) ? result.reason : 'unknown';
         failureCounter(s, reason).inc();
       }
-      if (result.cert_expiry !== undefined && Number.isFinite(result.cert_expiry)) s.certExpiry.set(result.cert_expiry);
+      if (result.cert_expiry !== undefined && Number.isFinite(result.cert_expiry)) certExpiry.set(s.targetLabels, result.cert_expiry);
       s.probes.inc();
     },
 
@@ -318,7 +317,8 @@ export function createMetrics(opts: MetricsOptions): LookoutMetrics {
     },
 
     probeSkipped(target) {
-      seriesOf(target)?.skipped.inc();
+      const s = seriesOf(target);
+      if (s) skipped.inc(s.targetLabels);
     },
 
     schedulerLag(seconds) {

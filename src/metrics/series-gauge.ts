@@ -44,6 +44,14 @@ export function formatValue(value: number): string {
 export class GaugeSeries {
   value = 0;
   present = false;
+  /**
+   * The exposition line as last rendered, with the value and label suffix it was rendered
+   * for: a series whose value has not changed since the last scrape (most of them, when
+   * Prometheus scrapes more often than targets are probed) costs no formatting and no garbage.
+   */
+  line: string | null = null;
+  lineValue = 0;
+  lineSuffix = '';
 
   /** @param text the label pairs as text (labelText), rendered once */
   constructor(
@@ -126,16 +134,25 @@ export class SeriesGauge<L extends string> extends Gauge<L> {
   /**
    * The metric in the Prometheus text format, as prom-client renders it: HELP, TYPE, then one
    * line per present series with `extraText` (the registry's default labels as label text,
-   * possibly empty) after the series' own labels. No trailing newline.
+   * possibly empty) after the series' own labels. No trailing newline. With `pause`, it is
+   * awaited after every `pauseEvery` series, so that a large family does not hold the event
+   * loop for its whole length.
    */
-  exposition(extraText: string): string {
+  async exposition(extraText: string, pause?: () => Promise<void>, pauseEvery = 5000): Promise<string> {
     this.refresh?.();
     const name = this.metricName;
     const parts = [`# HELP ${name} ${escapeHelp(this.helpText)}`, `# TYPE ${name} gauge`];
+    let seen = 0;
     for (const s of this.all) {
+      if (pause && ++seen % pauseEvery === 0) await pause();
       if (!s.present) continue;
-      const labels = s.text === '' ? extraText : extraText === '' ? s.text : `${s.text},${extraText}`;
-      parts.push(labels === '' ? `${name} ${formatValue(s.value)}` : `${name}{${labels}} ${formatValue(s.value)}`);
+      if (s.line === null || s.lineValue !== s.value || s.lineSuffix !== extraText) {
+        const labels = s.text === '' ? extraText : extraText === '' ? s.text : `${s.text},${extraText}`;
+        s.line = labels === '' ? `${name} ${formatValue(s.value)}` : `${name}{${labels}} ${formatValue(s.value)}`;
+        s.lineValue = s.value;
+        s.lineSuffix = extraText;
+      }
+      parts.push(s.line);
     }
     return parts.join('\n');
   }

@@ -67,6 +67,33 @@ describe('SeriesGauge on LookoutRegistry', () => {
     expect(series.size).toBe(rows.length + 1);
   });
 
+  it('renders a series again once its value changed, and only the current value', async () => {
+    const ours = new LookoutRegistry();
+    const g = new SeriesGauge({ name: 'test_changing', help: 'Changing.', labelNames: ['k'], registers: [ours] });
+    const one = g.series({ k: 'v' });
+    const lines = async (): Promise<string[]> => (await ours.metrics()).split('\n').filter((l) => l.startsWith('test_changing{'));
+    one.set(0.25);
+    expect(await lines()).toEqual(['test_changing{k="v"} 0.25']);
+    expect(await lines()).toEqual(['test_changing{k="v"} 0.25']);
+    one.set(Number.NaN);
+    expect(await lines()).toEqual(['test_changing{k="v"} Nan']);
+    one.set(0.5);
+    expect(await lines()).toEqual(['test_changing{k="v"} 0.5']);
+    ours.setDefaultLabels({ vantage: 'ams-1' });
+    expect(await lines()).toEqual(['test_changing{k="v",vantage="ams-1"} 0.5']);
+  });
+
+  it('pauses every pauseEvery series when asked to, and renders the same text', async () => {
+    const { series } = pair();
+    let pauses = 0;
+    const paused = await series.exposition('v="1"', () => {
+      pauses++;
+      return Promise.resolve();
+    }, 2);
+    expect(pauses).toBe(Math.floor(rows.length / 2));
+    expect(paused).toBe(await series.exposition('v="1"'));
+  });
+
   it('asks refresh() for up-to-date values before every read', async () => {
     const ours = new LookoutRegistry();
     let reads = 0;
