@@ -10,7 +10,8 @@
  * Lookout (dist/main.js; run `npm run build` first) probes the N targets every N/R seconds, then
  * blackbox_exporter is driven with /probe?target=&module= for the same targets at the same rate.
  * Each prober runs alone; its CPU (utime+stime from /proc/<pid>/stat) and completed probes are
- * read over a steady window after a warm-up. Prints one table; --json also writes the figures.
+ * read over a steady window after a warm-up (default 60 s: see options()). Prints one table;
+ * --json also writes the figures.
  * --probers runs only the named side(s); --cpu-prof DIR runs Lookout under node --cpu-prof and
  * leaves one .cpuprofile per kind in DIR (read it with bench/profile/summarize.mjs). The
  * profiler itself costs CPU: figures from a profiled run are not comparable with others.
@@ -61,8 +62,11 @@ function options(argv) {
   const probers = values.probers.split(',').filter((p) => p !== '');
   for (const p of probers) if (!PROBERS.includes(p)) throw new Error(`--probers: unknown prober ${p} (use ${PROBERS.join(',')})`);
   if (probers.length === 0) throw new Error('--probers is empty');
-  // Default warm-up: two full rounds of the targets, at least 3 s.
-  const warmup = values.warmup !== undefined ? Number(values.warmup) : Math.max(3, (2 * n) / rate);
+  // Default warm-up: 60 s (and at least two full rounds of the targets). Node compiles the hot
+  // path with its optimising JIT on a background thread while the daemon warms up; at 100
+  // probes/s that takes most of a minute, and a shorter warm-up adds that one-time cost to the
+  // per-probe figure of a daemon that runs for days. blackbox_exporter gets the same warm-up.
+  const warmup = values.warmup !== undefined ? Number(values.warmup) : Math.max(60, (2 * n) / rate);
   if (!(warmup >= 0)) throw new Error('--warmup must be >= 0');
   const cpuProf = values['cpu-prof'] !== undefined ? resolve(values['cpu-prof']) : undefined;
   return { n, rate, seconds, warmup, kinds, probers, cpuProf, json: values.json };

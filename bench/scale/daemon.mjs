@@ -5,8 +5,9 @@
  */
 import { Buffer } from 'node:buffer';
 import process from 'node:process';
-/* global fetch, AbortSignal -- Node 20 globals (undici) */
+/* global fetch, AbortSignal -- Node 20 globals */
 import { writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -68,12 +69,41 @@ export async function startDaemon(root, configPath, { cpuProfDir, name, readyMs 
   throw new Error(`lookout not ready after ${readyMs} ms\n${child.tail()}`);
 }
 
-/** One GET /metrics: { text, seconds (request sent to last byte read), bytes }. */
-export async function scrape() {
+/**
+ * One GET /metrics over a fresh connection, read with node:http (the body as buffers, so the
+ * reading costs the benchmark little): { text (null unless keepText), seconds (request sent to
+ * last byte), firstByteSeconds, bytes, at (the middle of the request, performance.now() ms:
+ * about when the counters were read) }.
+ */
+export function scrape({ keepText = true } = {}) {
+  const [host, port] = LISTEN.split(':');
   const t0 = performance.now();
-  const res = await fetch(`http://${LISTEN}/metrics`, { signal: AbortSignal.timeout(60_000) });
-  const text = await res.text();
-  const seconds = (performance.now() - t0) / 1000;
-  if (!res.ok) throw new Error(`/metrics answered ${res.status}`);
-  return { text, seconds, bytes: Buffer.byteLength(text) };
+  return new Promise((resolve, reject) => {
+    const req = get({ host, port: Number(port), path: '/metrics', agent: false, timeout: 60_000 }, (res) => {
+      const firstByte = performance.now();
+      const chunks = [];
+      let bytes = 0;
+      res.on('data', (chunk) => {
+        bytes += chunk.length;
+        if (keepText) chunks.push(chunk);
+      });
+      res.on('error', reject);
+      res.on('end', () => {
+        const t1 = performance.now();
+        if (res.statusCode !== 200) {
+          reject(new Error(`/metrics answered ${res.statusCode}`));
+          return;
+        }
+        resolve({
+          text: keepText ? Buffer.concat(chunks).toString('utf8') : null,
+          seconds: (t1 - t0) / 1000,
+          firstByteSeconds: (firstByte - t0) / 1000,
+          bytes,
+          at: (t0 + t1) / 2,
+        });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('/metrics: no answer within 60 s')));
+    req.on('error', reject);
+  });
 }

@@ -21,8 +21,8 @@
  *   loop p99   nodejs_eventloop_lag_p99_seconds at the end of the window (prom-client resets
  *              it at every scrape, so it covers the window);
  *   rate       probes completed per second (lookout_probes_total) against N / interval;
- *   scrape     median and max time of the window's scrapes (request to last byte), the size
- *              of the answer and its number of samples.
+ *   scrape     median and max time of the window's scrapes (request sent to last byte read,
+ *              read with node:http and thrown away), the size of the answer and its samples.
  * The two scrapes that bracket the window (and give the counters) are outside the CPU readings;
  * the ones in between are inside, and their probes' lag with them. Why tcp targets: a
  * tcp probe is the cheapest real probe for both sides, so the curve shows the daemon's own
@@ -109,7 +109,7 @@ async function measure(dir, n, o) {
     // Prometheus-like scrapes inside the window, on a fixed cadence from its start.
     for (let k = 1; k * o.scrapeEvery * 1000 < windowMs - 500; k++) {
       await sleep(Math.max(0, t0 + k * o.scrapeEvery * 1000 - performance.now()));
-      times.push((await scrape()).seconds);
+      times.push((await scrape({ keepText: false })).seconds);
     }
     await sleep(Math.max(0, t0 + windowMs - performance.now()));
     const cpu1 = cpuSeconds(child.proc.pid);
@@ -121,6 +121,9 @@ async function measure(dir, n, o) {
     const bytes = b.bytes;
     const seconds = (t1 - t0) / 1000;
     const probes = sum(after, 'lookout_probes_total') - sum(before, 'lookout_probes_total');
+    // The counters are as of the bracketing scrapes, a little outside the CPU window: the rate
+    // comes from the time between those, the CPU per probe from that rate over the CPU window.
+    const rate = probes / ((b.at - a.at) / 1000);
     const cpu = cpu1 - cpu0;
     const lag = bucketDelta(buckets(before, LAG), buckets(after, LAG));
     return {
@@ -130,12 +133,12 @@ async function measure(dir, n, o) {
       seconds,
       probes,
       expectedRate: n / o.interval,
-      rate: probes / seconds,
+      rate,
       failed: sum(after, 'lookout_probe_failures_total') - sum(before, 'lookout_probe_failures_total'),
       skipped: sum(after, 'lookout_probe_skipped_total') - sum(before, 'lookout_probe_skipped_total'),
       cpuSeconds: cpu,
       cpuShare: cpu / seconds,
-      cpuMsPerProbe: probes > 0 ? (cpu * 1000) / probes : NaN,
+      cpuMsPerProbe: rate > 0 ? (cpu * 1000) / (rate * seconds) : NaN,
       rssMb: mem.rss,
       peakRssMb: mem.hwm,
       lagP50: quantile(0.5, lag),
