@@ -46,6 +46,7 @@ export const probeTcp: Prober<TcpResolved> = async (target, ctx) => {
 /** Resolves with the socket's error if one comes within `ms`, else null (also on close or when the deadline fires). */
 function watchForReset(socket: Socket, ms: number, deadline: Deadline): Promise<Error | null> {
   return new Promise((resolve) => {
+    let unsubscribe = (): void => undefined;
     const done = (err: Error | null): void => {
       clearTimeout(timer);
       socket.off('error', onError);
@@ -58,7 +59,8 @@ function watchForReset(socket: Socket, ms: number, deadline: Deadline): Promise<
     const timer = setTimeout(() => done(null), ms);
     socket.on('error', onError);
     socket.once('close', onClose);
-    const unsubscribe = deadline.onFire(() => done(null));
+    // (A deadline that has already fired calls done() at once.)
+    unsubscribe = deadline.onFire(() => done(null));
     // Read (and drop) anything the server sends so that a close is seen as 'close'.
     socket.resume();
   });
