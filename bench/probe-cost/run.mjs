@@ -3,15 +3,18 @@
  * Per-probe CPU cost, Lookout vs Prometheus blackbox_exporter, measured side by side (issue 6).
  *
  *   scripts/netns-run.sh node bench/probe-cost/run.mjs [--targets N] [--rate R] [--seconds S]
- *       [--warmup S] [--kinds http,tcp,dns] [--probers lookout,blackbox] [--cpu-prof DIR] [--json FILE]
+ *       [--warmup S] [--kinds http,tcp,dns] [--probers lookout,blackbox] [--together]
+ *       [--cpu-prof DIR] [--json FILE]
  *
  * Inside a private loopback-only network namespace (refuses to run elsewhere): a separate
  * process serves N distinct targets (127.20.a.b, HTTP :8080, DNS :5353). For each kind, first
  * Lookout (dist/main.js; run `npm run build` first) probes the N targets every N/R seconds, then
  * blackbox_exporter is driven with /probe?target=&module= for the same targets at the same rate.
- * Each prober runs alone; its CPU (utime+stime from /proc/<pid>/stat) and completed probes are
- * read over a steady window after a warm-up (default 60 s: see options()). Prints one table;
- * --json also writes the figures.
+ * Each prober runs alone, or with --together both run at once and are measured over the same
+ * window (on a shared machine whose speed drifts from minute to minute, that keeps the ratio
+ * fair). A prober's CPU (utime+stime from /proc/<pid>/stat) and completed probes are read over
+ * a steady window after a warm-up (default 60 s: see options()). Prints one table; --json also
+ * writes the figures.
  * --probers runs only the named side(s); --cpu-prof DIR runs Lookout under node --cpu-prof and
  * leaves one .cpuprofile per kind in DIR (read it with bench/profile/summarize.mjs). The
  * profiler itself costs CPU: figures from a profiled run are not comparable with others.
@@ -48,6 +51,7 @@ function options(argv) {
       json: { type: 'string' },
       probers: { type: 'string', default: PROBERS.join(',') },
       'cpu-prof': { type: 'string' },
+      together: { type: 'boolean', default: false },
     },
   });
   const n = Number(values.targets);
@@ -69,7 +73,7 @@ function options(argv) {
   const warmup = values.warmup !== undefined ? Number(values.warmup) : Math.max(60, (2 * n) / rate);
   if (!(warmup >= 0)) throw new Error('--warmup must be >= 0');
   const cpuProf = values['cpu-prof'] !== undefined ? resolve(values['cpu-prof']) : undefined;
-  return { n, rate, seconds, warmup, kinds, probers, cpuProf, json: values.json };
+  return { n, rate, seconds, warmup, kinds, probers, together: values.together, cpuProf, json: values.json };
 }
 
 function machine() {
@@ -85,28 +89,55 @@ function machine() {
   };
 }
 
-async function measureLookout(dir, kind, o) {
-  const { path, intervalMs } = writeLookoutConfig(dir, kind, o.n, o.rate);
-  const child = await startLookout(ROOT, path, kind, { cpuProfDir: o.cpuProf });
-  try {
-    const w = await measureWindow({ pid: child.proc.pid, counts: () => lookoutCounts(kind), warmupMs: o.warmup * 1000, windowMs: o.seconds * 1000 });
-    return { kind, prober: 'lookout', intervalMs, ...w };
-  } finally {
-    await stop(child);
+/**
+ * Starts one side for `kind`: { prober, intervalMs, pid, counts(), extra(), stop() }. Lookout is
+ * the daemon on a generated config; blackbox_exporter is the exporter plus its /probe driver.
+ */
+async function startSide(dir, kind, prober, o) {
+  if (prober === 'lookout') {
+    const { path, intervalMs } = writeLookoutConfig(dir, kind, o.n, o.rate);
+    const child = await startLookout(ROOT, path, kind, { cpuProfDir: o.cpuProf });
+    return { prober, intervalMs, pid: child.proc.pid, counts: () => lookoutCounts(kind), extra: async () => ({}), stop: () => stop(child) };
   }
-}
-
-async function measureBlackbox(dir, kind, o) {
   const child = await startBlackbox(dir);
   const driver = driveBlackbox(kind, o.n, o.rate);
-  try {
-    const w = await measureWindow({ pid: child.proc.pid, counts: driver.counts, warmupMs: o.warmup * 1000, windowMs: o.seconds * 1000 });
-    const { skipped } = await driver.counts();
-    return { kind, prober: 'blackbox_exporter', intervalMs: Math.round((o.n / o.rate) * 1000), skipped, ...w };
-  } finally {
-    driver.stop();
-    await stop(child);
+  return {
+    prober: 'blackbox_exporter',
+    intervalMs: Math.round((o.n / o.rate) * 1000),
+    pid: child.proc.pid,
+    counts: driver.counts,
+    extra: async () => ({ skipped: (await driver.counts()).skipped }),
+    stop: async () => {
+      driver.stop();
+      await stop(child);
+    },
+  };
+}
+
+/** Warm-up and window for the started sides, all over the same time span; one row each. */
+async function measureSides(kind, sides, o) {
+  const windows = await Promise.all(
+    sides.map((side) => measureWindow({ pid: side.pid, counts: side.counts, warmupMs: o.warmup * 1000, windowMs: o.seconds * 1000 })),
+  );
+  const rows = [];
+  for (const [i, side] of sides.entries()) rows.push({ kind, prober: side.prober, intervalMs: side.intervalMs, ...(await side.extra()), ...windows[i] });
+  return rows;
+}
+
+/** The rows of one kind: the probers one after the other, or (--together) both at once. */
+async function measureKind(dir, kind, o) {
+  const groups = o.together ? [o.probers] : o.probers.map((p) => [p]);
+  const rows = [];
+  for (const group of groups) {
+    const sides = [];
+    try {
+      for (const prober of group) sides.push(await startSide(dir, kind, prober, o));
+      rows.push(...(await measureSides(kind, sides, o)));
+    } finally {
+      for (const side of sides) await side.stop();
+    }
   }
+  return rows;
 }
 
 async function main(argv) {
@@ -127,10 +158,7 @@ async function main(argv) {
   try {
     await waitForLine(servers, /^ready$/m, 20_000);
     const rows = [];
-    for (const kind of o.kinds) {
-      if (o.probers.includes('lookout')) rows.push(await measureLookout(dir, kind, o));
-      if (o.probers.includes('blackbox')) rows.push(await measureBlackbox(dir, kind, o));
-    }
+    for (const kind of o.kinds) rows.push(...(await measureKind(dir, kind, o)));
     const command = `scripts/netns-run.sh node bench/probe-cost/run.mjs ${argv.join(' ')}`.trim();
     process.stdout.write(formatTable(info, o, rows, command));
     if (o.json) writeFileSync(o.json, JSON.stringify({ machine: info, options: o, command, rows }, null, 2));

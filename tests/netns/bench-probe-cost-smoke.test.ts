@@ -30,13 +30,17 @@ function firstTableRows(out: string): string[][] {
 }
 
 describe('bench/probe-cost at tiny size', () => {
-  it('prints a table with finite figures for both probers', async () => {
+  it.each([
+    { mode: 'each prober alone', args: [] },
+    { mode: 'both probers at once', args: ['--together'] },
+  ])('prints a table with finite figures for both probers ($mode)', async ({ mode, args }) => {
     const { stdout } = await run(
       process.execPath,
-      ['bench/probe-cost/run.mjs', '--targets', '5', '--rate', '10', '--seconds', '2', '--warmup', '1', '--kinds', 'tcp'],
+      ['bench/probe-cost/run.mjs', '--targets', '5', '--rate', '10', '--seconds', '2', '--warmup', '1', '--kinds', 'tcp', ...args],
       { cwd: ROOT, timeout: 50_000 },
     );
     expect(stdout).toContain('Per-probe CPU cost: Lookout vs blackbox_exporter');
+    expect(stdout).toContain(mode);
     expect(stdout).toMatch(/^blackbox_exporter: .*version/m);
 
     const rows = firstTableRows(stdout);
