@@ -31,11 +31,12 @@ interface Exchange {
 
 /**
  * Everything a probe opened, released together at the end whatever happened: after a verdict
- * each Client is closed (it lets its response end, then closes its socket); after a failure
- * everything is destroyed.
+ * a Client whose response has ended is let go with EXCHANGE_OVER and one whose response is
+ * still arriving is closed (it lets the response end, then closes its socket); after a
+ * failure everything is destroyed.
  */
 class Resources {
-  private readonly clients: Client[] = [];
+  private readonly clients: { client: Client; response: ResponseHandler }[] = [];
   private readonly sockets: Socket[] = [];
 
   socket<T extends Socket>(s: T): T {
@@ -43,18 +44,23 @@ class Resources {
     return s;
   }
 
-  client(c: Client): Client {
-    this.clients.push(c);
-    return c;
+  client(client: Client, response: ResponseHandler): Client {
+    this.clients.push({ client, response });
+    return client;
   }
 
   close(ok: boolean): void {
-    for (const c of this.clients) {
-      // close() lets a response still arriving (a body nobody reads) end first.
-      if (ok) c.close().catch(() => undefined);
-      else c.destroy().catch(() => undefined);
+    let lingering = false;
+    for (const { client, response } of this.clients) {
+      if (!ok) client.destroy().catch(() => undefined);
+      else if (response.done) client.destroy(EXCHANGE_OVER, noop);
+      else {
+        // close() lets a response still arriving (a body nobody reads) end first.
+        client.close().catch(() => undefined);
+        lingering = true;
+      }
     }
-    if (!ok || this.clients.length === 0) {
+    if (!lingering) {
       for (const s of this.sockets) destroyQuietly(s);
       return;
     }
@@ -66,6 +72,16 @@ class Resources {
 
 /** How long a closed Client may take to close its socket before we destroy it. */
 const LINGER_MS = 2000;
+
+/**
+ * The reason a Client whose exchange is over is destroyed with: one shared object. undici's
+ * close() destroys the Client with a new ClientDestroyedError, whose stack is captured and
+ * then formatted when the socket is torn down with it; per probe that was about a tenth of the
+ * http prober's CPU. Nothing is waiting on the Client any more, so nobody sees this reason.
+ */
+const EXCHANGE_OVER = Object.assign(new Error('probe exchange over'), { code: 'LOOKOUT_EXCHANGE_OVER' });
+
+const noop = (): void => undefined;
 
 /** Why a handler stopped reading: the cap was reached (not a failure). */
 class BodyCapReached extends Error {
@@ -201,8 +217,8 @@ function sendRequest(socket: Socket, url: URL, method: 'GET' | 'HEAD', headers: 
     queueMicrotask(() => callback(null, socket));
   };
   // The probe's deadline governs; undici's own timers would only race it.
-  const client = resources.client(new Client(url.origin, { connect, headersTimeout: 0, bodyTimeout: 0, pipelining: 1 }));
   const handler = new ResponseHandler(cap);
+  const client = resources.client(new Client(originOf(url), { connect, headersTimeout: 0, bodyTimeout: 0, pipelining: 1 }), handler);
   return abortable<ResponseHandler>(
     deadline,
     (resolve, reject) => {
@@ -211,6 +227,21 @@ function sendRequest(socket: Socket, url: URL, method: 'GET' | 'HEAD', headers: 
     },
     () => void client.destroy().catch(() => undefined),
   );
+}
+
+/** Origins as URL objects (undici takes them as they are), by origin string. */
+const origins = new Map<string, URL>();
+/** Past this many distinct origins (redirects to many hosts) the cache starts over. */
+const MAX_ORIGINS = 100_000;
+
+function originOf(url: URL): URL {
+  let origin = origins.get(url.origin);
+  if (!origin) {
+    if (origins.size >= MAX_ORIGINS) origins.clear();
+    origin = new URL(url.origin);
+    origins.set(url.origin, origin);
+  }
+  return origin;
 }
 
 /** Each target's URL, parsed once (never modified: hops build new URL objects). */
