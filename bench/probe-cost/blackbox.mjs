@@ -11,8 +11,8 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { start } from './children.mjs';
-import { DNS_QUERY_NAME, targetFor } from './targets.mjs';
+import { start } from '../common/children.mjs';
+import { DNS_QUERY_NAME, targetFor } from '../common/targets.mjs';
 
 export const BLACKBOX_BIN = 'prometheus-blackbox-exporter';
 export const BLACKBOX_LISTEN = '127.0.0.1:19115';

@@ -1,14 +1,13 @@
 /**
  * The Lookout side: writes a config with N targets of one kind at interval N/rate, starts the
- * built daemon (dist/main.js, LOG_LEVEL=warn) and reads its probe counters from /metrics.
+ * built daemon (dist/main.js of the checkout measured, LOG_LEVEL=warn) and reads its probe counters from /metrics.
  */
-import process from 'node:process';
 /* global fetch, AbortSignal -- Node 20 globals (undici) */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { start } from './children.mjs';
-import { targetFor } from './targets.mjs';
+import { startLookoutProcess } from '../common/children.mjs';
+import { targetFor } from '../common/targets.mjs';
 
 export const LOOKOUT_LISTEN = '127.0.0.1:19464';
 
@@ -55,11 +54,7 @@ export async function lookoutCounts(kind) {
  * it exits (it must be stopped with SIGTERM, not killed).
  */
 export async function startLookout(root, configPath, kind, { cpuProfDir, readyMs = 20_000 } = {}) {
-  const prof = cpuProfDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=lookout-${kind}.cpuprofile`] : [];
-  const child = start('lookout', process.execPath, [...prof, join(root, 'dist/main.js'), 'run', '--config', configPath], {
-    cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn' },
-  });
+  const child = startLookoutProcess(root, configPath, { cpuProfDir, profName: `lookout-${kind}` });
   const deadline = Date.now() + readyMs;
   while (Date.now() < deadline) {
     if (child.proc.exitCode !== null) throw new Error(`lookout exited (${child.proc.exitCode})\n${child.tail()}`);

@@ -4,7 +4,7 @@
  *
  *   scripts/netns-run.sh node bench/probe-cost/run.mjs [--targets N] [--rate R] [--seconds S]
  *       [--warmup S] [--kinds http,tcp,dns] [--probers lookout,blackbox] [--together]
- *       [--cpu-prof DIR] [--json FILE]
+ *       [--cpu-prof DIR] [--json FILE] [--lookout DIR]
  *
  * Inside a private loopback-only network namespace (refuses to run elsewhere): a separate
  * process serves N distinct targets (127.20.a.b, HTTP :8080, DNS :5353). For each kind, first
@@ -18,24 +18,23 @@
  * --probers runs only the named side(s); --cpu-prof DIR runs Lookout under node --cpu-prof and
  * leaves one .cpuprofile per kind in DIR (read it with bench/profile/summarize.mjs). The
  * profiler itself costs CPU: figures from a profiled run are not comparable with others.
+ * --lookout DIR measures the built checkout in DIR instead of this one (before/after a change:
+ * `git worktree add /tmp/before <commit>`, `npm ci && npm run build` there).
  */
 import process from 'node:process';
-import { clearTimeout, setTimeout } from 'node:timers';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { blackboxVersion, driveBlackbox, startBlackbox } from './blackbox.mjs';
-import { killAll, start, stop, waitForLine } from './children.mjs';
-import { CLK_TCK } from './proc-cpu.mjs';
+import { killAll, start, stop, waitForLine } from '../common/children.mjs';
+import { boundRun, describeLookout, lookoutRoot, machineInfo, ROOT, runBenchmark } from '../common/cli.mjs';
+import { refuseOutsideNetns } from '../common/netns-guard.mjs';
+import { MAX_TARGETS } from '../common/targets.mjs';
 import { lookoutCounts, startLookout, writeLookoutConfig } from './lookout.mjs';
 import { formatTable } from './table.mjs';
-import { MAX_TARGETS } from './targets.mjs';
 import { measureWindow } from './window.mjs';
-import { refuseOutsideNetns } from '../netns-guard.mjs';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const KINDS = ['http', 'tcp', 'dns'];
 const PROBERS = ['lookout', 'blackbox'];
 
@@ -52,6 +51,7 @@ function options(argv) {
       probers: { type: 'string', default: PROBERS.join(',') },
       'cpu-prof': { type: 'string' },
       together: { type: 'boolean', default: false },
+      lookout: { type: 'string' },
     },
   });
   const n = Number(values.targets);
@@ -73,20 +73,7 @@ function options(argv) {
   const warmup = values.warmup !== undefined ? Number(values.warmup) : Math.max(60, (2 * n) / rate);
   if (!(warmup >= 0)) throw new Error('--warmup must be >= 0');
   const cpuProf = values['cpu-prof'] !== undefined ? resolve(values['cpu-prof']) : undefined;
-  return { n, rate, seconds, warmup, kinds, probers, together: values.together, cpuProf, json: values.json };
-}
-
-function machine() {
-  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
-  const model = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? 'unknown';
-  return {
-    nproc: execFileSync('nproc', { encoding: 'utf8' }).trim(),
-    cpu: model,
-    node: process.version,
-    kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(),
-    blackbox: blackboxVersion(),
-    clkTck: CLK_TCK,
-  };
+  return { n, rate, seconds, warmup, kinds, probers, together: values.together, cpuProf, json: values.json, lookout: lookoutRoot(values.lookout) };
 }
 
 /**
@@ -96,7 +83,7 @@ function machine() {
 async function startSide(dir, kind, prober, o) {
   if (prober === 'lookout') {
     const { path, intervalMs } = writeLookoutConfig(dir, kind, o.n, o.rate);
-    const child = await startLookout(ROOT, path, kind, { cpuProfDir: o.cpuProf });
+    const child = await startLookout(o.lookout, path, kind, { cpuProfDir: o.cpuProf });
     return { prober, intervalMs, pid: child.proc.pid, counts: () => lookoutCounts(kind), extra: async () => ({}), stop: () => stop(child) };
   }
   const child = await startBlackbox(dir);
@@ -143,15 +130,10 @@ async function measureKind(dir, kind, o) {
 async function main(argv) {
   const o = options(argv);
   await refuseOutsideNetns(ROOT);
-  const info = machine();
+  const info = machineInfo({ blackbox: blackboxVersion(), lookout: describeLookout(o.lookout) });
   // Bound the whole run: per prober start-up, warm-up, window and shutdown, plus slack.
   const boundMs = (o.kinds.length * 2 * (25 + o.warmup + o.seconds + 5) + 20) * 1000;
-  const bound = setTimeout(() => {
-    process.stderr.write(`probe-cost: run exceeded its bound of ${boundMs / 1000} s; killing everything\n`);
-    killAll();
-    process.exit(1);
-  }, boundMs);
-  bound.unref();
+  const clearBound = boundRun('probe-cost', boundMs);
 
   const dir = mkdtempSync(join(tmpdir(), 'lookout-probe-cost-'));
   const servers = start('servers', process.execPath, [join(import.meta.dirname, 'servers.mjs'), String(o.n)], { cwd: ROOT });
@@ -166,25 +148,8 @@ async function main(argv) {
     await stop(servers);
     killAll();
     rmSync(dir, { recursive: true, force: true });
-    clearTimeout(bound);
+    clearBound();
   }
 }
 
-process.on('exit', killAll);
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    killAll();
-    process.exit(130);
-  });
-}
-
-main(process.argv.slice(2)).then(
-  () => {
-    process.exitCode = 0;
-  },
-  (err) => {
-    killAll();
-    process.stderr.write(`probe-cost: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+runBenchmark('probe-cost', main);

@@ -11,7 +11,7 @@ import process from 'node:process';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:http';
 import dnsPacket from 'dns-packet';
-import { HTTP_PORT, DNS_PORT, targetAddress } from './targets.mjs';
+import { HTTP_PORT, DNS_PORT, targetAddress } from '../common/targets.mjs';
 
 const n = Number(process.argv[2]);
 if (!Number.isInteger(n) || n < 1) throw new Error('usage: servers.mjs N');

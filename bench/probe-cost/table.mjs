@@ -46,6 +46,7 @@ export function formatTable(info, o, rows, command) {
   return [
     'Per-probe CPU cost: Lookout vs blackbox_exporter',
     `machine: nproc ${info.nproc}, ${info.cpu}, node ${info.node}, kernel ${info.kernel}, CLK_TCK ${info.clkTck}`,
+    `lookout: ${info.lookout}`,
     `blackbox_exporter: ${info.blackbox}`,
     `targets ${o.n}, rate ${o.rate}/s (each target every ${fmt(o.n / o.rate, 2)} s), warm-up ${fmt(o.warmup, 1)} s, window ${fmt(o.seconds, 1)} s per prober and kind, ${o.together ? 'both probers at once' : 'each prober alone'}`,
     `command: ${command}`,

@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cpuSeconds } from './proc-cpu.mjs';
+import { cpuSeconds } from '../common/proc.mjs';
 
 export async function measureWindow({ pid, counts, warmupMs, windowMs }) {
   await sleep(warmupMs);

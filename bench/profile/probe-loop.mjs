@@ -22,7 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setMaxListeners } from 'node:events';
 import { parseArgs } from 'node:util';
-import { killAll, start, stop, waitForLine } from '../probe-cost/children.mjs';
+import { killAll, start, stop, waitForLine } from '../common/children.mjs';
 import { writeLookoutConfig } from '../probe-cost/lookout.mjs';
 
 const ROOT = resolve(import.meta.dirname, '../..');

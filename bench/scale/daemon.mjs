@@ -4,15 +4,14 @@
  * controls), the built daemon started on it, and timed /metrics scrapes.
  */
 import { Buffer } from 'node:buffer';
-import process from 'node:process';
 /* global fetch, AbortSignal -- Node 20 globals */
 import { writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { start } from '../probe-cost/children.mjs';
-import { targetAddress } from '../probe-cost/targets.mjs';
+import { startLookoutProcess } from '../common/children.mjs';
+import { targetAddress } from '../common/targets.mjs';
 
 export const LISTEN = '127.0.0.1:19465';
 const COUNTRIES = ['KZ', 'UZ', 'KG', 'TJ', 'TM', 'RU', 'BY', 'UA', 'GE', 'AM', 'AZ', 'IR', 'TR', 'PK', 'IN', 'CN', 'MN', 'AF', 'IQ', 'SY'];
@@ -44,16 +43,12 @@ export function writeScaleConfig(dir, n, intervalS, port) {
 }
 
 /**
- * Starts dist/main.js on `configPath` (LOG_LEVEL=warn), optionally under node --cpu-prof;
+ * Starts the checkout's dist/main.js on `configPath` (LOG_LEVEL=warn), optionally under node --cpu-prof;
  * resolves with { child, startupS } once /readyz answers 200.
  */
 export async function startDaemon(root, configPath, { cpuProfDir, name, readyMs = 180_000 } = {}) {
-  const prof = cpuProfDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${name ?? 'lookout'}.cpuprofile`] : [];
   const t0 = performance.now();
-  const child = start('lookout', process.execPath, [...prof, join(root, 'dist/main.js'), 'run', '--config', configPath], {
-    cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn' },
-  });
+  const child = startLookoutProcess(root, configPath, { cpuProfDir, profName: name });
   const deadline = Date.now() + readyMs;
   while (Date.now() < deadline) {
     if (child.proc.exitCode !== null) throw new Error(`lookout exited (${child.proc.exitCode})\n${child.tail()}`);

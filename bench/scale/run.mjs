@@ -4,6 +4,7 @@
  *
  *   scripts/netns-run.sh node bench/scale/run.mjs [--sizes 1000,10000,50000] [--interval 60]
  *       [--intervals 2] [--warmup S] [--scrape-every 15] [--cpu-prof DIR] [--json FILE]
+ *       [--lookout DIR]
  *
  * Inside a private loopback-only network namespace (refuses to run elsewhere). A separate
  * process (server.mjs) accepts TCP on the namespace's wildcard address, so every target can
@@ -27,26 +28,24 @@
  * the ones in between are inside, and their probes' lag with them. Why tcp targets: a
  * tcp probe is the cheapest real probe for both sides, so the curve shows the daemon's own
  * per-target costs (scheduling, metrics, detector) rather than TLS or HTTP parsing.
+ * --lookout DIR measures the built checkout in DIR instead of this one (before and after).
  */
-import process from 'node:process';
-import { clearTimeout, setTimeout } from 'node:timers';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { killAll, start, stop, waitForLine } from '../probe-cost/children.mjs';
-import { CLK_TCK, cpuSeconds } from '../probe-cost/proc-cpu.mjs';
-import { MAX_TARGETS } from '../probe-cost/targets.mjs';
-import { refuseOutsideNetns } from '../netns-guard.mjs';
+import { killAll, start, stop, waitForLine } from '../common/children.mjs';
+import { boundRun, describeLookout, lookoutRoot, machineInfo, ROOT, runBenchmark } from '../common/cli.mjs';
+import { refuseOutsideNetns } from '../common/netns-guard.mjs';
+import { cpuSeconds, memoryMb } from '../common/proc.mjs';
+import { MAX_TARGETS } from '../common/targets.mjs';
 import { scrape, startDaemon, writeScaleConfig } from './daemon.mjs';
 import { bucketDelta, buckets, parseSamples, quantile, sum } from './metrics-text.mjs';
-import { memoryMb } from './proc-status.mjs';
 import { formatReport } from './table.mjs';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const PORT = 8080;
 const LAG = 'lookout_scheduler_lag_seconds';
 
@@ -61,6 +60,7 @@ function options(argv) {
       'scrape-every': { type: 'string', default: '15' },
       'cpu-prof': { type: 'string' },
       json: { type: 'string' },
+      lookout: { type: 'string' },
     },
   });
   const sizes = values.sizes.split(',').filter((s) => s !== '').map(Number);
@@ -75,18 +75,7 @@ function options(argv) {
   const warmup = values.warmup !== undefined ? Number(values.warmup) : interval + 10;
   if (!(warmup >= 0)) throw new Error('--warmup must be >= 0');
   const cpuProf = values['cpu-prof'] !== undefined ? resolve(values['cpu-prof']) : undefined;
-  return { sizes, interval, intervals, warmup, scrapeEvery, cpuProf, json: values.json };
-}
-
-function machine() {
-  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
-  return {
-    nproc: execFileSync('nproc', { encoding: 'utf8' }).trim(),
-    cpu: /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? 'unknown',
-    node: process.version,
-    kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(),
-    clkTck: CLK_TCK,
-  };
+  return { sizes, interval, intervals, warmup, scrapeEvery, cpuProf, json: values.json, lookout: lookoutRoot(values.lookout) };
 }
 
 const median = (xs) => {
@@ -97,7 +86,7 @@ const median = (xs) => {
 
 async function measure(dir, n, o) {
   const path = writeScaleConfig(dir, n, o.interval, PORT);
-  const { child, startupS } = await startDaemon(ROOT, path, { cpuProfDir: o.cpuProf, name: `lookout-scale-${n}` });
+  const { child, startupS } = await startDaemon(o.lookout, path, { cpuProfDir: o.cpuProf, name: `lookout-scale-${n}` });
   try {
     await sleep(o.warmup * 1000);
     const a = await scrape();
@@ -158,15 +147,10 @@ async function measure(dir, n, o) {
 async function main(argv) {
   const o = options(argv);
   await refuseOutsideNetns(ROOT);
-  const info = machine();
+  const info = machineInfo({ lookout: describeLookout(o.lookout) });
   const perSize = 180 + o.warmup + o.intervals * o.interval + 120;
   const boundMs = (o.sizes.length * perSize + 30) * 1000;
-  const bound = setTimeout(() => {
-    process.stderr.write(`scale: run exceeded its bound of ${boundMs / 1000} s; killing everything\n`);
-    killAll();
-    process.exit(1);
-  }, boundMs);
-  bound.unref();
+  const clearBound = boundRun('scale', boundMs);
 
   const dir = mkdtempSync(join(tmpdir(), 'lookout-scale-'));
   const server = start('server', process.execPath, [join(import.meta.dirname, 'server.mjs'), String(PORT)], { cwd: ROOT });
@@ -181,25 +165,8 @@ async function main(argv) {
     await stop(server);
     killAll();
     rmSync(dir, { recursive: true, force: true });
-    clearTimeout(bound);
+    clearBound();
   }
 }
 
-process.on('exit', killAll);
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    killAll();
-    process.exit(130);
-  });
-}
-
-main(process.argv.slice(2)).then(
-  () => {
-    process.exitCode = 0;
-  },
-  (err) => {
-    killAll();
-    process.stderr.write(`scale: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+runBenchmark('scale', main);

@@ -65,6 +65,7 @@ export function formatReport(info, o, rows, command) {
   return [
     'Scale curve: the daemon with N tcp targets',
     `machine: nproc ${info.nproc}, ${info.cpu}, node ${info.node}, kernel ${info.kernel}, CLK_TCK ${info.clkTck}`,
+    `lookout: ${info.lookout}`,
     `interval ${o.interval} s, warm-up ${fmt(o.warmup, 0)} s, window ${o.intervals} interval(s) per size, /metrics scraped every ${o.scrapeEvery} s`,
     `command: ${command}`,
     '',

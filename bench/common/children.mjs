@@ -4,7 +4,9 @@
  * error, on a signal or when the run exceeds its time bound.
  */
 import { clearTimeout, setTimeout } from 'node:timers';
+import process from 'node:process';
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 
 const live = new Set();
 
@@ -61,4 +63,17 @@ export function killAll() {
   for (const child of live) {
     if (child.proc.exitCode === null && child.proc.signalCode === null) child.proc.kill('SIGKILL');
   }
+}
+
+/**
+ * Starts the built daemon of the checkout at `root` (dist/main.js run --config, LOG_LEVEL=warn).
+ * With `cpuProfDir` it runs under node --cpu-prof and writes `<profName>.cpuprofile` there when
+ * it exits (it must be stopped with SIGTERM, not killed).
+ */
+export function startLookoutProcess(root, configPath, { cpuProfDir, profName = 'lookout' } = {}) {
+  const prof = cpuProfDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${profName}.cpuprofile`] : [];
+  return start('lookout', process.execPath, [...prof, join(root, 'dist/main.js'), 'run', '--config', configPath], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+  });
 }

@@ -1,6 +1,7 @@
 /**
- * CPU time of a process from /proc/<pid>/stat (utime + stime of all its threads, in clock
- * ticks), converted to seconds with CLK_TCK from `getconf CLK_TCK`.
+ * What /proc says about a process: CPU time from /proc/<pid>/stat (utime + stime of all its
+ * threads, in clock ticks, converted to seconds with CLK_TCK from `getconf CLK_TCK`) and
+ * resident memory from /proc/<pid>/status.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -20,3 +21,10 @@ export function cpuSeconds(pid) {
 }
 
 export { CLK_TCK };
+
+/** Resident memory of a process from /proc/<pid>/status: VmRSS (now) and VmHWM (peak), in MB. */
+export function memoryMb(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1] ?? NaN);
+  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+}
