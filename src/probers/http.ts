@@ -4,8 +4,9 @@
  *
  * The Client lives for one exchange: it is given our socket once and driven through its
  * dispatch() handler API (no response stream, no promise per request: the body is collected
- * straight into a capped buffer); once the response has ended it is closed gracefully, which
- * builds no error objects. Only a probe that failed or stopped reading destroys it.
+ * straight into a capped buffer); once the response has ended it is let go with one shared,
+ * pre-built reason, so no probe builds an error object it does not report. A response still
+ * arriving is let end first; a probe that failed or stopped reading destroys everything.
  */
 import type { Socket } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
