@@ -33,7 +33,7 @@ function goals(rows) {
     const first = sorted[0];
     const last = sorted.at(-1);
     const growth = last.cpuMsPerProbe / first.cpuMsPerProbe;
-    out.push([growth <= 1.25, `per-probe cost flat (within 25%) from ${first.n} to ${last.n} targets: x${fmt(growth, 2)}`]);
+    out.push([growth <= 1.25, `per-probe cost does not grow with targets (at most +25%), ${first.n} to ${last.n}: CPU ms/probe x${fmt(growth, 2)}`]);
   }
   return out.map(([ok, text]) => `  [${ok ? 'met' : 'not met'}] ${text}`);
 }
