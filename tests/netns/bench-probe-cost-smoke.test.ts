@@ -32,7 +32,8 @@ function firstTableRows(out: string): string[][] {
 describe('bench/probe-cost at tiny size', () => {
   it.each([
     { mode: 'each prober alone', args: [] },
-    { mode: 'both probers at once', args: ['--together'] },
+    // --lookout names the checkout to measure (here this one, as a before/after run would).
+    { mode: 'both probers at once', args: ['--together', '--lookout', ROOT] },
   ])('prints a table with finite figures for both probers ($mode)', async ({ mode, args }) => {
     const { stdout } = await run(
       process.execPath,
@@ -42,6 +43,7 @@ describe('bench/probe-cost at tiny size', () => {
     expect(stdout).toContain('Per-probe CPU cost: Lookout vs blackbox_exporter');
     expect(stdout).toContain(mode);
     expect(stdout).toMatch(/^blackbox_exporter: .*version/m);
+    expect(stdout).toMatch(new RegExp(`^lookout: ${ROOT} at [0-9a-f]{7,}`, 'm'));
 
     const rows = firstTableRows(stdout);
     expect(rows.map((r) => r.slice(0, 2))).toEqual([
@@ -57,4 +59,13 @@ describe('bench/probe-cost at tiny size', () => {
     }
     expect(stdout).toMatch(/^tcp\s+>= 2x\s+\d+\.\d{3}\s+\d+\.\d{3}\s+\d+\.\d{2}x$/m);
   }, 60_000);
+
+  it('refuses a --lookout checkout that has not been built, naming the file it needs', async () => {
+    const err: unknown = await run(process.execPath, ['bench/probe-cost/run.mjs', '--lookout', resolve(ROOT, 'tests'), '--kinds', 'tcp'], {
+      cwd: ROOT,
+      timeout: 20_000,
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 1 });
+    expect((err as { stderr: string }).stderr).toContain(`probe-cost: --lookout: ${resolve(ROOT, 'tests')}/dist/main.js does not exist (run npm run build there)`);
+  });
 });
