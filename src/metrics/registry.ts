@@ -294,7 +294,7 @@ export function createMetrics(opts: MetricsOptions): LookoutMetrics {
       for (let i = 0; i < PHASES.length; i++) {
         const phase = PHASES[i] as Phase;
         const v = result.phases[phase];
-        if (v !== undefined && Number.isFinite(v)) (s.phases[i] ??= duration.series({ ...s.durationLabels, phase })).set(v);
+        if (v !== undefined && Number.isFinite(v)) (s.phases[i] ??= duration.series({ target: s.durationLabels.target, country: s.durationLabels.country, kind: s.durationLabels.kind, phase })).set(v);
         else s.phases[i]?.clear();
       }
       if (result.ok) {

@@ -8,7 +8,7 @@ import { connect, isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import * as dnsPacket from 'dns-packet';
 import { splitHostPort, type DnsResolved } from '../config/schema.js';
-import { Deadline } from './dial.js';
+import { Deadline, probeResult } from './dial.js';
 import { cidrMatcher, isBogon } from './bogon.js';
 import { classifyError, describeError } from './failure.js';
 import type { FailureReason } from './reasons.js';
@@ -186,13 +186,8 @@ export const probeDns: Prober<DnsResolved> = async (target, ctx) => {
   const hp = splitHostPort(target.server);
   if (!hp) throw new TypeError(`dns target ${target.id}: invalid server "${target.server}"`);
 
-  const result = (fields: Pick<ProbeResult, 'ok' | 'reason' | 'ip'> & Partial<ProbeResult>): ProbeResult => ({
-    target: target.id,
-    kind: 'dns',
-    at,
-    ...fields,
-    phases: { ...fields.phases, total: seconds(start) },
-  });
+  const result = (fields: Pick<ProbeResult, 'ok' | 'reason' | 'ip'> & Partial<ProbeResult>): ProbeResult =>
+    probeResult({ target: target.id, kind: 'dns', at }, fields, Object.assign({}, fields.phases, { total: seconds(start) }));
 
   const deadline = new Deadline(ctx.timeoutMs, ctx.signal);
   let ip: string | null = isIP(hp.host) ? hp.host : null;
