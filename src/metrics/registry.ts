@@ -294,8 +294,11 @@ export function createMetrics(opts: MetricsOptions): LookoutMetrics {
       for (let i = 0; i < PHASES.length; i++) {
         const phase = PHASES[i] as Phase;
         const v = result.phases[phase];
-        if (v !== undefined && Number.isFinite(v)) (s.phases[i] ??= duration.series({ target: s.durationLabels.target, country: s.durationLabels.country, kind: s.durationLabels.kind, phase })).set(v);
-        else s.phases[i]?.clear();
+        if (v !== undefined && Number.isFinite(v)) {
+          // A literal, not { ...labels, phase }: V8 would give each such object its own hidden class.
+          const l = s.durationLabels;
+          (s.phases[i] ??= duration.series({ target: l.target, country: l.country, kind: l.kind, phase })).set(v);
+        } else s.phases[i]?.clear();
       }
       if (result.ok) {
         const total = result.phases.total;
