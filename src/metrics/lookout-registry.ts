@@ -25,11 +25,38 @@ export class LookoutRegistry extends Registry {
   /** The Prometheus text format (the OpenMetrics content type falls back to prom-client's). */
   override async metrics(): Promise<string> {
     if (this.contentType !== Registry.PROMETHEUS_CONTENT_TYPE) return super.metrics();
-    const parts: string[] = [];
+    let text = '';
+    for await (const piece of await this.exposition()) text += piece;
+    return text;
+  }
+
+  /**
+   * The Prometheus text format as pieces to write one after the other (their concatenation is
+   * metrics()), so that a scrape of tens of thousands of series never builds the whole answer
+   * as one string. Everything that can fail (prom-client collect() callbacks, SeriesGauge
+   * refresh callbacks) runs before this resolves: an error rejects it, before anything could
+   * have been sent. The pieces then let the event loop run between metrics and every few
+   * thousand series. Only for the Prometheus content type (see metrics()).
+   */
+  async exposition(): Promise<AsyncIterable<string>> {
+    const rendered: (string | SeriesGauge<string>)[] = [];
     for (const metric of this.getMetricsAsArray()) {
-      if (parts.length > 0) await pause();
-      parts.push(metric instanceof SeriesGauge ? await metric.exposition(this.defaultText, pause) : await this.getSingleMetricAsString(metric.name));
+      if (rendered.length > 0) await pause();
+      if (metric instanceof SeriesGauge) {
+        metric.refreshValues();
+        rendered.push(metric);
+      } else {
+        rendered.push(`${await this.getSingleMetricAsString(metric.name)}\n`);
+      }
     }
-    return `${parts.join('\n\n')}\n`;
+    const defaultText = this.defaultText;
+    return (async function* pieces(): AsyncGenerator<string> {
+      for (const [i, part] of rendered.entries()) {
+        // Metrics are separated by a blank line, as prom-client separates them.
+        if (i > 0) yield '\n';
+        if (typeof part === 'string') yield part;
+        else yield* part.pieces(defaultText, { pause, refresh: false });
+      }
+    })();
   }
 }

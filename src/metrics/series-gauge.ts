@@ -79,6 +79,17 @@ export interface SeriesGaugeConfig<L extends string> {
   refresh?: () => void;
 }
 
+/** How SeriesGauge.pieces() cuts and paces its output. */
+export interface PieceOptions {
+  /** Awaited after every `pauseEvery` series (default 5,000), to let the event loop run. */
+  pause?: () => Promise<void>;
+  pauseEvery?: number;
+  /** Lines per piece at most (default 1,000). */
+  linesPerPiece?: number;
+  /** Call the refresh callback first (default true). */
+  refresh?: boolean;
+}
+
 type GaugeValues<L extends string> = Awaited<ReturnType<Gauge<L>['get']>>;
 
 export class SeriesGauge<L extends string> extends Gauge<L> {
@@ -139,9 +150,28 @@ export class SeriesGauge<L extends string> extends Gauge<L> {
    * loop for its whole length.
    */
   async exposition(extraText: string, pause?: () => Promise<void>, pauseEvery = 5000): Promise<string> {
+    let text = '';
+    for await (const piece of this.pieces(extraText, { pause, pauseEvery })) text += piece;
+    return text.slice(0, -1);
+  }
+
+  /** Calls the refresh callback (it may throw): brings the values up to date. */
+  refreshValues(): void {
     this.refresh?.();
+  }
+
+  /**
+   * exposition() in pieces of at most `linesPerPiece` lines, each ending with a newline (so
+   * their concatenation is exposition() plus a newline). Unless `refresh` is false, the values
+   * are brought up to date when the first piece is asked for; a series written while the
+   * pieces are being read shows its value as of when its piece was made. A large family is
+   * never one string in memory.
+   */
+  async *pieces(extraText: string, opts: PieceOptions = {}): AsyncGenerator<string> {
+    const { pause, pauseEvery = 5000, linesPerPiece = 1000, refresh = true } = opts;
+    if (refresh) this.refreshValues();
     const name = this.metricName;
-    const parts = [`# HELP ${name} ${escapeHelp(this.helpText)}`, `# TYPE ${name} gauge`];
+    const lines = [`# HELP ${name} ${escapeHelp(this.helpText)}`, `# TYPE ${name} gauge`];
     let seen = 0;
     for (const s of this.all) {
       if (pause && ++seen % pauseEvery === 0) await pause();
@@ -152,8 +182,12 @@ export class SeriesGauge<L extends string> extends Gauge<L> {
         s.lineValue = s.value;
         s.lineSuffix = extraText;
       }
-      parts.push(s.line);
+      lines.push(s.line);
+      if (lines.length >= linesPerPiece) {
+        yield `${lines.join('\n')}\n`;
+        lines.length = 0;
+      }
     }
-    return parts.join('\n');
+    if (lines.length > 0) yield `${lines.join('\n')}\n`;
   }
 }

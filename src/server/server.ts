@@ -5,8 +5,9 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { splitHostPort } from '../config/schema.js';
+import { LookoutRegistry } from '../metrics/lookout-registry.js';
 import type { Logger } from '../log.js';
 import { bearerCheck } from './auth.js';
 import { sendError, sendJson, sendText } from './respond.js';
@@ -163,6 +164,10 @@ async function dispatch(routes: ReadonlyMap<string, Route>, req: IncomingMessage
 }
 
 async function serveMetrics(registry: Registry, log: Logger, res: ServerResponse): Promise<void> {
+  if (registry instanceof LookoutRegistry && registry.contentType === Registry.PROMETHEUS_CONTENT_TYPE) {
+    await streamMetrics(registry, log, res);
+    return;
+  }
   let text: string;
   try {
     text = await registry.metrics();
@@ -172,6 +177,51 @@ async function serveMetrics(registry: Registry, log: Logger, res: ServerResponse
     return;
   }
   sendText(res, 200, registry.contentType, text);
+}
+
+/**
+ * Writes the exposition piece by piece (chunked, with backpressure), so that a scrape of tens
+ * of thousands of series is never one string in memory. A collection failure answers 500; a
+ * client that goes away stops the rendering.
+ */
+async function streamMetrics(registry: LookoutRegistry, log: Logger, res: ServerResponse): Promise<void> {
+  let pieces: AsyncIterable<string>;
+  try {
+    pieces = await registry.exposition();
+  } catch (err) {
+    log.error({ err }, 'metrics collection failed');
+    sendError(res, 500, 'metrics collection failed');
+    return;
+  }
+  res.writeHead(200, { 'Content-Type': registry.contentType, 'Cache-Control': 'no-store' });
+  try {
+    for await (const piece of pieces) {
+      if (!(await writePiece(res, piece))) return;
+    }
+  } catch (err) {
+    // The status line is out: cutting the answer short is how a scraper learns it failed.
+    log.error({ err }, 'metrics collection failed');
+    res.destroy();
+    return;
+  }
+  res.end();
+}
+
+/** Writes `piece`; resolves true once it may write more, false when the client went away. */
+function writePiece(res: ServerResponse, piece: string): Promise<boolean> {
+  if (res.destroyed) return Promise.resolve(false);
+  if (res.write(piece)) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (more: boolean): void => {
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      resolve(more);
+    };
+    const onDrain = (): void => done(true);
+    const onClose = (): void => done(false);
+    res.on('drain', onDrain);
+    res.on('close', onClose);
+  });
 }
 
 function pathOf(url: string | undefined): string {

@@ -5,7 +5,9 @@ import { Gauge, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ResolvedTarget } from '../../src/config/schema.js';
 import { createLogger, type Logger } from '../../src/log.js';
+import { LookoutRegistry } from '../../src/metrics/lookout-registry.js';
 import { createMetrics } from '../../src/metrics/registry.js';
+import { SeriesGauge } from '../../src/metrics/series-gauge.js';
 import { createServer, type LookoutServer, type ReloadResult, type ServerOptions } from '../../src/server/server.js';
 
 const TOKEN = 'correct-horse-battery-staple';
@@ -127,6 +129,73 @@ describe('/metrics', () => {
 
   it('answers 500 with a JSON error and a log line when collection fails', async () => {
     const registry = new Registry();
+    new Gauge({
+      name: 'broken_gauge',
+      help: 'A gauge whose collect throws.',
+      registers: [registry],
+      collect() {
+        throw new Error('collector exploded');
+      },
+    });
+    const logs = capturedLogger();
+    const { port } = await start({ registry, log: logs.log });
+    const a = await call(port, 'GET', '/metrics');
+    expect(a.status).toBe(500);
+    expect(json(a)).toEqual({ error: 'metrics collection failed' });
+    expect(logs.lines().map((l) => (JSON.parse(l) as { msg: string }).msg)).toContain('metrics collection failed');
+  });
+});
+
+describe('/metrics streamed from the daemon registry', () => {
+  /** A daemon registry with `n` per-target series (several pieces of the exposition). */
+  function bigRegistry(n: number): LookoutRegistry {
+    const registry = new LookoutRegistry();
+    registry.setDefaultLabels({ vantage: 'fra-1' });
+    const g = new SeriesGauge({ name: 'test_target_up', help: 'Up.', labelNames: ['target'], registers: [registry] });
+    for (let i = 0; i < n; i++) g.series({ target: `t-${i}` }).set(i % 2);
+    new Gauge({ name: 'test_after', help: 'A plain gauge after the big one.', registers: [registry] }).set(3);
+    return registry;
+  }
+
+  it('answers chunked, without Content-Length, with exactly the registry text', async () => {
+    const registry = bigRegistry(30_000);
+    const { port } = await start({ registry });
+    const a = await call(port, 'GET', '/metrics');
+    expect(a.status).toBe(200);
+    expect(a.headers['content-type']).toBe(registry.contentType);
+    expect(a.headers['transfer-encoding']).toBe('chunked');
+    expect(a.headers['content-length']).toBeUndefined();
+    expect(a.body).toBe(await registry.metrics());
+    expect(a.body.split('\n')).toContain('test_target_up{target="t-29999",vantage="fra-1"} 1');
+    expect(a.body.endsWith('test_after{vantage="fra-1"} 3\n')).toBe(true);
+    const head = await call(port, 'HEAD', '/metrics');
+    expect(head.status).toBe(200);
+    expect(head.body).toBe('');
+  });
+
+  it('takes a client that goes away mid-answer in its stride: nothing logged, the next scrape served whole', async () => {
+    const registry = bigRegistry(200_000);
+    const logs = capturedLogger();
+    const { port } = await start({ registry, log: logs.log });
+    // Read the first bytes, then cut the connection while the server still has most to write.
+    await new Promise<void>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/metrics', agent: false }, (res) => {
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? undefined : reject(err)));
+      req.end();
+    });
+    const a = await call(port, 'GET', '/metrics');
+    expect(a.status).toBe(200);
+    expect(a.body).toBe(await registry.metrics());
+    expect(logs.lines()).toEqual([]);
+  });
+
+  it('answers 500 with a JSON error and a log line when a collector of the daemon registry fails', async () => {
+    const registry = bigRegistry(10);
     new Gauge({
       name: 'broken_gauge',
       help: 'A gauge whose collect throws.',

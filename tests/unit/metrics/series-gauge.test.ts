@@ -94,6 +94,47 @@ describe('SeriesGauge on LookoutRegistry', () => {
     expect(paused).toBe(await series.exposition('v="1"'));
   });
 
+  it('cuts the exposition into pieces of at most linesPerPiece lines that add up to the same text', async () => {
+    const ours = new LookoutRegistry();
+    const g = new SeriesGauge({ name: 'test_many', help: 'Many.', labelNames: ['k'], registers: [ours] });
+    for (let i = 0; i < 2500; i++) g.series({ k: `s${i}` }).set(i);
+    const pieces: string[] = [];
+    for await (const piece of g.pieces('v="1"', { linesPerPiece: 1000 })) pieces.push(piece);
+    // 2 HELP/TYPE lines + 2500 series = 2502 lines: 1000, 1000, 502.
+    expect(pieces.map((p) => p.split('\n').length - 1)).toEqual([1000, 1000, 502]);
+    for (const p of pieces) expect(p.endsWith('\n')).toBe(true);
+    expect(pieces.join('')).toBe(`${await g.exposition('v="1"')}\n`);
+  });
+
+  it("registry exposition(): its pieces add up to metrics(), prom-client's rendering included", async () => {
+    const { reference, ours, series } = pair();
+    for (let i = 0; i < 2500; i++) series.series({ target: `t${i}`, kind: 'tcp' }).set(i);
+    let text = '';
+    let count = 0;
+    for await (const piece of await ours.exposition()) {
+      text += piece;
+      count++;
+    }
+    expect(count).toBeGreaterThan(3);
+    expect(text).toBe(await ours.metrics());
+    // The 2,500 extra series are ours only; everything else matches prom-client line for line.
+    const extra = (l: string): boolean => /^test_gauge\{target="t\d+"/.test(l);
+    expect(text.split('\n').filter((l) => !extra(l))).toEqual((await reference.metrics()).split('\n'));
+  });
+
+  it('registry exposition() rejects before yielding anything when a collect callback throws, wherever the metric is', async () => {
+    const { ours } = pair();
+    new Gauge({
+      name: 'test_broken',
+      help: 'Broken.',
+      registers: [ours],
+      collect() {
+        throw new Error('collector exploded');
+      },
+    });
+    await expect(ours.exposition()).rejects.toThrow('collector exploded');
+  });
+
   it('asks refresh() for up-to-date values before every read', async () => {
     const ours = new LookoutRegistry();
     let reads = 0;
