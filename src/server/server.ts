@@ -163,39 +163,31 @@ async function dispatch(routes: ReadonlyMap<string, Route>, req: IncomingMessage
   await route.handle(req, res, new URLSearchParams(q === -1 ? '' : url.slice(q + 1)));
 }
 
-async function serveMetrics(registry: Registry, log: Logger, res: ServerResponse): Promise<void> {
-  if (registry instanceof LookoutRegistry && registry.contentType === Registry.PROMETHEUS_CONTENT_TYPE) {
-    await streamMetrics(registry, log, res);
-    return;
-  }
-  let text: string;
-  try {
-    text = await registry.metrics();
-  } catch (err) {
-    log.error({ err }, 'metrics collection failed');
-    sendError(res, 500, 'metrics collection failed');
-    return;
-  }
-  sendText(res, 200, registry.contentType, text);
-}
-
 /**
- * Writes the exposition piece by piece (chunked, with backpressure), so that a scrape of tens
- * of thousands of series is never one string in memory. A collection failure answers 500; a
- * client that goes away stops the rendering.
+ * Answers a scrape. The daemon registry's Prometheus text is written piece by piece (chunked,
+ * with backpressure), so that a scrape of tens of thousands of series is never one string in
+ * memory; any other registry or content type is rendered whole. A collection failure answers
+ * 500; a client that goes away stops the rendering.
  */
-async function streamMetrics(registry: LookoutRegistry, log: Logger, res: ServerResponse): Promise<void> {
-  let pieces: AsyncIterable<string>;
+async function serveMetrics(registry: Registry, log: Logger, res: ServerResponse): Promise<void> {
+  let body: string | AsyncIterable<string>;
   try {
-    pieces = await registry.exposition();
+    body =
+      registry instanceof LookoutRegistry && registry.contentType === Registry.PROMETHEUS_CONTENT_TYPE
+        ? await registry.exposition()
+        : await registry.metrics();
   } catch (err) {
     log.error({ err }, 'metrics collection failed');
     sendError(res, 500, 'metrics collection failed');
+    return;
+  }
+  if (typeof body === 'string') {
+    sendText(res, 200, registry.contentType, body);
     return;
   }
   res.writeHead(200, { 'Content-Type': registry.contentType, 'Cache-Control': 'no-store' });
   try {
-    for await (const piece of pieces) {
+    for await (const piece of body) {
       if (!(await writePiece(res, piece))) return;
     }
   } catch (err) {
