@@ -303,8 +303,7 @@ async function exchange(probe: Probe, url: URL, method: 'GET' | 'HEAD'): Promise
     expiry = certExpiry(tls);
   }
 
-  const wantsBody = method === 'GET' && (target.expect.body_contains !== undefined || target.expect.body_not_contains !== undefined);
-  const cap = wantsBody ? target.body_limit : 0;
+  const cap = wantsBody(target, method) ? target.body_limit : 0;
   const response = await clock.run('http', 'ttfb', () => sendRequest(socket, url, method, requestHeaders(target, url, sameHost), cap, deadline, resources));
   return {
     status: response.status,
@@ -312,6 +311,11 @@ async function exchange(probe: Probe, url: URL, method: 'GET' | 'HEAD'): Promise
     body: response,
     certExpiry: expiry,
   };
+}
+
+/** Whether the body is read: only for GET, and only when a body check is configured. */
+function wantsBody(target: HttpResolved, method: 'GET' | 'HEAD'): boolean {
+  return method === 'GET' && (target.expect.body_contains !== undefined || target.expect.body_not_contains !== undefined);
 }
 
 /** The verdict on a final response. */
@@ -361,9 +365,8 @@ export function createHttpProber(trust: TrustOptions = {}): Prober<HttpResolved>
         if (redirect) {
           return result({ ok: false, reason: 'http_status', status: ex.status, detail: `more than ${MAX_REDIRECTS} redirects`, ...certField });
         }
-        const wantsBody = method === 'GET' && (target.expect.body_contains !== undefined || target.expect.body_not_contains !== undefined);
         let body: Buffer | null = null;
-        if (wantsBody) body = target.body_limit > 0 ? await ex.body.read(deadline) : Buffer.alloc(0);
+        if (wantsBody(target, method)) body = target.body_limit > 0 ? await ex.body.read(deadline) : Buffer.alloc(0);
         const verdict = judge(target, ex.status, body);
         ok = true;
         return result({ ok: verdict.reason === null, reason: verdict.reason, status: ex.status, ...(verdict.detail ? { detail: verdict.detail } : {}), ...certField });
