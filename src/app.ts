@@ -5,8 +5,7 @@
  */
 import { ConfigError, loadConfig } from './config/load.js';
 import type { Config, ResolvedTarget } from './config/schema.js';
-import { ControlWatch, type ControlsTransition } from './detect/control-watch.js';
-import { Detector, type EventChange } from './detect/detector.js';
+import { Detector, type EventChange, type VantageState } from './detect/detector.js';
 import { compareTimeline, type DisruptionEvent } from './detect/events.js';
 import type { Logger } from './log.js';
 import { registerDetectorMetrics } from './metrics/detector-metrics.js';
@@ -62,10 +61,9 @@ export async function startApp(opts: AppOptions): Promise<App> {
     targets: () => targets,
     inFlight: () => scheduler.inFlight,
   });
-  const controls = new ControlWatch(controlIds(targets));
   const store = await EventStore.open({ dir: config.storageDir, log });
   const recorder = config.storage.record_results ? await ResultRecorder.open(config.storageDir, log) : null;
-  const detector = new Detector({ detection: config.detection, vantage: config.vantage, targets });
+  const detector = new Detector({ detection: config.detection, vantage: config.vantage, targets, interval: config.schedule.interval });
   const resumed = store.open();
   detector.resume(resumed);
   if (resumed.length > 0) log.info({ events: resumed.map((e) => e.id) }, 'resuming events still open at the last shutdown');
@@ -79,8 +77,6 @@ export async function startApp(opts: AppOptions): Promise<App> {
     if (!result.ok && log.isLevelEnabled('debug')) {
       log.debug({ target: target.id, reason: result.reason, detail: result.detail, confirm: result.confirm }, 'probe failed');
     }
-    const change = controls.observe(result);
-    if (change) logControls(log, change);
   };
 
   // Events are persisted in the order they happen; a failed write is logged, never fatal.
@@ -136,8 +132,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     config = { ...next, vantage: config.vantage, server: config.server, storage: config.storage, storageDir: config.storageDir };
     targets = next.targets;
     resolver = createResolver(config.resolver?.servers);
-    controls.setControls(controlIds(targets));
-    detector.update(targets, config.detection);
+    detector.update(targets, config.detection, undefined, config.schedule.interval);
     scheduler.update(targets, config.schedule);
     metrics.configReload(true);
     log.info({ path: opts.configPath, targets: targets.length, added, removed }, 'config reloaded');
@@ -161,10 +156,15 @@ export async function startApp(opts: AppOptions): Promise<App> {
     throw err;
   }
   metrics.configReload(true);
+  // The detector's vantage verdict, as last logged: the log says what the gauge and the API say.
+  let online: boolean | null = null;
   const evaluator = startAlignedTicker(
     () => config.detection.evaluate_every,
     (at) => {
       for (const change of detector.evaluate(at)) onChange(change);
+      const vantage = detector.vantageState();
+      if (vantage.online !== null && vantage.online !== online) logVantage(log, vantage);
+      online = vantage.online ?? online;
     },
   );
   scheduler.start(targets);
@@ -228,13 +228,13 @@ function controlIds(targets: readonly ResolvedTarget[]): string[] {
   return targets.filter((t) => t.control).map((t) => t.id);
 }
 
-function logControls(log: Logger, change: ControlsTransition): void {
-  if (change.state === 'unreachable') {
+function logVantage(log: Logger, v: VantageState): void {
+  if (v.online === false) {
     log.warn(
-      { controls: change.controls, failing: change.failing, reasons: change.reasons },
+      { controls: v.controls, failing: v.failing, reasons: v.reasons },
       'controls unreachable: this vantage point appears to have no internet connectivity',
     );
   } else {
-    log.info({ controls: change.controls, failing: change.failing }, 'controls reachable');
+    log.info({ controls: v.controls, failing: v.failing }, 'controls reachable');
   }
 }

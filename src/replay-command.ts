@@ -48,7 +48,7 @@ export async function replayCommand(configPath: string, resultsPath: string, io:
   // Array.prototype.sort is stable, so equal times keep file order and the output stays stable.
   const observed = (r: ProbeResult): number => r.at + (r.phases.total ?? 0) * 1000;
   results.sort((a, b) => observed(a) - observed(b));
-  const changes = replay(results, { detection: config.detection, vantage: config.vantage, targets: config.targets });
+  const changes = replay(results, { detection: config.detection, vantage: config.vantage, targets: config.targets, interval: config.schedule.interval });
   // Each event once, in the order it opened, in its final state.
   const events = new Map<string, DisruptionEvent>();
   for (const { event } of changes) events.set(event.id, event);

@@ -21,6 +21,7 @@
  * close itself by making its own targets "dead").
  */
 import type { ResolvedTarget } from '../config/schema.js';
+import type { FailureReason } from '../probers/reasons.js';
 import type { ProbeResult } from '../probers/types.js';
 import { baselineTau } from './baseline.js';
 import { BlindPeriods } from './blind.js';
@@ -28,13 +29,21 @@ import { classify, conditionKey, coreHolds, lookupGroup, type Condition, type Ve
 import { buildEvidence, eventId, groupLatencyRatio, onsetTime, ratioFor, summarize } from './event-text.js';
 import { EVENT_KINDS, type DisruptionEvent, type EventKind } from './events.js';
 import { GroupIndex, type Group } from './groups.js';
-import { DEFAULT_RESUME_GRACE_MS, type DetectionSettings, type DetectorOptions, type VantageInfo } from './options.js';
+import { DEFAULT_INTERVAL_MS, DEFAULT_RESUME_GRACE_MS, type DetectionSettings, type DetectorOptions, type VantageInfo } from './options.js';
 import { median } from './stats.js';
 import { TargetTracker } from './target-state.js';
 
 export type { DetectionSettings, DetectorOptions, VantageInfo } from './options.js';
 
 export type EventChange = { type: 'opened' | 'closed'; event: DisruptionEvent };
+
+/** See Detector.vantageState(). */
+export interface VantageState {
+  online: boolean | null;
+  controls: number;
+  failing: number;
+  reasons: Partial<Record<FailureReason, number>>;
+}
 
 export type CountryState = 'ok' | 'shutdown' | 'partial' | 'blocking' | 'degraded' | 'unknown';
 export type TargetDisplayState = 'unknown' | 'up' | 'suspect' | 'down' | 'dead';
@@ -128,6 +137,7 @@ export class Detector {
    */
   private readonly aftermath = new Map<string, number>();
   private readonly resumeGraceMs: number;
+  private interval: number;
   private lastEval: number | null = null;
   private lastVerdict: Verdict | null = null;
   private pinned = new Set<string>();
@@ -136,6 +146,7 @@ export class Detector {
     this.s = opts.detection;
     this.vantage = opts.vantage;
     this.resumeGraceMs = opts.resumeGraceMs ?? DEFAULT_RESUME_GRACE_MS;
+    this.interval = opts.interval ?? DEFAULT_INTERVAL_MS;
     this.setTargets(opts.targets);
   }
 
@@ -169,16 +180,18 @@ export class Detector {
     }
     const blocked = new Map<string, Set<string>>();
     for (const slot of this.slots.values()) {
-      if (slot.kind !== 'service_blocking' || !slot.event || slot.country === null || slot.category === null) continue;
-      const set = blocked.get(slot.country) ?? new Set<string>();
+      if (slot.kind !== 'service_blocking' || !slot.event || slot.category === null) continue;
+      const scope = slot.country ?? '';
+      const set = blocked.get(scope) ?? new Set<string>();
       set.add(slot.category);
-      blocked.set(slot.country, set);
+      blocked.set(scope, set);
     }
     const verdict = classify(this.index, s, this.vantage, { excused: (failStart) => this.blind.covers(failStart), blocked });
     this.lastVerdict = verdict;
-    if (verdict.offline && verdict.blindStart !== null) this.blind.begin(verdict.blindStart);
-    else if (verdict.vetoed) this.blind.cancel();
-    else if (!verdict.frozen) this.blind.finish(now);
+    const v = verdict.vantage;
+    if (v.offline && v.blindStart !== null) this.blind.begin(v.blindStart);
+    else if (v.vetoed) this.blind.cancel();
+    else if (!v.frozen) this.blind.finish(now);
     this.blind.prune(now - s.baseline_window);
 
     const changes: EventChange[] = [];
@@ -194,7 +207,7 @@ export class Detector {
     for (const slot of [...this.slots.values()]) {
       const cond = holding.get(slot.key);
       holding.delete(slot.key);
-      const frozen = (verdict.frozen && slot.kind !== 'vantage_offline') || darkened(slot.kind, slot.country);
+      const frozen = (v.frozen && slot.kind !== 'vantage_offline') || darkened(slot.kind, slot.country);
       if (slot.resume) this.stepResumed(slot, cond, frozen, unsettled, now, changes);
       else if (!frozen) this.step(slot, cond, now, changes);
     }
@@ -223,9 +236,10 @@ export class Detector {
   }
 
   /** Reload: new targets and thresholds (and vantage); keeps the state of targets that remain. */
-  update(targets: readonly ResolvedTarget[], detection: DetectionSettings, vantage?: VantageInfo): void {
+  update(targets: readonly ResolvedTarget[], detection: DetectionSettings, vantage?: VantageInfo, interval?: number): void {
     this.s = detection;
     if (vantage) this.vantage = vantage;
+    if (interval !== undefined) this.interval = interval;
     this.setTargets(targets);
   }
 
@@ -274,6 +288,21 @@ export class Detector {
     return out.sort(compareEvents);
   }
 
+  /**
+   * The vantage verdict of the last evaluate(): online (null while unknown), how many controls
+   * were judged and the failure reasons of the failing ones. The same verdict status() and the
+   * lookout_vantage_online gauge report.
+   */
+  vantageState(): VantageState {
+    const v = this.lastVerdict?.vantage;
+    const reasons: Partial<Record<FailureReason, number>> = {};
+    for (const t of v?.failing ?? []) {
+      const r = t.lastReason ?? 'unknown';
+      reasons[r] = (reasons[r] ?? 0) + 1;
+    }
+    return { online: v?.online ?? null, controls: v?.controls ?? 0, failing: v?.failing.length ?? 0, reasons };
+  }
+
   /** For GET /api/v1/status and scrape-time metrics; as of the last evaluate(). */
   status(): DetectorStatus {
     const now = this.lastEval ?? Number.NEGATIVE_INFINITY;
@@ -306,7 +335,7 @@ export class Detector {
       else if (kinds.has('partial_outage')) state = 'partial';
       else if (kinds.has('service_blocking')) state = 'blocking';
       else if (kinds.has('degradation')) state = 'degraded';
-      else if (eligible === 0 || this.lastVerdict === null || this.lastVerdict.frozen) state = 'unknown';
+      else if (eligible === 0 || this.lastVerdict === null || this.lastVerdict.vantage.frozen) state = 'unknown';
       countries.push({
         country,
         state,
@@ -319,7 +348,7 @@ export class Detector {
       });
     }
     return {
-      vantage: { id: this.vantage.id, country: home ?? null, online: this.lastVerdict?.online ?? null },
+      vantage: { id: this.vantage.id, country: home ?? null, online: this.lastVerdict?.vantage.online ?? null },
       countries,
       targets,
     };
@@ -366,7 +395,7 @@ export class Detector {
       this.slots.delete(slot.key);
       return;
     }
-    const group = lookupGroup(this.index, slot.kind, slot.country, slot.asn, slot.category);
+    const group = lookupGroup(this.index, this.s, slot.kind, slot.country, slot.asn, slot.category);
     const degraded = slot.kind === 'degradation';
     if (group && coreHolds(slot.kind, group, this.s)) {
       slot.clear = 0;
@@ -405,7 +434,13 @@ export class Detector {
   }
 
   private open(slot: Slot, cond: Condition, now: number): DisruptionEvent {
-    let started = onsetTime(cond.kind, cond.group, cond.contributors, this.s, now);
+    let window = this.interval;
+    for (const t of cond.contributors) window = Math.max(window, t.target.interval ?? 0);
+    const exclude = new Set<string>();
+    for (const other of this.slots.values()) {
+      if (other.event && other !== slot && other.country === cond.country) for (const id of other.members) exclude.add(id);
+    }
+    let started = onsetTime(cond.kind, cond.group, cond.contributors, this.s, now, window, exclude);
     const last = this.lastEnded.get(slot.key);
     if (last !== undefined && started <= last) started = Math.min(last + 1, now);
     slot.startedMs = started;

@@ -78,10 +78,14 @@ export function summarize(
 }
 
 /**
- * Onset of a condition: of the contributors' failure-streak starts (slowness starts for
- * degradation), the earliest among the most recent k, where k is how many contributors the
- * condition needs. So onset is accurate to the probe, and a target that has been down for hours
- * before (but is not dead yet) does not drag the start back.
+ * Onset of a condition: when the disruption behind it began. T = the k-th earliest of the
+ * contributors' failure-streak starts (slowness starts for degradation), k = how many
+ * contributors the condition needs: when the condition first held. The members of one outage all
+ * begin failing within one probe interval of each other, so the onset is the earliest start
+ * within `windowMs` before T, among the contributors not in `exclude` (the members of another
+ * event already open, e.g. an ASN outage that a shutdown follows). So a target that had been down
+ * for hours (but is not dead yet) does not drag the start back, and a shutdown that follows an
+ * ASN outage starts when the rest of the country went dark.
  */
 export function onsetTime(
   kind: EventKind,
@@ -89,19 +93,20 @@ export function onsetTime(
   contributors: readonly TargetTracker[],
   s: DetectionSettings,
   now: number,
+  windowMs: number,
+  exclude: ReadonlySet<string>,
 ): number {
-  let times: number[];
-  let k: number;
-  if (kind === 'degradation') {
-    times = contributors.map((t) => t.baseline.slowSince ?? now);
-    k = (group.ratios.length >> 1) + 1;
-  } else {
-    times = contributors.map((t) => t.failStart ?? now);
-    k = needed(ratioFor(kind, s), group.eligible);
-  }
+  const startOf = (t: TargetTracker): number => (kind === 'degradation' ? t.baseline.slowSince : t.failStart) ?? now;
+  const k = kind === 'degradation' ? (group.ratios.length >> 1) + 1 : needed(ratioFor(kind, s), group.eligible);
+  const times = contributors.map(startOf).sort((a, b) => a - b);
   if (times.length === 0) return now;
-  times.sort((a, b) => a - b);
-  return Math.min(times[Math.max(0, times.length - k)] as number, now);
+  const held = Math.min(times[Math.min(k, times.length) - 1] as number, now);
+  let onset = held;
+  for (const t of contributors) {
+    const at = startOf(t);
+    if (at < onset && at >= held - windowMs && !exclude.has(t.id)) onset = at;
+  }
+  return onset;
 }
 
 /** The down ratio a kind's condition is judged by (not used for degradation). */

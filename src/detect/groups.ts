@@ -60,29 +60,36 @@ export interface AsnGroup {
   group: Group;
 }
 
-/** A category within a blocking scope (a country), for service_blocking. */
+/** A category's members in one country, or across all countries (`country` null). */
 export interface CategoryGroup {
-  scope: string;
+  country: string | null;
   category: string;
   group: Group;
 }
 
 /**
- * The groups for one target list and vantage:
- * - controls: every control target (never in any other group);
- * - countries: non-control targets by country;
- * - asns: non-control targets by (country, asn), for targets with an asn;
- * - categories: non-control targets by (scope, category), scope = vantage country when set
- *   (inside-out: domestic and international together), else the target's country;
- * - domestic / international (inside-out only): non-control targets in / outside the vantage country.
+ * The groups for one target list and vantage (every group holds non-control targets only,
+ * except `controls`):
+ * - controls: every control target;
+ * - countries: by target country (the home country's too);
+ * - asns: by (country, asn), for targets with an asn;
+ * - categories: by category across all countries (`country` null);
+ * - categoriesIn: by (country, category);
+ * - domestic / international (a vantage with a home country only): targets in / outside it;
+ * - categoriesDomestic / categoriesInternational (home only): by category within those.
+ * `allControls` lists every control tracker whether eligible or not (start-up verdict).
  */
 export class GroupIndex {
   readonly controls = new Group();
+  readonly allControls: readonly TargetTracker[];
   readonly countries = new Map<string, Group>();
   readonly asns = new Map<string, AsnGroup>();
   readonly categories = new Map<string, CategoryGroup>();
+  readonly categoriesIn = new Map<string, CategoryGroup>();
   readonly domestic: Group | null;
   readonly international: Group | null;
+  readonly categoriesDomestic = new Map<string, Group>();
+  readonly categoriesInternational = new Map<string, Group>();
   private readonly all: Group[] = [];
   /** Groups of each tracker, parallel to the trackers list given to the constructor. */
   readonly membership: Group[][] = [];
@@ -97,16 +104,28 @@ export class GroupIndex {
     this.all.push(this.controls);
     if (this.domestic) this.all.push(this.domestic);
     if (this.international) this.all.push(this.international);
+    this.allControls = trackers.filter((t) => t.target.control);
     for (const tr of trackers) {
       const t = tr.target;
       const groups: Group[] = [];
       if (t.control) {
         groups.push(this.controls);
       } else {
-        groups.push(this.country(t.country));
-        if (t.asn !== undefined) groups.push(this.asn(t.country, t.asn));
-        groups.push(this.category(home ?? t.country, t.category));
-        if (home !== undefined) groups.push((t.country === home ? this.domestic : this.international) as Group);
+        groups.push(this.keyed(this.countries, t.country, () => new Group()));
+        if (t.asn !== undefined) {
+          const asn = t.asn;
+          groups.push(this.keyed(this.asns, `${t.country}|${asn}`, () => ({ country: t.country, asn, group: new Group() })).group);
+        }
+        groups.push(this.keyed(this.categories, t.category, () => ({ country: null, category: t.category, group: new Group() })).group);
+        groups.push(
+          this.keyed(this.categoriesIn, `${t.country}|${t.category}`, () => ({ country: t.country, category: t.category, group: new Group() }))
+            .group,
+        );
+        if (home !== undefined) {
+          const domestic = t.country === home;
+          groups.push((domestic ? this.domestic : this.international) as Group);
+          groups.push(this.keyed(domestic ? this.categoriesDomestic : this.categoriesInternational, t.category, () => new Group()));
+        }
       }
       this.membership.push(groups);
     }
@@ -116,35 +135,14 @@ export class GroupIndex {
     for (const g of this.all) g.reset();
   }
 
-  private country(country: string): Group {
-    let g = this.countries.get(country);
-    if (!g) {
-      g = new Group();
-      this.countries.set(country, g);
-      this.all.push(g);
+  /** The group stored under `key`, made (and registered for reset) on first use. */
+  private keyed<V extends Group | { group: Group }>(map: Map<string, V>, key: string, make: () => V): V {
+    let v = map.get(key);
+    if (!v) {
+      v = make();
+      map.set(key, v);
+      this.all.push(v instanceof Group ? v : v.group);
     }
-    return g;
-  }
-
-  private asn(country: string, asn: number): Group {
-    const key = `${country}|${asn}`;
-    let g = this.asns.get(key);
-    if (!g) {
-      g = { country, asn, group: new Group() };
-      this.asns.set(key, g);
-      this.all.push(g.group);
-    }
-    return g.group;
-  }
-
-  private category(scope: string, category: string): Group {
-    const key = `${scope}|${category}`;
-    let g = this.categories.get(key);
-    if (!g) {
-      g = { scope, category, group: new Group() };
-      this.categories.set(key, g);
-      this.all.push(g.group);
-    }
-    return g.group;
+    return v;
   }
 }

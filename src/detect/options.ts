@@ -18,6 +18,13 @@ export interface DetectorOptions {
   vantage: VantageInfo;
   targets: readonly ResolvedTarget[];
   /**
+   * The schedule's probe interval, ms (a target's own `interval` overrides it). Every member of
+   * one outage begins failing within one interval of the others (each is probed once per
+   * interval), which is how an event's start is told from failures that began long before.
+   * Default 60 s.
+   */
+  interval?: number;
+  /**
    * After resume(): how long (ms after the first evaluation) to wait for every target to report a
    * settled state before judging the resumed events anyway. Default 10 minutes.
    */
@@ -25,3 +32,5 @@ export interface DetectorOptions {
 }
 
 export const DEFAULT_RESUME_GRACE_MS = 600_000;
+
+export const DEFAULT_INTERVAL_MS = 60_000;

@@ -1,0 +1,49 @@
+/**
+ * Rule 4, the outage of one ASN of a country X (the home country's ASNs too): the ASN's eligible
+ * targets >= partial_min_targets and >= partial_ratio down, while the rest of X is mostly up and
+ * answered across the onset. Not judged for a country in shutdown.
+ *
+ * Not an outage of the ASN although its targets fail:
+ * - categories failing the same way outside X (a blocking: rule 5), judged without them (outside
+ *   X, not outside the ASN: a shutdown progressing ASN by ASN fails the same categories in X);
+ * - for a foreign ASN seen from a vantage with a home country, failures with an interference
+ *   signature (blocking in the home country), or failures of one category with no members outside
+ *   the ASN to compare with. Timeouts concentrated on one ASN while the same categories elsewhere
+ *   answer are an outage there.
+ */
+import { atLeast, needed } from '../stats.js';
+import {
+  aboutThePlace,
+  answeredAcross,
+  categoriesFailingOutside,
+  condition,
+  isInterference,
+  mechanismOfTargets,
+  mostlyDown,
+  onsetOf,
+  withoutCategories,
+  type Condition,
+  type RuleContext,
+} from './common.js';
+
+/** @param dark countries whose shutdown holds (their ASNs are not judged). */
+export function asnOutages(ctx: RuleContext, dark: ReadonlySet<string>): Condition[] {
+  const { index, s, home } = ctx;
+  const out: Condition[] = [];
+  for (const { country, asn, group: whole } of index.asns.values()) {
+    if (dark.has(country) || !mostlyDown(whole, s.partial_ratio, s.partial_min_targets)) continue;
+    const foreign = home !== undefined && country !== home;
+    const g = withoutCategories(whole, categoriesFailingOutside(ctx, whole.down, (t) => t.target.country === country), s);
+    if (!mostlyDown(g, s.partial_ratio, s.partial_min_targets)) continue;
+    const mechanism = mechanismOfTargets(g.down);
+    if (foreign && (isInterference(mechanism) || !aboutThePlace(ctx, g.down, (t) => t.target.country === country && t.target.asn === asn))) continue;
+    const rest = index.countries.get(country);
+    if (!rest) continue;
+    const restEligible = rest.eligible - whole.eligible;
+    if (restEligible < 1 || atLeast(rest.bad - whole.bad, restEligible, s.partial_ratio)) continue;
+    const onset = onsetOf(g.down, needed(s.partial_ratio, g.eligible));
+    if (!answeredAcross(rest.members, onset, ctx.excused, (t) => t.target.asn === asn)) continue;
+    out.push(condition('partial_outage', { country, asn }, g, g.down, mechanism));
+  }
+  return out;
+}
