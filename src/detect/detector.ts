@@ -130,10 +130,11 @@ export class Detector {
   private readonly lastEnded = new Map<string, number>();
   private readonly blind = new BlindPeriods();
   /**
-   * Members of a shutdown that closed, by id, with the close time. Each needs up_after
-   * successes after the cut ends, so the stragglers stay "down" for up to two intervals and
-   * would look like a partial outage or a blocking of whatever they have in common; a member
-   * whose failure streak began before the close does not count until it recovers.
+   * Members of an outage or blocking event that closed, by id, with the close time. Each needs
+   * up_after successes after it ends, so the stragglers stay "down" for up to two intervals and
+   * would look like a smaller event of whatever they have in common (a partial outage or a
+   * blocking in one country); a member whose failure streak began before the close does not
+   * count until it recovers.
    */
   private readonly aftermath = new Map<string, number>();
   private readonly resumeGraceMs: number;
@@ -467,7 +468,7 @@ export class Detector {
     const end = Math.max(endMs, slot.startedMs);
     event.ended_at = iso(end);
     this.lastEnded.set(slot.key, end);
-    if (slot.kind === 'shutdown') for (const id of slot.members) this.aftermath.set(id, end);
+    if (slot.kind !== 'vantage_offline' && slot.kind !== 'degradation') for (const id of slot.members) this.aftermath.set(id, end);
     this.slots.delete(slot.key);
     return structuredClone(event);
   }

@@ -4,7 +4,8 @@
  * An expected event matches a detected one of the same kind, country, ASN and category (absent
  * in the expectation means absent in the event); the earliest-seen unmatched one is taken. A
  * match is `wrong` when its mechanism differs from an expected one, it came later than
- * `within` after its cause, or it is open at the end when it should have closed (or the other
+ * `within` after its cause, its started_at is further than `start_within` from its cause's
+ * start (either way), or it is open at the end when it should have closed (or the other
  * way round). Expected events without a match are `missed`, detected ones left over `extra`.
  */
 import type { DisruptionEvent } from '../detect/events.js';
@@ -18,6 +19,8 @@ export interface SeenEvent {
   seenAt: number;
   /** When it was first seen closed, ms after the daemon started; null while open. */
   closedAt: number | null;
+  /** Its started_at, ms after the daemon started. */
+  startedAt: number;
 }
 
 export type Verdict = 'ok' | 'missed' | 'wrong' | 'extra';
@@ -55,6 +58,10 @@ export function compareEvents(expected: readonly ExpectedEvent[], seen: readonly
     if (e.mechanism !== undefined && match.event.mechanism !== e.mechanism) problems.push(`mechanism ${match.event.mechanism ?? 'none'}, expected ${e.mechanism}`);
     if (e.within !== undefined && onsetMs !== null && onsetMs > e.within) problems.push(`onset ${secs(onsetMs)}, expected within ${secs(e.within)}`);
     if (onsetMs !== null && onsetMs < 0) problems.push(`seen ${secs(-onsetMs)} before its cause`);
+    if (e.start_within !== undefined && cause !== undefined) {
+      const off = match.startedAt - cause.at;
+      if (Math.abs(off) > e.start_within) problems.push(`started_at ${off < 0 ? '-' : '+'}${secs(Math.abs(off))} from its cause, expected within ${secs(e.start_within)}`);
+    }
     const open = match.event.ended_at === null;
     if (open && !e.open_at_end) problems.push('still open at the end');
     if (!open && e.open_at_end) problems.push('closed before the end');

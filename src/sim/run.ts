@@ -152,7 +152,7 @@ export async function runScenario(opts: SimulationOptions): Promise<SimulationRe
       for (const event of events) {
         const known = seen.get(event.id);
         if (!known) {
-          seen.set(event.id, { event, seenAt: now, closedAt: event.ended_at === null ? null : now });
+          seen.set(event.id, { event, seenAt: now, closedAt: event.ended_at === null ? null : now, startedAt: Date.parse(event.started_at) - started });
           out(`${stamp(now)}  event opened: ${describe(event)} (${event.summary})`);
           if (event.ended_at !== null) out(`${stamp(now)}  event closed: ${describe(event)}`);
         } else {

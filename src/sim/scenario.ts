@@ -128,6 +128,8 @@ const ExpectedEvent = z.strictObject({
   cause: Slug.optional(),
   /** Longest acceptable onset delay (needs `cause`). */
   within: Duration.optional(),
+  /** Largest acceptable distance of the event's started_at from its cause's `at`, either way (needs `cause`). */
+  start_within: Duration.optional(),
   /** The event is expected to be still open when the scenario ends; default false (it closes). */
   open_at_end: z.boolean().default(false),
 });
@@ -295,6 +297,7 @@ function crossCheck(s: Scenario): Problem[] {
     const at = ['expect', i];
     if (e.cause !== undefined && !faultIds.has(e.cause)) problems.push({ path: [...at, 'cause'], message: `no fault has id ${e.cause}` });
     if (e.within !== undefined && e.cause === undefined) problems.push({ path: [...at, 'within'], message: 'needs cause (the onset is measured from that fault)' });
+    if (e.start_within !== undefined && e.cause === undefined) problems.push({ path: [...at, 'start_within'], message: 'needs cause (started_at is measured from that fault)' });
     if (e.kind === 'vantage_offline' && e.country !== undefined) problems.push({ path: [...at, 'country'], message: 'vantage_offline has no country' });
     if (e.kind !== 'vantage_offline' && e.country === undefined) problems.push({ path: [...at, 'country'], message: 'required' });
   });

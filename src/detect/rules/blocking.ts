@@ -73,7 +73,8 @@ function blockingsAtHome(ctx: RuleContext, home: string, explained: Explained): 
 function blockingsOutsideIn(ctx: RuleContext, dark: ReadonlySet<string>, explained: Explained): Condition[] {
   const { index } = ctx;
   const out: Condition[] = [];
-  const wide = new Set<string>();
+  // A category blocked on the vantage's side (open, or holding now) is not also blocked per country.
+  const wide = new Set<string>(ctx.blocked.get('') ?? []);
   for (const { category, group } of index.categories.values()) {
     const found = judge(ctx, { group, interferenceOnly: false }, explained, null, category, (down) => countries(down) >= 2);
     if (found) {

@@ -21,7 +21,7 @@ function event(kind: DisruptionEvent['kind'], fields: Partial<DisruptionEvent> =
     ...fields,
   };
 }
-const seen = (e: DisruptionEvent, seenAt: number, closedAt: number | null = 52_000): SeenEvent => ({ event: e, seenAt, closedAt });
+const seen = (e: DisruptionEvent, seenAt: number, closedAt: number | null = 52_000, startedAt = 20_000): SeenEvent => ({ event: e, seenAt, closedAt, startedAt });
 const expectShutdown: ExpectedEvent = { kind: 'shutdown', country: 'KZ', mechanism: 'blackhole', cause: 'cut', within: 10_000, open_at_end: false };
 
 describe('compareEvents', () => {
@@ -50,6 +50,20 @@ describe('compareEvents', () => {
       ['wrong', ['onset 25.0s, expected within 10.0s']],
       ['wrong', ['still open at the end']],
       ['wrong', ['closed before the end']],
+    ]);
+  });
+
+  it('checks started_at against the cause when start_within is given, either way', () => {
+    const strict: ExpectedEvent = { ...expectShutdown, start_within: 3_000 };
+    const rows = [
+      compareEvents([strict], [seen(event('shutdown'), 25_000, 52_000, 22_500)], faults).rows[0],
+      compareEvents([strict], [seen(event('shutdown'), 25_000, 52_000, 8_000)], faults).rows[0],
+      compareEvents([strict], [seen(event('shutdown'), 25_000, 52_000, 24_000)], faults).rows[0],
+    ];
+    expect(rows.map((r) => [r?.verdict, r?.problems])).toEqual([
+      ['ok', []],
+      ['wrong', ['started_at -12.0s from its cause, expected within 3.0s']],
+      ['wrong', ['started_at +4.0s from its cause, expected within 3.0s']],
     ]);
   });
 
