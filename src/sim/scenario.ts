@@ -228,6 +228,11 @@ export interface WorldTargetSpec {
 }
 
 /** The targets a scenario's world defines, in file order. Assumes a validated scenario. */
+/** The id of control n (1-based), as the world names it. */
+export function controlId(n: number): string {
+  return `control-${n}`;
+}
+
 export function worldTargets(scenario: Pick<Scenario, 'world'>): WorldTargetSpec[] {
   const out: WorldTargetSpec[] = [];
   for (const country of scenario.world.countries) {
@@ -271,6 +276,8 @@ function crossCheck(s: Scenario): Problem[] {
   });
   const ids = worldTargets(s).map((t) => t.id);
   const dup = ids.find((id, k) => ids.indexOf(id) !== k);
+  // Controls are targets too (control-1 ... control-N, as world.ts names them): a fault may hit one.
+  for (let n = 1; n <= s.world.controls; n++) ids.push(controlId(n));
   if (dup !== undefined) problems.push({ path: ['world', 'countries'], message: `target id ${dup} is defined twice (target names must be unique within a country)` });
   if (s.vantage.country !== undefined && !codes.has(s.vantage.country)) {
     problems.push({ path: ['vantage', 'country'], message: `${s.vantage.country} is not a country of the world` });
@@ -298,8 +305,13 @@ function crossCheck(s: Scenario): Problem[] {
     if (e.cause !== undefined && !faultIds.has(e.cause)) problems.push({ path: [...at, 'cause'], message: `no fault has id ${e.cause}` });
     if (e.within !== undefined && e.cause === undefined) problems.push({ path: [...at, 'within'], message: 'needs cause (the onset is measured from that fault)' });
     if (e.start_within !== undefined && e.cause === undefined) problems.push({ path: [...at, 'start_within'], message: 'needs cause (started_at is measured from that fault)' });
-    if (e.kind === 'vantage_offline' && e.country !== undefined) problems.push({ path: [...at, 'country'], message: 'vantage_offline has no country' });
-    if (e.kind !== 'vantage_offline' && e.country === undefined) problems.push({ path: [...at, 'country'], message: 'required' });
+    const home = s.vantage.country;
+    if (e.kind === 'vantage_offline' && e.country !== home) {
+      problems.push({ path: [...at, 'country'], message: home === undefined ? 'vantage_offline has no country without vantage.country' : `vantage_offline is about the vantage's own country, ${home}` });
+    }
+    // A category blocked across countries from a vantage without a country has no country.
+    const countryless = e.kind === 'vantage_offline' || (e.kind === 'service_blocking' && home === undefined);
+    if (!countryless && e.country === undefined) problems.push({ path: [...at, 'country'], message: 'required' });
   });
   return problems;
 }

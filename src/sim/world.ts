@@ -16,7 +16,7 @@ import { FakeDnsServer, type DnsBehaviour } from './dns-server.js';
 import { FaultInjector } from './faults.js';
 import { assertPrivateNetns } from './netns.js';
 import type { Fault, Scenario, Scope, WorldKind } from './scenario.js';
-import { worldTargets } from './scenario.js';
+import { controlId, worldTargets } from './scenario.js';
 import { BLOCKPAGE_TEXT, OK_TEXT, WorldServers, type ServerBehaviour, type Service } from './servers.js';
 
 /** The vantage's own resolver (a stub on loopback, like systemd-resolved's). */
@@ -43,7 +43,7 @@ export function layoutWorld(scenario: Pick<Scenario, 'world'>): { plan: AddressP
     { controls: scenario.world.controls },
   );
   const controls: WorldTarget[] = plan.controls.addresses.map((ip, i) => {
-    const id = `control-${i + 1}`;
+    const id = controlId(i + 1);
     // Controls are dialled by address (a TLS handshake), as in probes/controls.yaml: whether the
     // vantage is online must not depend on its own resolver.
     return { id, kind: 'tls', country: CONTROL_COUNTRY, asn: null, category: 'control', control: true, ip, name: `${id}.${WORLD_DOMAIN}` };

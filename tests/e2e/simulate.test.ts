@@ -13,7 +13,11 @@ import { MAIN, runCli, tempDir } from './harness.js';
 
 const SCENARIO_DIR = resolve(import.meta.dirname, '../../scenarios');
 const SHIPPED = readdirSync(SCENARIO_DIR).filter((f) => f.endsWith('.yaml')).sort();
-const REQUIRED = ['asn-by-asn', 'blockpage', 'dns-blocking-social', 'kz-2019-06-09', 'quiet', 'reset-blocking', 'vantage-offline'];
+const REQUIRED = [
+  'asn-by-asn', 'blockpage', 'dns-blocking-social', 'kz-2019-06-09', 'quiet', 'reset-blocking', 'vantage-offline',
+  // issue 16: both perspectives at once, a shutdown's own start, foreign blockpages from inside, one vantage verdict
+  'home-plus-foreign', 'progressive-shutdown', 'foreign-blockpage', 'one-control-answering',
+];
 
 interface Report {
   scenario: string;

@@ -101,7 +101,7 @@ surprise: true
       's.yaml: faults.1.delay: must be shorter than schedule.timeout (a delay past it is a blackhole)',
       's.yaml: expect.0.cause: no fault has id nope',
       's.yaml: expect.0.country: required',
-      's.yaml: expect.1.country: vantage_offline has no country',
+      "s.yaml: expect.1.country: vantage_offline is about the vantage's own country, DE",
     ]);
     expect(problems(text.replace('surprise: true\n', ''))).toContainEqual(expect.stringMatching(/^s\.yaml: faults\.2\.fault: must be one of blackhole, /));
   });
