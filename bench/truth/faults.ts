@@ -61,7 +61,7 @@ export const NOISE_ONLY_SHARE = 0.2;
 /** Share of faulted worlds with two overlapping faults. */
 export const OVERLAP_SHARE = 0.2;
 /** Time after the last fault ends before the world ends. */
-export const TAIL_MS = 20 * 60_000;
+export const TAIL_MS = 15 * 60_000;
 const MIN = 60_000;
 
 const ids = (ts: readonly TruthTarget[]): Set<string> => new Set(ts.map((t) => t.target.id));
@@ -406,7 +406,7 @@ function placeNoise(world: TruthWorld, rng: Rng, faults: readonly Fault[]): void
   const maint = rng.chance(0.5) ? take((t) => flap !== null && (t.target.country === flap.target.country || t.target.category === flap.target.category)) : null;
   if (maint) {
     maint.noise = 'maintenance';
-    maint.noiseFrom = world.from + Math.floor(rng.uniform(20 * MIN, WARMUP_MS + 30 * MIN));
+    maint.noiseFrom = world.from + Math.floor(rng.uniform(10 * MIN, WARMUP_MS + 30 * MIN));
     maint.noiseTo = maint.noiseFrom + rng.int(50, 70) * MIN;
   }
   const slow = rng.chance(0.5) ? take(() => false) : null;

@@ -53,7 +53,7 @@ export interface TruthWorld {
 
 export const CDN_ASN = 13335;
 /** Quiet time before any fault: baselines and eligibility settle. */
-export const WARMUP_MS = 60 * 60_000;
+export const WARMUP_MS = 30 * 60_000;
 const COUNTRY_POOL = ['KZ', 'UZ', 'KG', 'TJ', 'TM', 'AZ', 'AM', 'GE', 'BY', 'UA', 'MD', 'MN', 'IR', 'IQ', 'SY', 'EG', 'ET', 'SD', 'MM', 'BD', 'PK', 'VE', 'CU', 'ZW', 'UG', 'TZ', 'KE', 'NG', 'CM', 'TD'];
 const CATEGORY_POOL = ['government', 'news', 'banking', 'social', 'messaging', 'video', 'search', 'education', 'health', 'shopping'];
 /** Worlds start somewhere in 2023 (the detector only sees relative time; the diurnal cycle sees the hour). */
@@ -121,6 +121,11 @@ export function buildTruthWorld(seed: number): TruthWorld {
         perAsn[j] = (perAsn[j] as number) + 1;
         total++;
       }
+    }
+    // Too few categories to fill up: one more ASN of 2 targets.
+    if (total < 4) {
+      list.push(64_512 + ci * 8 + list.length);
+      perAsn.push(2);
     }
     list.forEach((asn, j) => {
       for (const category of sample(rng, categories, perAsn[j] as number)) place(country, asn, category, false, false);
