@@ -64,7 +64,8 @@ export interface GenerateOptions {
   noise?: Noise;
 }
 
-const TIMEOUT_REASON: Record<'http' | 'tcp' | 'tls' | 'dns', FailureReason> = {
+/** The failure reason of a probe that got no answer within the timeout, per target kind. */
+export const TIMEOUT_REASON: Record<'http' | 'tcp' | 'tls' | 'dns', FailureReason> = {
   http: 'http_timeout',
   tcp: 'tcp_timeout',
   tls: 'tls_timeout',
@@ -78,24 +79,55 @@ export function observedAt(r: ProbeResult): number {
 
 /** All results of the window, in observation-time order (ties: world target order, regular before confirm). */
 export function generateResults(opts: GenerateOptions): ProbeResult[] {
+  return mergeByObservation(opts.world.targets.map((sim) => targetStream(sim, opts)));
+}
+
+/** Merges per-target streams into observation-time order (ties: stream order, then order within a stream). */
+export function mergeByObservation(streams: readonly (readonly ProbeResult[])[]): ProbeResult[] {
   const keyed: { obs: number; seq: number; r: ProbeResult }[] = [];
   let seq = 0;
-  for (const sim of opts.world.targets) {
-    for (const r of targetStream(sim, opts)) keyed.push({ obs: observedAt(r), seq: seq++, r });
+  for (const stream of streams) {
+    for (const r of stream) keyed.push({ obs: observedAt(r), seq: seq++, r });
   }
   keyed.sort((a, b) => a.obs - b.obs || a.seq - b.seq);
   return keyed.map((k) => k.r);
+}
+
+/**
+ * One target's probes as the scheduler issues them: a regular probe at every `offsetMs + k *
+ * interval` in [from, to), and after a failed regular probe one confirm re-probe confirm_delay
+ * after its result arrived, unless the next regular probe comes first (or `to` is reached).
+ * `probe` decides each outcome; `beforeRegular` runs before each regular probe (state changes
+ * such as a flapping spell beginning). Returns the results in probe order.
+ */
+export function scheduleProbes(
+  offsetMs: number,
+  from: number,
+  to: number,
+  probe: (at: number, confirm: boolean) => ProbeResult,
+  beforeRegular?: (at: number) => void,
+): ProbeResult[] {
+  const { interval, confirm_delay } = SCHEDULE;
+  const out: ProbeResult[] = [];
+  for (let at = Math.ceil((from - offsetMs) / interval) * interval + offsetMs; at < to; at += interval) {
+    beforeRegular?.(at);
+    const r = probe(at, false);
+    out.push(r);
+    if (r.ok) continue;
+    const confirmAt = observedAt(r) + confirm_delay;
+    if (confirmAt < at + interval && confirmAt < to) out.push(probe(confirmAt, true));
+  }
+  return out;
 }
 
 /** One target's results in probe order. */
 function targetStream(sim: SimTarget, opts: GenerateOptions): ProbeResult[] {
   const noise = opts.noise ?? DEFAULT_NOISE;
   const rng = mulberry32(subSeed(opts.seed, sim.target.id));
-  const { interval, timeout, confirm_delay } = SCHEDULE;
+  const { interval, timeout } = SCHEDULE;
   const blackouts = sim.role === 'control' ? [] : opts.blackouts.filter((b) => b.country === sim.target.country && (b.asn === null || b.asn === sim.target.asn));
   const blackholed = (at: number): boolean => blackouts.some((b) => at >= b.from && at < b.to);
   let flapDownUntil = -Infinity;
-  const out: ProbeResult[] = [];
   const probe = (at: number, confirm: boolean): ProbeResult => {
     let r: ProbeResult;
     if (blackholed(at) || at < flapDownUntil) r = failed(sim, at, TIMEOUT_REASON[sim.target.kind], timeout / 1000);
@@ -105,26 +137,18 @@ function targetStream(sim: SimTarget, opts: GenerateOptions): ProbeResult[] {
     if (confirm) r.confirm = true;
     return r;
   };
-  const offset = (sim.offsetMs + (opts.phaseMs ?? 0)) % interval;
-  let at = Math.ceil((opts.from - offset) / interval) * interval + offset;
   // A spell begins only after at least one regular probe outside a spell, so spells never chain
   // into one longer than flapProbes.
   let outsideSpell = false;
-  for (; at < opts.to; at += interval) {
-    if (sim.role === 'flapping') {
-      if (at >= flapDownUntil && outsideSpell && rng.chance(noise.flapStart)) {
-        // Down for n regular probes: through the confirm of the last one, back before the next.
-        flapDownUntil = at + rng.int(noise.flapProbes[0], noise.flapProbes[1]) * interval - interval / 2;
-      }
-      outsideSpell = at >= flapDownUntil;
+  const flap = (at: number): void => {
+    if (sim.role !== 'flapping') return;
+    if (at >= flapDownUntil && outsideSpell && rng.chance(noise.flapStart)) {
+      // Down for n regular probes: through the confirm of the last one, back before the next.
+      flapDownUntil = at + rng.int(noise.flapProbes[0], noise.flapProbes[1]) * interval - interval / 2;
     }
-    const r = probe(at, false);
-    out.push(r);
-    if (r.ok) continue;
-    const confirmAt = observedAt(r) + confirm_delay;
-    if (confirmAt < at + interval && confirmAt < opts.to) out.push(probe(confirmAt, true));
-  }
-  return out;
+    outsideSpell = at >= flapDownUntil;
+  };
+  return scheduleProbes((sim.offsetMs + (opts.phaseMs ?? 0)) % interval, opts.from, opts.to, probe, flap);
 }
 
 function latency(sim: SimTarget, rng: Rng, noise: Noise, timeoutMs: number): number {
@@ -135,14 +159,17 @@ function latency(sim: SimTarget, rng: Rng, noise: Noise, timeoutMs: number): num
 
 const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
 
-function address(sim: SimTarget): string {
+/** The address a probe of the target dials (IPv6 without brackets). */
+export function address(sim: SimTarget): string {
   const t = sim.target;
-  if (t.kind === 'dns') return t.server.slice(0, t.server.lastIndexOf(':'));
-  if (t.kind === 'http') return new URL(t.url).hostname;
+  const bare = (h: string): string => (h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h);
+  if (t.kind === 'dns') return bare(t.server.slice(0, t.server.lastIndexOf(':')));
+  if (t.kind === 'http') return t.ip ?? bare(new URL(t.url).hostname);
   return t.host;
 }
 
-function succeeded(sim: SimTarget, at: number, totalS: number): ProbeResult {
+/** A successful probe of `totalS` seconds, with the phases the kind's prober reports. */
+export function succeeded(sim: SimTarget, at: number, totalS: number): ProbeResult {
   const total = round6(totalS);
   const kind = sim.target.kind;
   const phases: ProbeResult['phases'] =
@@ -152,6 +179,7 @@ function succeeded(sim: SimTarget, at: number, totalS: number): ProbeResult {
   return r;
 }
 
-function failed(sim: SimTarget, at: number, reason: FailureReason, totalS: number): ProbeResult {
+/** A failed probe with `reason` after `totalS` seconds. */
+export function failed(sim: SimTarget, at: number, reason: FailureReason, totalS: number): ProbeResult {
   return { target: sim.target.id, kind: sim.target.kind, ok: false, reason, phases: { total: round6(totalS) }, ip: address(sim), at };
 }

@@ -2,7 +2,7 @@
  * Scoring one simulated run against its ground truth: the events (episodes) the detector opened,
  * which one detects the outage row, and how far its times are from the truth.
  */
-import type { EventKind } from '../../src/detect/events.js';
+import type { EventKind, Mechanism } from '../../src/detect/events.js';
 import type { TimedChange } from '../../src/detect/replay.js';
 import type { OutageRow } from './ioda.js';
 
@@ -13,6 +13,8 @@ export interface Episode {
   country: string | null;
   asn: number | null;
   category: string | null;
+  /** As opened (a blocking's mechanism may be refined later; the bench judges the opening). */
+  mechanism: Mechanism | null;
   openedAt: number;
   startedAt: number;
   closedAt: number | null;
@@ -51,6 +53,7 @@ export function episodes(changes: readonly TimedChange[]): Episode[] {
         country: e.country,
         asn: e.asn,
         category: e.category,
+        mechanism: e.mechanism,
         openedAt: c.at,
         startedAt: Date.parse(e.started_at),
         closedAt: null,

@@ -20,7 +20,8 @@ const pct = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFix
 const sec = (x: number | undefined): string => (x === undefined ? '-' : `${x.toFixed(1)}s`);
 const int = (x: number): string => Math.round(x).toLocaleString('en-US');
 
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+/** A plain-text table: first column left-aligned, the others right-aligned. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ').trimEnd();
