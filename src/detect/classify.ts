@@ -21,7 +21,7 @@ import type { DetectionSettings, VantageInfo } from './options.js';
 import { atLeast, median } from './stats.js';
 import { asnOutages } from './rules/asn-outage.js';
 import { blockings } from './rules/blocking.js';
-import { categoryPool, type Condition, type Excused, type RuleContext } from './rules/common.js';
+import { categoryPool, isInterference, mechanismOfTargets, mostlyDown, type Condition, type Excused, type RuleContext } from './rules/common.js';
 import { countryShutdowns } from './rules/country-shutdown.js';
 import { degradations } from './rules/degradation.js';
 import { gatewayCut } from './rules/gateway-cut.js';
@@ -66,6 +66,18 @@ export function classify(index: GroupIndex, s: DetectionSettings, vantage: Vanta
   const outages = asnOutages(rc, dark);
   conditions.push(...outages);
   const out = new Set(outages.map((c) => `${c.country}|${c.asn}`));
+  // An ASN mostly timing out across two or more categories is about the ASN even where its
+  // country's outage condition does not hold (a shutdown progressing ASN by ASN, past half the
+  // country). Interference across an ASN's categories is left to the blocking rule.
+  for (const { country, asn, group } of index.asns.values()) {
+    if (
+      mostlyDown(group, s.partial_ratio, s.partial_min_targets) &&
+      !isInterference(mechanismOfTargets(group.down)) &&
+      new Set(group.down.map((t) => t.target.category)).size >= 2
+    ) {
+      out.add(`${country}|${asn}`);
+    }
+  }
   conditions.push(
     ...blockings(rc, dark, (t) => dark.has(t.target.country) || (t.target.asn !== undefined && out.has(`${t.target.country}|${t.target.asn}`))),
   );

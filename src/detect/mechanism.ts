@@ -8,14 +8,14 @@ import { MECHANISMS, type Mechanism } from './events.js';
 /**
  * The mechanism a single failure reason points to; null for `unknown`.
  * `http_reset` (a reset after the HTTP request was sent) is counted as `tcp_reset`: the blocking
- * was done by injecting a reset, the HTTP layer only triggered it.
+ * was done by injecting a reset, the HTTP layer only triggered it. `dns_timeout` is `blackhole`:
+ * a query nobody answers is a drop, like any other timeout, not DNS tampering (which answers).
  */
 export function mechanismOf(reason: FailureReason): Mechanism | null {
   switch (reason) {
     case 'dns_nxdomain':
     case 'dns_servfail':
     case 'dns_refused':
-    case 'dns_timeout':
     case 'dns_no_answer':
     case 'dns_bogon_answer':
     case 'dns_unexpected_answer':
@@ -33,6 +33,7 @@ export function mechanismOf(reason: FailureReason): Mechanism | null {
     case 'http_status':
     case 'http_body_mismatch':
       return 'http';
+    case 'dns_timeout':
     case 'tcp_timeout':
     case 'tls_timeout':
     case 'http_timeout':

@@ -14,7 +14,6 @@
 import { atLeast, needed } from '../stats.js';
 import {
   aboutThePlace,
-  answeredAcross,
   categoriesFailingOutside,
   condition,
   isInterference,
@@ -24,6 +23,7 @@ import {
   withoutCategories,
   type Condition,
   type RuleContext,
+  witnessed,
 } from './common.js';
 
 /** @param dark countries whose shutdown holds (their ASNs are not judged). */
@@ -42,7 +42,7 @@ export function asnOutages(ctx: RuleContext, dark: ReadonlySet<string>): Conditi
     const restEligible = rest.eligible - whole.eligible;
     if (restEligible < 1 || atLeast(rest.bad - whole.bad, restEligible, s.partial_ratio)) continue;
     const onset = onsetOf(g.down, needed(s.partial_ratio, g.eligible));
-    if (!answeredAcross(rest.members, onset, ctx.excused, (t) => t.target.asn === asn)) continue;
+    if (!witnessed([rest.members], onset, ctx.excused, (t) => t.target.asn === asn)) continue;
     out.push(condition('partial_outage', { country, asn }, g, g.down, mechanism));
   }
   return out;

@@ -27,6 +27,7 @@ import {
   onsetOf,
   type Condition,
   type RuleContext,
+  witnessed,
 } from './common.js';
 
 /** Targets whose failure a shutdown or an ASN outage of this evaluation already explains. */
@@ -114,16 +115,20 @@ function judge(
   const skip = (t: TargetTracker): boolean => explained(t) || (home !== undefined && !domesticDown && t.target.country === home);
   // Outside-in, a country's blocking is shown by that country's other categories answering.
   const perCountry = home === undefined && country !== null;
-  let othersAnswer = false;
+  const others: (readonly TargetTracker[])[] = [];
   for (const other of perCountry ? index.categoriesIn.values() : index.categories.values()) {
     if (other.category === category || (perCountry && other.country !== country)) continue;
     const o = other.group;
     // A category that is itself mostly failing proves nothing about this one.
     if (o.eligible < 1 || atLeast(o.bad, o.eligible, s.partial_ratio)) continue;
-    if (answeredAcross(o.members, onset, ctx.excused, skip)) {
-      othersAnswer = true;
-      break;
-    }
+    others.push(o.members);
+  }
+  const othersAnswer = witnessed(others, onset, ctx.excused, skip);
+  // ...and it is that country's only while the category answers elsewhere: failing in several
+  // countries at once it is on the vantage's side (judged across countries, country null).
+  if (othersAnswer && perCountry) {
+    const elsewhere = index.categories.get(category)?.group.members.filter((t) => t.target.country !== country) ?? [];
+    if (elsewhere.length > 0 && !answeredAcross(elsewhere, onset, ctx.excused, explained)) return null;
   }
   if (!othersAnswer) return null;
   return condition('service_blocking', { country, category }, g, g.down, mechanism);

@@ -122,12 +122,37 @@ export function answeredAcross(
   excused: Excused,
   skip?: (t: TargetTracker) => boolean,
 ): boolean {
-  for (const t of members) {
-    if (t.lastOkAt === null || t.lastOkAt <= onset.start || t.state === 'down' || (skip?.(t) ?? false)) continue;
-    const r = t.recoveredAt;
-    if (r === null || r <= onset.first || r < onset.lastFail || excused(t.recoveredFrom)) return true;
-  }
+  for (const t of members) if (!(skip?.(t) ?? false) && answers(t, onset, excused)) return true;
   return false;
+}
+
+/**
+ * Like answeredAcross over several lists, but asks two witnesses where two could answer: one
+ * target that stays up whatever happens (a site served from a CDN abroad) must not by itself
+ * make a country-wide cut look like the outage of one ASN or the blocking of one category.
+ */
+export function witnessed(
+  lists: Iterable<readonly TargetTracker[]>,
+  onset: Onset,
+  excused: Excused,
+  skip?: (t: TargetTracker) => boolean,
+): boolean {
+  let candidates = 0;
+  let answered = 0;
+  for (const members of lists) {
+    for (const t of members) {
+      if (skip?.(t) ?? false) continue;
+      candidates++;
+      if (answers(t, onset, excused) && ++answered >= 2) return true;
+    }
+  }
+  return answered > 0 && answered >= Math.min(2, candidates);
+}
+
+function answers(t: TargetTracker, onset: Onset, excused: Excused): boolean {
+  if (t.lastOkAt === null || t.lastOkAt <= onset.start || t.state === 'down') return false;
+  const r = t.recoveredAt;
+  return r === null || r <= onset.first || r < onset.lastFail || excused(t.recoveredFrom);
 }
 
 /** The down ratio condition of a group: enough eligible members, enough of them down. */

@@ -13,9 +13,9 @@
  *   elsewhere to compare with (nothing shows it is the place and not the category).
  */
 import { needed } from '../stats.js';
+import type { TargetTracker } from '../target-state.js';
 import {
   aboutThePlace,
-  answeredAcross,
   categoriesFailingOutside,
   condition,
   isInterference,
@@ -26,6 +26,7 @@ import {
   type Condition,
   type Onset,
   type RuleContext,
+  witnessed,
 } from './common.js';
 
 export function countryShutdowns(ctx: RuleContext): Condition[] {
@@ -52,9 +53,7 @@ export function countryShutdowns(ctx: RuleContext): Condition[] {
  * answering says nothing about whether the failure is this country's or the gateway's.
  */
 function othersAnswered(ctx: RuleContext, country: string, onset: Onset): boolean {
-  if (answeredAcross(ctx.index.controls.members, onset, ctx.excused)) return true;
-  for (const [c, g] of ctx.index.countries) {
-    if (c !== country && c !== ctx.home && answeredAcross(g.members, onset, ctx.excused)) return true;
-  }
-  return false;
+  const lists: (readonly TargetTracker[])[] = [ctx.index.controls.members];
+  for (const [c, g] of ctx.index.countries) if (c !== country && c !== ctx.home) lists.push(g.members);
+  return witnessed(lists, onset, ctx.excused);
 }
