@@ -18,6 +18,7 @@
 import type { EventKind } from './events.js';
 import type { Group, GroupIndex } from './groups.js';
 import type { DetectionSettings, VantageInfo } from './options.js';
+import type { TargetTracker } from './target-state.js';
 import { atLeast, median } from './stats.js';
 import { asnOutages } from './rules/asn-outage.js';
 import { blockings } from './rules/blocking.js';
@@ -78,9 +79,18 @@ export function classify(index: GroupIndex, s: DetectionSettings, vantage: Vanta
       out.add(`${country}|${asn}`);
     }
   }
-  conditions.push(
-    ...blockings(rc, dark, (t) => dark.has(t.target.country) || (t.target.asn !== undefined && out.has(`${t.target.country}|${t.target.asn}`))),
-  );
+  // A foreign country whose targets are mostly failing without interference is going dark (its
+  // shutdown condition may not hold yet, as its targets fail one by one): its members are no
+  // evidence of a blocking either.
+  const darkening = new Set<string>();
+  for (const [country, g] of index.countries) {
+    if (country === home || g.eligible < s.shutdown_min_targets || !atLeast(g.bad, g.eligible, s.partial_ratio)) continue;
+    const failing = g.members.filter((t) => t.state === 'down' || t.latestOk === false);
+    if (!isInterference(mechanismOfTargets(failing))) darkening.add(country);
+  }
+  const explained = (t: TargetTracker): boolean =>
+    dark.has(t.target.country) || darkening.has(t.target.country) || (t.target.asn !== undefined && out.has(`${t.target.country}|${t.target.asn}`));
+  conditions.push(...blockings(rc, dark, explained));
   conditions.push(...degradations(rc, dark));
   return verdict;
 }
