@@ -1,7 +1,8 @@
 /**
  * Rule 4, the outage of one ASN of a country X (the home country's ASNs too): the ASN's eligible
- * targets >= partial_min_targets and >= partial_ratio down, while the rest of X is mostly up and
- * answered across the onset. Not judged for a country in shutdown.
+ * targets >= partial_min_targets and >= partial_ratio down, while the rest of X (at least
+ * partial_min_targets eligible) is mostly up and answered across the onset (two witnesses where
+ * two can answer). Not judged for a country in shutdown.
  *
  * Not an outage of the ASN although its targets fail:
  * - categories failing the same way outside X (a blocking: rule 5), judged without them (outside
@@ -40,7 +41,9 @@ export function asnOutages(ctx: RuleContext, dark: ReadonlySet<string>): Conditi
     const rest = index.countries.get(country);
     if (!rest) continue;
     const restEligible = rest.eligible - whole.eligible;
-    if (restEligible < 1 || atLeast(rest.bad - whole.bad, restEligible, s.partial_ratio)) continue;
+    // The rest of the country is the evidence that this is the ASN: as many targets as an ASN
+    // needs, so one target that stays up whatever happens (served from a CDN abroad) is not it.
+    if (restEligible < s.partial_min_targets || atLeast(rest.bad - whole.bad, restEligible, s.partial_ratio)) continue;
     const onset = onsetOf(g.down, needed(s.partial_ratio, g.eligible));
     if (!witnessed([rest.members], onset, ctx.excused, (t) => t.target.asn === asn)) continue;
     out.push(condition('partial_outage', { country, asn }, g, g.down, mechanism));
