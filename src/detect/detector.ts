@@ -27,6 +27,7 @@ import { BlindPeriods } from './blind.js';
 import { classify, conditionKey, coreHolds, lookupGroup, type Condition, type Verdict } from './classify.js';
 import { buildEvidence, eventId, groupLatencyRatio, onsetTime, ratioFor, summarize } from './event-text.js';
 import { EVENT_KINDS, type DisruptionEvent, type EventKind } from './events.js';
+import { countsForVerdicts } from './geo-eligibility.js';
 import { GroupIndex, type Group } from './groups.js';
 import { DEFAULT_RESUME_GRACE_MS, type DetectionSettings, type DetectorOptions, type VantageInfo } from './options.js';
 import { median } from './stats.js';
@@ -165,6 +166,7 @@ export class Detector {
         if (t.failStart !== null && t.failStart <= closedAt) continue;
         this.aftermath.delete(t.id);
       }
+      if (t.geoMismatch && !countsForVerdicts(t.target, true, this.vantage.country)) continue;
       for (const g of this.index.membership[i] as Group[]) g.add(t, s.degradation_latency_ratio);
     }
     const blocked = new Map<string, Set<string>>();
@@ -220,6 +222,20 @@ export class Detector {
     this.pinned = new Set();
     for (const slot of this.slots.values()) if (slot.event) for (const id of slot.members) this.pinned.add(id);
     return changes.sort(compareChanges);
+  }
+
+  /**
+   * The location check's verdict for a target (see geo-eligibility.ts): a mismatched target
+   * stops counting toward its groups from the next evaluation. Unknown ids are ignored.
+   */
+  setGeoMismatch(id: string, mismatch: boolean): void {
+    const t = this.byId.get(id);
+    if (t) t.geoMismatch = mismatch;
+  }
+
+  /** The configured target with this id (for the status' location view). */
+  target(id: string): ResolvedTarget | undefined {
+    return this.byId.get(id)?.target;
   }
 
   /** Reload: new targets and thresholds (and vantage); keeps the state of targets that remain. */
