@@ -1,0 +1,132 @@
+/**
+ * The location check end to end with the built CLI and a real daemon, on loopback addresses
+ * located by the simulated world's MMDB (scenarios/geo/cdn-abroad.mmdb: 127.10.0.0/26 KZ
+ * AS9198, 127.10.0.64/26 KZ AS21299, 127.10.1.0/26 DE AS3320).
+ */
+import { createServer, type Server } from 'node:net';
+import { join, relative, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort, runCli, sample, startDaemon, tempDir, type Daemon } from './harness.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const WORLD_DB = join(ROOT, 'scenarios/geo/cdn-abroad.mmdb');
+
+const AUDITED = `vantage: { id: geo-test }
+geo: { country_db: ${WORLD_DB}, asn_db: ${WORLD_DB} }
+targets:
+  - { id: kz-in-place, kind: tcp, host: 127.10.0.1, port: 443, country: KZ, asn: 9198 }
+  - { id: kz-resolver-abroad, kind: dns, server: "127.10.1.1:53", country: KZ, query: { name: example.kz } }
+  - { id: kz-other-as, kind: tls, host: 127.10.0.65, country: KZ, asn: 9198 }
+  - { id: kz-cdn-ignored, kind: http, url: "https://news.example.kz/", ip: 127.10.1.2, country: KZ, geo: ignore }
+  - { id: kz-unknown, kind: tcp, host: 127.1.0.1, port: 443, country: KZ }
+  - { id: kz-by-name, kind: tcp, host: news.example.kz, port: 443, country: KZ }
+`;
+
+describe('lookout check-config --geo', () => {
+  it('lists every IP literal outside its declared country or AS by file and target, and exits 1', async () => {
+    const dir = tempDir({ 'lookout.yaml': AUDITED });
+    const { code, stdout, stderr } = await runCli(['check-config', '--geo', '--config', join(dir, 'lookout.yaml')]);
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toEqual([
+      'lookout.yaml: kz-resolver-abroad: 127.10.1.1 is in DE (AS3320), declared KZ',
+      'lookout.yaml: kz-other-as: 127.10.0.65 is in KZ (AS21299), declared KZ (AS9198)',
+      'geo: 5 addresses checked, 2 outside their declared country or AS, 1 unknown',
+    ]);
+    expect(stdout).toContain(`geo: country database ${WORLD_DB} (built `);
+    expect(stdout).toContain('lookout.yaml: kz-unknown: 127.1.0.1 is not in the location database (not checked)');
+    expect(stdout).toContain('lookout.yaml: kz-cdn-ignored: 127.10.1.2 is in DE (AS3320), declared KZ (geo: ignore)');
+  });
+
+  it('passes on every shipped catalog, the country catalogs included, with the shipped database', async () => {
+    const dir = tempDir();
+    const probes = relative(dir, join(ROOT, 'probes'));
+    const config = `vantage: { id: geo-shipped }\ncatalogs: ["${probes}/*.yaml", "${probes}/countries/*.yaml"]\n`;
+    const file = join(dir, 'lookout.yaml');
+    (await import('node:fs')).writeFileSync(file, config);
+    const { code, stdout, stderr } = await runCli(['check-config', '--geo', '--config', file]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/geo: country database .*geo-whois-asn-country\.mmdb \(built \d{4}-/);
+    const checked = /geo: (\d+) addresses checked, 0 outside their declared country or AS, 0 unknown/.exec(stdout);
+    expect(checked, stdout).not.toBeNull();
+    expect(Number(checked?.[1])).toBeGreaterThanOrEqual(30);
+  });
+
+  it('names geo.country_db when the configured file cannot be opened', async () => {
+    const dir = tempDir({ 'lookout.yaml': 'vantage: { id: v }\ngeo: { country_db: nowhere.mmdb }\n' });
+    for (const args of [['check-config'], ['check-config', '--geo']]) {
+      const { code, stderr } = await runCli([...args, '--config', join(dir, 'lookout.yaml')]);
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/^geo\.country_db: cannot open .*nowhere\.mmdb as a MaxMind DB/m);
+    }
+  });
+
+  it('fails when there is no database to check against', async () => {
+    const dir = tempDir({ 'lookout.yaml': 'vantage: { id: v }\ngeo: { country_db: null }\n' });
+    const { code, stderr } = await runCli(['check-config', '--geo', '--config', join(dir, 'lookout.yaml')]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('geo: no country database, nothing checked (geo.country_db is null)');
+  });
+});
+
+describe('the daemon with the location check', () => {
+  const servers: Server[] = [];
+  let daemon: Daemon | undefined;
+  afterAll(async () => {
+    daemon?.proc.kill('SIGKILL');
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  });
+
+  const listen = async (host: string): Promise<number> => {
+    const s = createServer((sock) => sock.on('error', () => undefined));
+    servers.push(s);
+    await new Promise<void>((r) => s.listen(0, host, r));
+    return (s.address() as { port: number }).port;
+  };
+
+  it('flags a target answering from abroad: gauge, warning, /api/v1/status; the one in place is 0', { timeout: 30_000 }, async () => {
+    const home = await listen('127.10.0.1');
+    const abroad = await listen('127.10.1.1');
+    const port = await freePort();
+    const dir = tempDir({
+      'lookout.yaml': `vantage: { id: geo-daemon }
+server: { listen: "127.0.0.1:${port}" }
+storage: { dir: ./data }
+schedule: { interval: 2s, timeout: 1s, confirm_delay: 500ms }
+geo: { country_db: ${WORLD_DB}, asn_db: ${WORLD_DB} }
+targets:
+  - { id: kz-home, kind: tcp, host: 127.10.0.1, port: ${home}, country: KZ, asn: 9198 }
+  - { id: kz-cdn, kind: tcp, host: 127.10.1.1, port: ${abroad}, country: KZ }
+`,
+    });
+    daemon = await startDaemon(join(dir, 'lookout.yaml'), port);
+    expect(daemon.logs.find((l) => l.msg === 'location check on: country database')).toMatchObject({ db: WORLD_DB });
+    const warned = await daemon.waitForLog((l) => l.msg === 'target answers from outside its declared location');
+    expect(warned).toMatchObject({ level: 'warn', target: 'kz-cdn', ip: '127.10.1.1', declared_country: 'KZ', located_country: 'DE', located_asn: 3320, mismatch: 'country' });
+    // Probes are spread over the interval: wait for the target in place to be located too.
+    let text = await daemon.metrics();
+    for (let i = 0; i < 40 && sample(text, 'lookout_target_geo_mismatch', { target: 'kz-home' }) === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      text = await daemon.metrics();
+    }
+    expect(sample(text, 'lookout_target_geo_mismatch', { target: 'kz-cdn', country: 'KZ', located_country: 'DE', located_asn: '3320' })).toBe(1);
+    expect(sample(text, 'lookout_target_geo_mismatch', { target: 'kz-home', country: 'KZ', located_country: 'KZ', located_asn: '9198' })).toBe(0);
+    const status = (await (await fetch(`http://127.0.0.1:${port}/api/v1/status`)).json()) as { geo_check: boolean; targets: { id: string; geo: unknown }[] };
+    expect(status.geo_check).toBe(true);
+    expect(status.targets.find((t) => t.id === 'kz-cdn')?.geo).toEqual({ ip: '127.10.1.1', country: 'DE', asn: 3320, mismatch: 'country', counted: false });
+    expect(status.targets.find((t) => t.id === 'kz-home')?.geo).toEqual({ ip: '127.10.0.1', country: 'KZ', asn: 9198, mismatch: null, counted: true });
+  });
+
+  it('without a database the check is off and the start-up log says so', { timeout: 30_000 }, async () => {
+    const port = await freePort();
+    const dir = tempDir({ 'lookout.yaml': `vantage: { id: geo-off }\nserver: { listen: "127.0.0.1:${port}" }\nstorage: { dir: ./data }\ngeo: { country_db: null }\n` });
+    const off = await startDaemon(join(dir, 'lookout.yaml'), port);
+    try {
+      expect(off.logs.find((l) => l.msg.startsWith('location check off'))).toMatchObject({ level: 'warn', why: 'geo.country_db is null' });
+      const status = (await (await fetch(`http://127.0.0.1:${port}/api/v1/status`)).json()) as { geo_check: boolean };
+      expect(status.geo_check).toBe(false);
+    } finally {
+      off.proc.kill('SIGKILL');
+    }
+  });
+});
