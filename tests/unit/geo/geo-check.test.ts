@@ -1,5 +1,5 @@
 /** The per-target location check, on the simulated world's real MMDB. */
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ResolvedTarget } from '../../../src/config/schema.js';
 import { GeoCheck, mismatchOf } from '../../../src/geo/geo-check.js';
