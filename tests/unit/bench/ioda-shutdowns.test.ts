@@ -16,7 +16,7 @@ describe('government-ordered outages in the IODA list', () => {
   const counts = countGovernmentOrdered(csv);
 
   it('counts every government-ordered row once, ranked by count then duration', () => {
-    const rows = csv.split('\n').filter((l) => l.endsWith(',Government-Ordered')).length;
+    const rows = csv.split(/\r?\n/).filter((l) => l.endsWith(',Government-Ordered')).length;
     expect(counts.reduce((n, c) => n + c.outages, 0)).toBe(rows);
     for (let i = 1; i < counts.length; i++) {
       const [a, b] = [counts[i - 1], counts[i]] as [(typeof counts)[0], (typeof counts)[0]];
