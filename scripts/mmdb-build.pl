@@ -14,6 +14,7 @@
 #   scripts/mmdb-build.pl --out asn.mmdb node_modules/@ip-location-db/asn/asn-ipv4.csv ...
 #
 # Reserved networks (loopback included) are kept: the simulated world lives in 127.0.0.0/8.
+# IPv4 networks live at ::a.b.c.d; no IPv6 aliases (Lookout unmaps ::ffff:a.b.c.d itself).
 use strict;
 use warnings;
 use Getopt::Long;
@@ -31,7 +32,7 @@ my $tree = MaxMind::DB::Writer::Tree->new(
   languages                => ['en'],
   description              => { en => $description },
   remove_reserved_networks => 0,
-  alias_ipv6_to_ipv4       => 1,
+  alias_ipv6_to_ipv4       => 0,
   map_key_type_callback    => sub {
     my $key = shift;
     return $key eq 'autonomous_system_number' ? 'uint32' : 'utf8_string';

@@ -83,6 +83,8 @@ export class GeoDb {
 
   /** Looks `ip` up in both databases; unknown (or not an IP address) gives nulls. */
   lookup(ip: string): GeoLocation {
+    // A dual-stack socket reports an IPv4 peer as ::ffff:a.b.c.d; the databases key it by a.b.c.d.
+    if (ip.startsWith('::ffff:') && ip.includes('.')) ip = ip.slice(7);
     if (isIP(ip) === 0) return { country: null, asn: null };
     return {
       country: this.countryDb === null ? null : countryOf(this.countryDb.get(ip)),

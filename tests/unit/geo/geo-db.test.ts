@@ -88,3 +88,32 @@ describe('record shapes', () => {
     expect(asnOf({})).toBeNull();
   });
 });
+
+describe('scripts/mmdb-build.pl (MaxMind DB writer)', () => {
+  it('writes both CSV shapes into one MMDB that the maxmind reader locates', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const dir = mkdtempSync(join(tmpdir(), 'lookout-mmdb-'));
+    writeFileSync(join(dir, 'world.csv'), 'network,country_code,asn\n# a comment\n127.20.0.0/24,mm,9988\n127.20.1.0/24,IQ,\n');
+    writeFileSync(join(dir, 'asn.csv'), '127.30.0.0,127.30.0.255,50710,"EarthLink, Ltd."\n2001:db8::,2001:db8::ffff,64500,Example\n');
+    const out = join(dir, 'both.mmdb');
+    const said = execFileSync('perl', [join(ROOT, 'scripts/mmdb-build.pl'), '--type', 'Test-DB', '--out', out, join(dir, 'world.csv'), join(dir, 'asn.csv')], { encoding: 'utf8' });
+    expect(said).toContain(`${out}: 4 networks`);
+    const db = await GeoDb.open({ country: out, asn: out });
+    expect(db.country?.type).toBe('Test-DB');
+    expect(db.lookup('127.20.0.9')).toEqual({ country: 'MM', asn: 9988 });
+    expect(db.lookup('127.20.1.9')).toEqual({ country: 'IQ', asn: null });
+    expect(db.lookup('127.30.0.200')).toEqual({ country: null, asn: 50710 });
+    expect(db.lookup('::ffff:127.30.0.200')).toEqual({ country: null, asn: 50710 });
+    expect(db.lookup('2001:db8::10')).toEqual({ country: null, asn: 64500 });
+  });
+
+  it('the simulated world\'s committed MMDB is what its CSV builds', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const out = join(mkdtempSync(join(tmpdir(), 'lookout-mmdb-')), 'rebuilt.mmdb');
+    execFileSync('perl', [join(ROOT, 'scripts/mmdb-build.pl'), '--out', out, join(ROOT, 'scenarios/geo/cdn-abroad.csv')]);
+    const [rebuilt, shipped] = await Promise.all([GeoDb.open({ country: out, asn: out }), GeoDb.open({ country: WORLD_DB, asn: WORLD_DB })]);
+    for (const ip of ['127.10.0.1', '127.10.0.63', '127.10.0.64', '127.10.0.127', '127.10.0.128', '127.10.1.1', '127.10.1.63', '127.10.1.64', '127.1.0.1']) {
+      expect(rebuilt.lookup(ip), ip).toEqual(shipped.lookup(ip));
+    }
+  });
+});
