@@ -5,6 +5,7 @@
 //   check-new   GeoCheck.observe() with a new address each result (a target behind DNS rotation)
 //   check-same  GeoCheck.observe() with the target's last address (the common case: skipped)
 // Usage: npm run bench:geo [-- --asn FILE] [--n 1000000]
+import process from 'node:process';
 import { GeoCheck } from '../../dist/geo/geo-check.js';
 import { GeoDb, shippedCountryDb } from '../../dist/geo/geo-db.js';
 
@@ -12,11 +13,12 @@ const arg = (name, def) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? process.argv[i + 1] : def;
 };
+const out = (line) => process.stdout.write(`${line}\n`);
 const N = Number(arg('--n', '1000000'));
 const asnPath = arg('--asn', null);
 const country = shippedCountryDb();
 if (country === null) {
-  console.error('the shipped country database is not installed (npm ci)');
+  process.stderr.write('the shipped country database is not installed (npm ci)\n');
   process.exit(1);
 }
 const db = await GeoDb.open({ country, asn: asnPath });
@@ -45,16 +47,16 @@ function time(label, fn) {
   const wall = Number(process.hrtime.bigint() - t0) / N;
   const c = process.cpuUsage(c0);
   const cpu = ((c.user + c.system) * 1000) / N;
-  console.log(`${label.padEnd(11)} ${cpu.toFixed(0).padStart(6)} ns CPU per address (wall ${wall.toFixed(0)} ns; ${N} addresses, ${sink} hits)`);
+  out(`${label.padEnd(11)} ${cpu.toFixed(0).padStart(6)} ns CPU per address (wall ${wall.toFixed(0)} ns; ${N} addresses, ${sink} hits)`);
   return cpu;
 }
 
-console.log(`country database: ${db.country.path} (built ${db.country.built})`);
-if (db.asn) console.log(`ASN database: ${db.asn.path} (built ${db.asn.built})`);
-console.log(`node ${process.version}, ${POOL} distinct addresses (1 in 16 IPv6)`);
+out(`country database: ${db.country.path} (built ${db.country.built})`);
+if (db.asn) out(`ASN database: ${db.asn.path} (built ${db.asn.built})`);
+out(`node ${process.version}, ${POOL} distinct addresses (1 in 16 IPv6)`);
 const lookup = time('lookup', (i) => (db.lookup(ips[i & (POOL - 1)]).country === null ? 0 : 1));
 const check = new GeoCheck(db);
 time('check-new', (i) => (check.observe(results[i & (POOL - 1)], target) === null ? 0 : 1));
 const same = results[0];
 time('check-same', () => (check.observe(same, target) === null ? 0 : 1));
-console.log(`goal: under 5000 ns CPU per dialled address (lookup): ${lookup < 5000 ? 'met' : 'NOT met'}`);
+out(`goal: under 5000 ns CPU per dialled address (lookup): ${lookup < 5000 ? 'met' : 'NOT met'}`);
