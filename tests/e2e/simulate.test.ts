@@ -60,6 +60,11 @@ function brokenThresholdScenario(): string {
 function cdnVariant(name: string, change: (doc: Record<string, unknown>) => void): string {
   const doc = parse(readFileSync(join(SCENARIO_DIR, 'cdn-abroad.yaml'), 'utf8')) as Record<string, unknown>;
   doc.name = name;
+  // Only the onset matters here: end 20 s into the cut, the shutdown still open (a shorter run
+  // beside the shipped scenarios, which run concurrently).
+  doc.duration = '40s';
+  doc.faults = [{ id: 'kz-cut', at: '20s', fault: 'blackhole', scope: { country: 'KZ' } }];
+  doc.expect = [{ kind: 'shutdown', country: 'KZ', mechanism: 'blackhole', cause: 'kz-cut', within: '15s', open_at_end: true }];
   change(doc);
   // The databases are relative to the scenario: point at the shipped ones from the temp dir.
   if (doc.geo !== undefined) doc.geo = { country_db: join(SCENARIO_DIR, 'geo/cdn-abroad.mmdb'), asn_db: join(SCENARIO_DIR, 'geo/cdn-abroad.mmdb') };
