@@ -69,6 +69,52 @@ describe('lookout check-config --geo', () => {
   });
 });
 
+describe('lookout replay with the location check', () => {
+  /**
+   * KZ with 6 domestic targets and 4 served from DE's space, probed every 10 s for 20 minutes;
+   * the domestic ones fail from minute 10. Results as the daemon records them.
+   */
+  function results(): string {
+    const T0 = Date.UTC(2022, 0, 5);
+    const targets = [
+      ...Array.from({ length: 6 }, (_, i) => ({ id: `kz-${i}`, ip: `127.10.0.${i + 1}`, cut: true })),
+      ...Array.from({ length: 4 }, (_, i) => ({ id: `kz-cdn-${i}`, ip: `127.10.1.${i + 1}`, cut: false })),
+      ...Array.from({ length: 3 }, (_, i) => ({ id: `ctl-${i}`, ip: `127.1.0.${i + 1}`, cut: false })),
+    ];
+    const lines: string[] = [];
+    for (let s = 0; s < 1200; s += 10) {
+      for (const [k, t] of targets.entries()) {
+        const fail = t.cut && s >= 600;
+        const at = T0 + s * 1000 + k * 100;
+        lines.push(JSON.stringify({ target: t.id, kind: 'tcp', ok: !fail, reason: fail ? 'tcp_timeout' : null, phases: { total: fail ? 1 : 0.01 }, ip: t.ip, at }));
+      }
+    }
+    return `${lines.join('\n')}\n`;
+  }
+  const config = (geo: string): string => `vantage: { id: replay-geo }
+schedule: { interval: 10s, timeout: 1s, confirm_delay: 2s }
+${geo}
+targets:
+${[...Array.from({ length: 6 }, (_, i) => `kz-${i}`), ...Array.from({ length: 4 }, (_, i) => `kz-cdn-${i}`)].map((id, i) => `  - { id: ${id}, kind: tcp, host: 127.10.${id.includes('cdn') ? 1 : 0}.${(i % 6) + 1}, port: 443, country: KZ }`).join('\n')}
+${Array.from({ length: 3 }, (_, i) => `  - { id: ctl-${i}, kind: tcp, host: 127.1.0.${i + 1}, port: 443, country: ZZ, control: true }`).join('\n')}
+`;
+
+  it('applies the check as the daemon does: the shutdown only with the database', { timeout: 30_000 }, async () => {
+    const dir = tempDir({
+      'on.yaml': config(`geo: { country_db: ${WORLD_DB} }`),
+      'off.yaml': config('geo: { country_db: null }'),
+      'results.jsonl': results(),
+    });
+    const on = await runCli(['replay', '--config', join(dir, 'on.yaml'), join(dir, 'results.jsonl')]);
+    const off = await runCli(['replay', '--config', join(dir, 'off.yaml'), join(dir, 'results.jsonl')]);
+    expect(on.code, on.stderr).toBe(0);
+    expect(off.code, off.stderr).toBe(0);
+    const kinds = (out: string): string[] => out.trim().split('\n').filter(Boolean).map((l) => `${(JSON.parse(l) as { kind: string; country: string }).kind} ${(JSON.parse(l) as { country: string }).country}`);
+    expect(kinds(on.stdout)).toContain('shutdown KZ');
+    expect(kinds(off.stdout)).not.toContain('shutdown KZ');
+  });
+});
+
 describe('the daemon with the location check', () => {
   const servers: Server[] = [];
   let daemon: Daemon | undefined;
