@@ -42,6 +42,8 @@ export function mismatchOf(t: Pick<ResolvedTarget, 'country' | 'asn'>, loc: { co
 
 export class GeoCheck {
   private readonly verdicts = new Map<string, GeoVerdict>();
+  /** The address last looked up per target, located or not: the same address is not looked up again. */
+  private readonly lastIp = new Map<string, string>();
 
   constructor(private db: GeoDb) {}
 
@@ -49,6 +51,7 @@ export class GeoCheck {
   setDb(db: GeoDb): void {
     this.db = db;
     this.verdicts.clear();
+    this.lastIp.clear();
   }
 
   get enabled(): boolean {
@@ -57,13 +60,15 @@ export class GeoCheck {
 
   /**
    * Checks one result's address. Returns the change when the target's mismatch changed (a
-   * first verdict counts as a change only when it is a mismatch). O(1) when the address is the
-   * one last seen for the target.
+   * first verdict counts as a change only when it is a mismatch). An address the databases do
+   * not know keeps the previous verdict. O(1) without a lookup when the address is the one last
+   * seen for the target.
    */
   observe(result: ProbeResult, target: ResolvedTarget): GeoChange | null {
     if (result.ip === null || !this.db.enabled || !geoCheckable(target)) return null;
+    if (this.lastIp.get(target.id) === result.ip) return null;
+    this.lastIp.set(target.id, result.ip);
     const last = this.verdicts.get(target.id);
-    if (last !== undefined && last.ip === result.ip) return null;
     const loc = this.db.lookup(result.ip);
     if (loc.country === null && loc.asn === null) return null;
     const verdict: GeoVerdict = { ip: result.ip, country: loc.country, asn: loc.asn, mismatch: mismatchOf(target, loc) };
@@ -81,5 +86,6 @@ export class GeoCheck {
   /** Drops the targets not in `ids` (after a reload). */
   retain(ids: ReadonlySet<string>): void {
     for (const id of this.verdicts.keys()) if (!ids.has(id)) this.verdicts.delete(id);
+    for (const id of this.lastIp.keys()) if (!ids.has(id)) this.lastIp.delete(id);
   }
 }
