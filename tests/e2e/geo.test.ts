@@ -163,6 +163,32 @@ targets:
     expect(status.targets.find((t) => t.id === 'kz-home')?.geo).toEqual({ ip: '127.10.0.1', country: 'KZ', asn: 9198, mismatch: null, counted: true });
   });
 
+  it('a reload that names a database turns the check on and flags the target', { timeout: 30_000 }, async () => {
+    const abroad = await listen('127.10.1.5');
+    const port = await freePort();
+    const config = (geo: string): string => `vantage: { id: geo-reload }
+server: { listen: "127.0.0.1:${port}" }
+storage: { dir: ./data }
+schedule: { interval: 1s, timeout: 500ms, confirm_delay: 200ms }
+${geo}
+targets:
+  - { id: kz-cdn, kind: tcp, host: 127.10.1.5, port: ${abroad}, country: KZ }
+`;
+    const dir = tempDir({ 'lookout.yaml': config('geo: { country_db: null }') });
+    const d = await startDaemon(join(dir, 'lookout.yaml'), port);
+    try {
+      await d.waitForLog((l) => l.msg === 'location check off: no country database, targets are taken to be where their catalogs say');
+      (await import('node:fs')).writeFileSync(join(dir, 'lookout.yaml'), config(`geo: { country_db: ${WORLD_DB} }`));
+      d.proc.kill('SIGHUP');
+      await d.waitForLog((l) => l.msg === 'config reloaded');
+      expect(d.logs.filter((l) => l.msg === 'location check on: country database')).toHaveLength(1);
+      const warned = await d.waitForLog((l) => l.msg === 'target answers from outside its declared location');
+      expect(warned).toMatchObject({ target: 'kz-cdn', located_country: 'DE' });
+    } finally {
+      d.proc.kill('SIGKILL');
+    }
+  });
+
   it('without a database the check is off and the start-up log says so', { timeout: 30_000 }, async () => {
     const port = await freePort();
     const dir = tempDir({ 'lookout.yaml': `vantage: { id: geo-off }\nserver: { listen: "127.0.0.1:${port}" }\nstorage: { dir: ./data }\ngeo: { country_db: null }\n` });
