@@ -156,10 +156,13 @@ export async function startApp(opts: AppOptions): Promise<App> {
     detector.update(targets, config.detection);
     if (nextGeo) {
       geo.setDb(nextGeo.db);
-      for (const t of targets) detector.setGeoMismatch(t.id, false);
       logGeo(log, nextGeo.db, nextGeo.paths);
     }
-    geo.retain(nextIds);
+    // A corrected catalog or a newer database takes effect now, not at each target's next probe.
+    for (const moved of geo.rebase(targets)) {
+      detector.setGeoMismatch(moved.target, moved.verdict.mismatch !== null);
+      logGeoChange(log, moved);
+    }
     scheduler.update(targets, config.schedule);
     metrics.configReload(true);
     log.info({ path: opts.configPath, targets: targets.length, added, removed }, 'config reloaded');

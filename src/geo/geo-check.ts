@@ -47,11 +47,9 @@ export class GeoCheck {
 
   constructor(private db: GeoDb) {}
 
-  /** Swaps the databases (reload); verdicts are recomputed on the next result of each target. */
+  /** Swaps the databases (reload); call rebase() next to apply them at once. */
   setDb(db: GeoDb): void {
     this.db = db;
-    this.verdicts.clear();
-    this.lastIp.clear();
   }
 
   get enabled(): boolean {
@@ -68,10 +66,49 @@ export class GeoCheck {
     if (result.ip === null || !this.db.enabled || !geoCheckable(target)) return null;
     if (this.lastIp.get(target.id) === result.ip) return null;
     this.lastIp.set(target.id, result.ip);
+    return this.judge(target, result.ip);
+  }
+
+  /**
+   * After a reload (new targets, new databases or both): forgets the targets that are gone and
+   * judges every remaining target's last address again against its (possibly new) declaration,
+   * so a corrected catalog or a newer database takes effect at once. Returns the changes.
+   */
+  rebase(targets: readonly ResolvedTarget[]): GeoChange[] {
+    const byId = new Map(targets.map((t) => [t.id, t]));
+    const changes: GeoChange[] = [];
+    for (const [id, ip] of [...this.lastIp]) {
+      const target = byId.get(id);
+      if (target === undefined || !geoCheckable(target) || !this.db.enabled) {
+        this.lastIp.delete(id);
+        const gone = this.verdicts.get(id);
+        this.verdicts.delete(id);
+        if (target !== undefined && gone !== undefined && gone.mismatch !== null) {
+          changes.push({ target: id, declared: { country: target.country, asn: target.asn ?? null }, verdict: { ...gone, mismatch: null }, was: gone.mismatch });
+        }
+        continue;
+      }
+      const change = this.judge(target, ip, true);
+      if (change) changes.push(change);
+    }
+    return changes;
+  }
+
+  /**
+   * Looks `ip` up and records the target's verdict; the change when its mismatch changed. An
+   * unknown address keeps the previous verdict, or with `forgetUnknown` (a new database that
+   * does not know it) drops it.
+   */
+  private judge(target: ResolvedTarget, ip: string, forgetUnknown = false): GeoChange | null {
     const last = this.verdicts.get(target.id);
-    const loc = this.db.lookup(result.ip);
-    if (loc.country === null && loc.asn === null) return null;
-    const verdict: GeoVerdict = { ip: result.ip, country: loc.country, asn: loc.asn, mismatch: mismatchOf(target, loc) };
+    const loc = this.db.lookup(ip);
+    if (loc.country === null && loc.asn === null) {
+      if (!forgetUnknown || last === undefined) return null;
+      this.verdicts.delete(target.id);
+      if (last.mismatch === null) return null;
+      return { target: target.id, declared: { country: target.country, asn: target.asn ?? null }, verdict: { ...last, mismatch: null }, was: last.mismatch };
+    }
+    const verdict: GeoVerdict = { ip, country: loc.country, asn: loc.asn, mismatch: mismatchOf(target, loc) };
     this.verdicts.set(target.id, verdict);
     const was = last?.mismatch ?? null;
     if (verdict.mismatch === was) return null;
@@ -81,11 +118,5 @@ export class GeoCheck {
   /** The verdict of a target; undefined before its first located address. */
   verdict(id: string): GeoVerdict | undefined {
     return this.verdicts.get(id);
-  }
-
-  /** Drops the targets not in `ids` (after a reload). */
-  retain(ids: ReadonlySet<string>): void {
-    for (const id of this.verdicts.keys()) if (!ids.has(id)) this.verdicts.delete(id);
-    for (const id of this.lastIp.keys()) if (!ids.has(id)) this.lastIp.delete(id);
   }
 }

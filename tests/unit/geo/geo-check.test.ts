@@ -65,14 +65,34 @@ describe('GeoCheck', () => {
     expect(check.verdict('u')).toBeUndefined();
   });
 
-  it('is off without a database; a reload with one starts over', async () => {
+  it('is off without a database; a reload with one judges the last addresses at once', async () => {
     const check = new GeoCheck(await GeoDb.open({ country: null, asn: null }));
     const t = target('kz-cdn-1', 'KZ');
     expect(check.enabled).toBe(false);
     expect(check.observe(result(t.id, '127.10.1.1'), t)).toBeNull();
+    expect(check.rebase([t])).toEqual([]);
     check.setDb(db);
-    expect(check.observe(result(t.id, '127.10.1.1'), t)?.verdict.mismatch).toBe('country');
-    check.retain(new Set(['other']));
-    expect(check.verdict(t.id)).toBeUndefined();
+    expect(check.observe(result(t.id, '127.10.1.2'), t)?.verdict.mismatch).toBe('country');
+  });
+
+  it('rebase: a corrected declaration, geo turned off, or a target gone', async () => {
+    const check = new GeoCheck(db);
+    const t = target('kz-cdn-1', 'KZ');
+    const other = target('kz-cdn-2', 'KZ');
+    check.observe(result(t.id, '127.10.1.1'), t);
+    check.observe(result(other.id, '127.10.1.2'), other);
+    // The catalog is fixed: the target is declared where it is.
+    const fixed = target('kz-cdn-1', 'DE');
+    expect(check.rebase([fixed, other]).map((c) => [c.target, c.was, c.verdict.mismatch])).toEqual([['kz-cdn-1', 'country', null]]);
+    expect(check.verdict('kz-cdn-1')?.mismatch).toBeNull();
+    // The check is turned off: every flagged target is released.
+    check.setDb(await GeoDb.open({ country: null, asn: null }));
+    expect(check.rebase([fixed, other]).map((c) => [c.target, c.verdict.mismatch])).toEqual([['kz-cdn-2', null]]);
+    expect(check.verdict('kz-cdn-2')).toBeUndefined();
+    // A target removed from the config is forgotten.
+    check.setDb(db);
+    check.observe(result(t.id, '127.10.1.1'), t);
+    expect(check.rebase([])).toEqual([]);
+    expect(check.verdict('kz-cdn-1')).toBeUndefined();
   });
 });
