@@ -128,10 +128,11 @@ export async function startApp(opts: AppOptions): Promise<App> {
   let reloading: Promise<ReloadOutcome> = Promise.resolve({ ok: true, problems: [] });
   const reloadOnce = async (): Promise<ReloadOutcome> => {
     let next: Config;
-    let nextGeo: typeof geoOpened | null = null;
+    let nextGeo: typeof geoOpened;
     try {
       next = await loadConfig(opts.configPath);
-      if (JSON.stringify(next.geo) !== JSON.stringify(config.geo)) nextGeo = await openGeo(next);
+      // Always reopened: a newer database dropped in at the same path is taken by a reload.
+      nextGeo = await openGeo(next);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       metrics.configReload(false);
@@ -154,10 +155,8 @@ export async function startApp(opts: AppOptions): Promise<App> {
     resolver = createResolver(config.resolver?.servers);
     controls.setControls(controlIds(targets));
     detector.update(targets, config.detection);
-    if (nextGeo) {
-      geo.setDb(nextGeo.db);
-      logGeo(log, nextGeo.db, nextGeo.paths);
-    }
+    if (describeGeo(nextGeo.db) !== describeGeo(geo.db)) logGeo(log, nextGeo.db, nextGeo.paths);
+    geo.setDb(nextGeo.db);
     // A corrected catalog or a newer database takes effect now, not at each target's next probe.
     for (const moved of geo.rebase(targets)) {
       detector.setGeoMismatch(moved.target, moved.verdict.mismatch !== null);
@@ -251,6 +250,11 @@ function eventFields(e: DisruptionEvent): Record<string, unknown> {
 
 function controlIds(targets: readonly ResolvedTarget[]): string[] {
   return targets.filter((t) => t.control).map((t) => t.id);
+}
+
+/** The databases in use, to tell whether a reload changed them. */
+function describeGeo(db: GeoDb): string {
+  return JSON.stringify([db.country, db.asn]);
 }
 
 function logGeo(log: Logger, db: GeoDb, paths: GeoPaths): void {

@@ -45,11 +45,16 @@ export class GeoCheck {
   /** The address last looked up per target, located or not: the same address is not looked up again. */
   private readonly lastIp = new Map<string, string>();
 
-  constructor(private db: GeoDb) {}
+  constructor(private current: GeoDb) {}
+
+  /** The databases in use. */
+  get db(): GeoDb {
+    return this.current;
+  }
 
   /** Swaps the databases (reload); call rebase() next to apply them at once. */
   setDb(db: GeoDb): void {
-    this.db = db;
+    this.current = db;
   }
 
   get enabled(): boolean {

@@ -184,6 +184,21 @@ targets:
       expect(d.logs.filter((l) => l.msg === 'location check on: country database')).toHaveLength(1);
       const warned = await d.waitForLog((l) => l.msg === 'target answers from outside its declared location');
       expect(warned).toMatchObject({ target: 'kz-cdn', located_country: 'DE' });
+
+      // A newer database dropped in at the same path, which places the address in KZ: the next
+      // reload takes it and releases the target at once.
+      const { execFileSync } = await import('node:child_process');
+      const fs = await import('node:fs');
+      const dbPath = join(dir, 'country.mmdb');
+      fs.copyFileSync(WORLD_DB, dbPath);
+      fs.writeFileSync(join(dir, 'lookout.yaml'), config(`geo: { country_db: country.mmdb }`));
+      d.proc.kill('SIGHUP');
+      await d.waitForLog((l) => l.msg === 'config reloaded' && d.logs.filter((x) => x.msg === 'config reloaded').length === 2);
+      fs.writeFileSync(join(dir, 'newer.csv'), 'network,country_code,asn\n127.10.1.0/26,KZ,\n');
+      execFileSync('perl', [join(ROOT, 'scripts/mmdb-build.pl'), '--out', dbPath, join(dir, 'newer.csv')]);
+      d.proc.kill('SIGHUP');
+      const back = await d.waitForLog((l) => l.msg === 'target answers from its declared location again');
+      expect(back).toMatchObject({ level: 'warn', target: 'kz-cdn', located_country: 'KZ', mismatch: null });
     } finally {
       d.proc.kill('SIGKILL');
     }
