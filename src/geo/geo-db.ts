@@ -95,9 +95,9 @@ export class GeoDb {
 
 async function openReader(path: string): Promise<Reader<Response>> {
   try {
-    // No watch (a newer file is picked up by a reload or restart) and no LRU cache: a lookup
-    // in the in-memory tree is already about a microsecond.
-    return await maxmind.open<Response>(path, { cache: { max: 0 } });
+    // No file watch: a newer file is taken by a reload (which reopens) or a restart. maxmind
+    // keeps its default LRU of 10,000 answers; GeoCheck already skips a target's repeated address.
+    return await maxmind.open<Response>(path);
   } catch (err) {
     throw new GeoDbError(`cannot open ${path} as a MaxMind DB: ${err instanceof Error ? err.message : String(err)}`);
   }
