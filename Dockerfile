@@ -7,7 +7,11 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev
+# The shipped location database package holds the combined file Lookout reads plus IPv4-only
+# and IPv6-only copies of it (8 MB): drop the copies.
+RUN npm run build && npm prune --omit=dev \
+ && rm -f node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country-ipv4.mmdb \
+          node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country-ipv6.mmdb
 
 FROM node:24-slim
 ENV NODE_ENV=production \

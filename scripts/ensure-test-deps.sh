@@ -3,7 +3,8 @@
 # amtool and alertmanager (prometheus-alertmanager: the shipped Alertmanager example is checked
 # and run), docker-compose (validates docker-compose.yml; needs no Docker engine),
 # blackbox_exporter (the per-probe cost bench's smoke run compares against it),
-# iptables and iproute2 for fault injection in a private namespace, openssl for test certs.
+# iptables and iproute2 for fault injection in a private namespace, openssl for test certs,
+# MaxMind's MMDB writer (libmaxmind-db-writer-perl: scripts/mmdb-build.pl is tested for real).
 set -euo pipefail
 need=()
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
@@ -14,6 +15,7 @@ command -v iptables >/dev/null 2>&1 || need+=(iptables)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+perl -MMaxMind::DB::Writer::Tree -e 1 >/dev/null 2>&1 || need+=(libmaxmind-db-writer-perl)
 [ "${#need[@]}" -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "tests need these Debian packages: ${need[*]} (run: sudo apt-get install -y ${need[*]})" >&2

@@ -18,6 +18,11 @@ import { Scheduler } from './scheduler/scheduler.js';
 import { apiRoutes } from './server/api.js';
 import { createServer } from './server/server.js';
 import { EventStore } from './store/event-store.js';
+import { GeoCheck, type GeoChange } from './geo/geo-check.js';
+import { openGeo, type GeoPaths } from './geo/geo-config.js';
+import type { GeoDb } from './geo/geo-db.js';
+import { withGeo } from './geo/geo-status.js';
+import { registerGeoMetrics } from './metrics/geo-metrics.js';
 import { ResultRecorder } from './store/result-recorder.js';
 
 export interface AppOptions {
@@ -50,6 +55,7 @@ export interface App {
 export async function startApp(opts: AppOptions): Promise<App> {
   const { log } = opts;
   let config = await loadConfig(opts.configPath);
+  const geoOpened = await openGeo(config);
   let targets: ResolvedTarget[] = config.targets;
   let resolver: HostResolver = createResolver(config.resolver?.servers);
   let ready = false;
@@ -68,10 +74,18 @@ export async function startApp(opts: AppOptions): Promise<App> {
   detector.resume(resumed);
   if (resumed.length > 0) log.info({ events: resumed.map((e) => e.id) }, 'resuming events still open at the last shutdown');
   const detectorMetrics = registerDetectorMetrics(metrics.registry, () => detector);
+  const geo = new GeoCheck(geoOpened.db);
+  registerGeoMetrics(metrics.registry, () => targets, geo);
+  logGeo(log, geoOpened.db, geoOpened.paths);
 
   const onResult = (result: ProbeResult, target: ResolvedTarget): void => {
     metrics.recordProbe(result, target);
     recorder?.write(result);
+    const moved = geo.observe(result, target);
+    if (moved) {
+      detector.setGeoMismatch(moved.target, moved.verdict.mismatch !== null);
+      logGeoChange(log, moved);
+    }
     detector.observe(result);
     // Per-probe path: build the log fields only when debug logging is on.
     if (!result.ok && log.isLevelEnabled('debug')) {
@@ -110,8 +124,11 @@ export async function startApp(opts: AppOptions): Promise<App> {
   let reloading: Promise<ReloadOutcome> = Promise.resolve({ ok: true, problems: [] });
   const reloadOnce = async (): Promise<ReloadOutcome> => {
     let next: Config;
+    let nextGeo: typeof geoOpened;
     try {
       next = await loadConfig(opts.configPath);
+      // Always reopened: a newer database dropped in at the same path is taken by a reload.
+      nextGeo = await openGeo(next);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       metrics.configReload(false);
@@ -133,6 +150,13 @@ export async function startApp(opts: AppOptions): Promise<App> {
     targets = next.targets;
     resolver = createResolver(config.resolver?.servers);
     detector.update(targets, config.detection, undefined, config.schedule.interval);
+    if (describeGeo(nextGeo.db) !== describeGeo(geo.db)) logGeo(log, nextGeo.db, nextGeo.paths);
+    geo.setDb(nextGeo.db);
+    // A corrected catalog or a newer database takes effect now, not at each target's next probe.
+    for (const moved of geo.rebase(targets)) {
+      detector.setGeoMismatch(moved.target, moved.verdict.mismatch !== null);
+      logGeoChange(log, moved);
+    }
     scheduler.update(targets, config.schedule);
     metrics.configReload(true);
     log.info({ path: opts.configPath, targets: targets.length, added, removed }, 'config reloaded');
@@ -146,7 +170,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     ready: () => ready,
     reload: () => app.reload(),
     log,
-    routes: apiRoutes({ events: () => timeline(store.all(), detector.active()), status: () => detector.status() }),
+    routes: apiRoutes({ events: () => timeline(store.all(), detector.active()), status: () => withGeo(detector.status(), geo, detector) }),
   });
   let address: { host: string; port: number };
   try {
@@ -226,6 +250,32 @@ function eventFields(e: DisruptionEvent): Record<string, unknown> {
 
 function controlIds(targets: readonly ResolvedTarget[]): string[] {
   return targets.filter((t) => t.control).map((t) => t.id);
+}
+
+/** The databases in use, to tell whether a reload changed them. */
+function describeGeo(db: GeoDb): string {
+  return JSON.stringify([db.country, db.asn]);
+}
+
+function logGeo(log: Logger, db: GeoDb, paths: GeoPaths): void {
+  if (db.country !== null) log.info({ db: db.country.path, built: db.country.built }, 'location check on: country database');
+  else log.warn({ why: paths.countryOff }, 'location check off: no country database, targets are taken to be where their catalogs say');
+  if (db.asn !== null) log.info({ db: db.asn.path, built: db.asn.built }, 'location check on: ASN database');
+  else log.info('ASN location check off: no geo.asn_db');
+}
+
+function logGeoChange(log: Logger, c: GeoChange): void {
+  const fields = {
+    target: c.target,
+    ip: c.verdict.ip,
+    declared_country: c.declared.country,
+    declared_asn: c.declared.asn,
+    located_country: c.verdict.country,
+    located_asn: c.verdict.asn,
+    mismatch: c.verdict.mismatch,
+  };
+  if (c.verdict.mismatch !== null) log.warn(fields, 'target answers from outside its declared location');
+  else log.warn(fields, 'target answers from its declared location again');
 }
 
 function logVantage(log: Logger, v: VantageState): void {

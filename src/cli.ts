@@ -5,7 +5,10 @@ export const USAGE = `Usage: lookout [command] [options]
 
 Commands:
   run [--config FILE]            start the daemon (default command)
-  check-config [--config FILE]   validate the config and its catalogs; exit 0 when valid, 1 otherwise
+  check-config [--config FILE] [--geo]
+                                 validate the config and its catalogs; exit 0 when valid, 1 otherwise;
+                                 --geo also locates every IP literal of the catalogs offline and
+                                 lists (exit 1) those outside their declared country or AS
   replay --config FILE RESULTS.jsonl
                                  run recorded probe results through the detector and print the
                                  events as JSON lines (deterministic); exit 1 on bad input lines
@@ -26,7 +29,8 @@ Environment:
 `;
 
 export type Command =
-  | { name: 'run' | 'check-config' | 'healthcheck'; config: string }
+  | { name: 'run' | 'healthcheck'; config: string }
+  | { name: 'check-config'; config: string; geo: boolean }
   | { name: 'replay'; config: string; results: string }
   | { name: 'simulate'; scenario: string; listen?: string; report?: string; keep: boolean }
   | { name: 'version' | 'help' };
@@ -47,6 +51,7 @@ export function parseArgs(argv: readonly string[], envConfig: string | undefined
   if (!COMMANDS.has(name)) throw new UsageError(`unknown command "${name}"`);
   if (name === 'simulate') return parseSimulate(args);
   let config: string | undefined;
+  let geo = false;
   const positional: string[] = [];
   while (args.length > 0) {
     const arg = args.shift() as string;
@@ -58,6 +63,8 @@ export function parseArgs(argv: readonly string[], envConfig: string | undefined
     } else if (arg.startsWith('--config=')) {
       config = arg.slice('--config='.length);
       if (config === '') throw new UsageError('--config needs a file');
+    } else if (name === 'check-config' && arg === '--geo') {
+      geo = true;
     } else if (name === 'replay' && !arg.startsWith('-')) {
       positional.push(arg);
     } else {
@@ -69,7 +76,8 @@ export function parseArgs(argv: readonly string[], envConfig: string | undefined
     if (positional.length !== 1) throw new UsageError('replay needs exactly one RESULTS.jsonl file');
     return { name, config: config ?? envConfig ?? DEFAULT_CONFIG, results: positional[0] as string };
   }
-  return { name: name as 'run' | 'check-config' | 'healthcheck', config: config ?? envConfig ?? DEFAULT_CONFIG };
+  if (name === 'check-config') return { name, config: config ?? envConfig ?? DEFAULT_CONFIG, geo };
+  return { name: name as 'run' | 'healthcheck', config: config ?? envConfig ?? DEFAULT_CONFIG };
 }
 
 function parseSimulate(args: string[]): Command {

@@ -7,6 +7,8 @@
 import { startApp, type App } from './app.js';
 import { parseArgs, USAGE, UsageError, type Command } from './cli.js';
 import { ConfigError, loadConfig } from './config/load.js';
+import { geoAudit } from './geo/geo-audit-command.js';
+import { openGeo } from './geo/geo-config.js';
 import { replayCommand } from './replay-command.js';
 import { simulateCommand } from './simulate-command.js';
 import { splitHostPort } from './config/schema.js';
@@ -35,7 +37,7 @@ async function main(): Promise<number> {
       process.stdout.write(`lookout ${VERSION} (node ${process.version})\n`);
       return 0;
     case 'check-config':
-      return checkConfig(command.config);
+      return checkConfig(command.config, command.geo);
     case 'healthcheck':
       return healthcheck(command.config);
     case 'replay':
@@ -67,12 +69,18 @@ async function main(): Promise<number> {
   }
 }
 
-async function checkConfig(path: string): Promise<number> {
+async function checkConfig(path: string, geo: boolean): Promise<number> {
   try {
     const config = await loadConfig(path);
     const catalogs = new Set(config.targets.map((t) => t.source)).size;
+    // A configured location database that cannot be opened is a config problem too.
+    if (!geo) await openGeo(config);
     process.stdout.write(`${path}: ok (${config.targets.length} targets from ${catalogs} files)\n`);
-    return 0;
+    if (!geo) return 0;
+    const audit = await geoAudit(config);
+    for (const line of audit.out) process.stdout.write(`${line}\n`);
+    for (const line of audit.err) process.stderr.write(`${line}\n`);
+    return audit.ok ? 0 : 1;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const problem of err.problems) process.stderr.write(`${problem}\n`);

@@ -8,6 +8,8 @@ import { replay } from './detect/replay.js';
 import type { DisruptionEvent } from './detect/events.js';
 import type { ProbeResult } from './probers/types.js';
 import { readResults, ResultLineError } from './store/results-reader.js';
+import { GeoCheck } from './geo/geo-check.js';
+import { openGeo } from './geo/geo-config.js';
 
 export interface ReplayIo {
   /** One event, as a JSON line (without the newline). */
@@ -22,8 +24,12 @@ export interface ReplayIo {
  */
 export async function replayCommand(configPath: string, resultsPath: string, io: ReplayIo): Promise<number> {
   let config;
+  let geo: GeoCheck;
   try {
     config = await loadConfig(configPath);
+    // The daemon's location check, on the databases the config names (the same file gives
+    // the same verdicts, so the output stays deterministic).
+    geo = new GeoCheck((await openGeo(config)).db);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const p of err.problems) io.err(p);
@@ -48,7 +54,12 @@ export async function replayCommand(configPath: string, resultsPath: string, io:
   // Array.prototype.sort is stable, so equal times keep file order and the output stays stable.
   const observed = (r: ProbeResult): number => r.at + (r.phases.total ?? 0) * 1000;
   results.sort((a, b) => observed(a) - observed(b));
-  const changes = replay(results, { detection: config.detection, vantage: config.vantage, targets: config.targets, interval: config.schedule.interval });
+  const byId = new Map(config.targets.map((t) => [t.id, t]));
+  const changes = replay(results, { detection: config.detection, vantage: config.vantage, targets: config.targets, interval: config.schedule.interval }, undefined, (result) => {
+    const target = byId.get(result.target);
+    const moved = target === undefined ? null : geo.observe(result, target);
+    return moved === null ? null : { target: moved.target, mismatch: moved.verdict.mismatch !== null };
+  });
   // Each event once, in the order it opened, in its final state.
   const events = new Map<string, DisruptionEvent>();
   for (const { event } of changes) events.set(event.id, event);

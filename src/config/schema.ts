@@ -73,6 +73,11 @@ const TargetCommon = {
   control: z.boolean().default(false),
   interval: Duration.optional(),
   timeout: Duration.optional(),
+  /**
+   * Absent or `check`: the default. `ignore`: the location check still reports where the target answers from, but a mismatch
+   * does not take it out of its country's verdicts (for a target known to be served from abroad).
+   */
+  geo: z.enum(['check', 'ignore']).optional(),
 };
 
 export const HttpTarget = z.strictObject({
@@ -199,6 +204,16 @@ export const ConfigFile = z.strictObject({
       servers: z.array(HostPort).min(1),
     })
     .optional(),
+  /**
+   * Offline location databases (MMDB files), relative to the config file. Absent: the shipped
+   * country database, no ASN check; null: that check off.
+   */
+  geo: z
+    .strictObject({
+      country_db: z.string().min(1).nullable().optional(),
+      asn_db: z.string().min(1).nullable().default(null),
+    })
+    .prefault({}),
   detection: DetectionConfig.prefault({}),
   catalogs: z.array(z.string().min(1)).default([]),
   targets: z.array(TargetInput).default([]),

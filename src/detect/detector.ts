@@ -28,6 +28,7 @@ import { BlindPeriods } from './blind.js';
 import { classify, conditionKey, coreHolds, lookupGroup, type Condition, type Verdict } from './classify.js';
 import { buildEvidence, eventId, groupLatencyRatio, onsetTime, ratioFor, summarize } from './event-text.js';
 import { EVENT_KINDS, type DisruptionEvent, type EventKind } from './events.js';
+import { countsForVerdicts } from './geo-eligibility.js';
 import { GroupIndex, type Group } from './groups.js';
 import { DEFAULT_INTERVAL_MS, DEFAULT_RESUME_GRACE_MS, type DetectionSettings, type DetectorOptions, type VantageInfo } from './options.js';
 import { median } from './stats.js';
@@ -177,7 +178,10 @@ export class Detector {
         if (t.failStart !== null && t.failStart <= closedAt) continue;
         this.aftermath.delete(t.id);
       }
-      for (const g of this.index.membership[i] as Group[]) g.add(t, s.degradation_latency_ratio);
+      // A target located outside its declared country is no evidence about that place; it still
+      // counts where the place does not matter (its category, the international targets).
+      const placeless = t.geoMismatch && !countsForVerdicts(t.target, true, this.vantage.country);
+      for (const g of this.index.membership[i] as Group[]) if (!(placeless && g.place)) g.add(t, s.degradation_latency_ratio);
     }
     const blocked = new Map<string, Set<string>>();
     for (const slot of this.slots.values()) {
@@ -234,6 +238,20 @@ export class Detector {
     this.pinned = new Set();
     for (const slot of this.slots.values()) if (slot.event) for (const id of slot.members) this.pinned.add(id);
     return changes.sort(compareChanges);
+  }
+
+  /**
+   * The location check's verdict for a target (see geo-eligibility.ts): a mismatched target
+   * stops counting toward its groups from the next evaluation. Unknown ids are ignored.
+   */
+  setGeoMismatch(id: string, mismatch: boolean): void {
+    const t = this.byId.get(id);
+    if (t) t.geoMismatch = mismatch;
+  }
+
+  /** The configured target with this id (for the status' location view). */
+  target(id: string): ResolvedTarget | undefined {
+    return this.byId.get(id)?.target;
   }
 
   /** Reload: new targets and thresholds (and vantage); keeps the state of targets that remain. */

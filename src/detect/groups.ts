@@ -7,6 +7,12 @@ import type { TargetTracker } from './target-state.js';
 import type { VantageInfo } from './options.js';
 
 export class Group {
+  /**
+   * A group about a place (a country, an ASN, a category within one country): a target located
+   * outside its declared country is left out of these (see geo-eligibility.ts).
+   */
+  constructor(readonly place = false) {}
+
   /** Eligible members at the last evaluation, in config order. */
   readonly members: TargetTracker[] = [];
   /** Eligible members in state down. */
@@ -47,7 +53,7 @@ export class Group {
 
   /** A new group with the members that `keep` accepts (same counting rules). */
   filtered(keep: (t: TargetTracker) => boolean, slowRatio: number): Group {
-    const g = new Group();
+    const g = new Group(this.place);
     for (const t of this.members) if (keep(t)) g.add(t, slowRatio);
     return g;
   }
@@ -111,14 +117,14 @@ export class GroupIndex {
       if (t.control) {
         groups.push(this.controls);
       } else {
-        groups.push(this.keyed(this.countries, t.country, () => new Group()));
+        groups.push(this.keyed(this.countries, t.country, () => new Group(true)));
         if (t.asn !== undefined) {
           const asn = t.asn;
-          groups.push(this.keyed(this.asns, `${t.country}|${asn}`, () => ({ country: t.country, asn, group: new Group() })).group);
+          groups.push(this.keyed(this.asns, `${t.country}|${asn}`, () => ({ country: t.country, asn, group: new Group(true) })).group);
         }
         groups.push(this.keyed(this.categories, t.category, () => ({ country: null, category: t.category, group: new Group() })).group);
         groups.push(
-          this.keyed(this.categoriesIn, `${t.country}|${t.category}`, () => ({ country: t.country, category: t.category, group: new Group() }))
+          this.keyed(this.categoriesIn, `${t.country}|${t.category}`, () => ({ country: t.country, category: t.category, group: new Group(true) }))
             .group,
         );
         if (home !== undefined) {

@@ -11,13 +11,20 @@ export interface TimedChange extends EventChange {
 }
 
 /**
+ * The location check as replay applies it: for a result, the target whose location verdict
+ * changed and whether it now lies outside its declared country or AS (null: no change).
+ */
+export type GeoVerdicts = (result: ProbeResult) => { target: string; mismatch: boolean } | null;
+
+/**
  * Feeds `results` in order to a new Detector. Before each result, evaluates at every multiple of
  * detection.evaluate_every (aligned to epoch 0) up to its observation time (at + total), as the
  * live daemon would have; then continues the ticks up to `endAt` (when given) and evaluates once
  * more at the end (endAt, else the last observation time) when that is after the last tick.
- * Returns all changes in order, each with the evaluation time that returned it.
+ * Returns all changes in order, each with the evaluation time that returned it. With `geo`, each
+ * result first goes through the location check, as in the daemon.
  */
-export function replay(results: Iterable<ProbeResult>, opts: DetectorOptions, endAt?: number): TimedChange[] {
+export function replay(results: Iterable<ProbeResult>, opts: DetectorOptions, endAt?: number, geo?: GeoVerdicts): TimedChange[] {
   const detector = new Detector(opts);
   const every = opts.detection.evaluate_every;
   const changes: TimedChange[] = [];
@@ -38,6 +45,8 @@ export function replay(results: Iterable<ProbeResult>, opts: DetectorOptions, en
     const observed = result.at + (result.phases.total ?? 0) * 1000;
     nextTick ??= Math.ceil(observed / every) * every;
     tickUntil(observed);
+    const moved = geo?.(result);
+    if (moved) detector.setGeoMismatch(moved.target, moved.mismatch);
     detector.observe(result);
     lastObserved = lastObserved === null ? observed : Math.max(lastObserved, observed);
   }

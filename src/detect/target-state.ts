@@ -39,6 +39,8 @@ export class TargetTracker {
   lastReason: FailureReason | null = null;
   /** Outcome of the latest result; null before any. */
   latestOk: boolean | null = null;
+  /** Set by the location check (src/geo): the target's address lies outside its declared country or AS. */
+  geoMismatch = false;
   readonly baseline: LatencyBaseline;
 
   constructor(

@@ -34,6 +34,8 @@ export const COUNTRY_LATENCY_RATIO = 'lookout_country_latency_ratio';
 export const DISRUPTION_ACTIVE = 'lookout_disruption_active';
 /** counter {kind, country}: disruption events opened. */
 export const DISRUPTIONS_TOTAL = 'lookout_disruptions_total';
+/** gauge {target, country, located_country, located_asn}: 1 while the target answers from outside its declared country or AS. */
+export const TARGET_GEO_MISMATCH = 'lookout_target_geo_mismatch';
 /** gauge: 1 while the vantage point's controls answer. */
 export const VANTAGE_ONLINE = 'lookout_vantage_online';
 

@@ -9,7 +9,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { startApp, type App } from '../app.js';
@@ -59,9 +59,17 @@ export function daemonConfig(scenario: Scenario, world: Pick<World, 'targets'>, 
       concurrency: 256,
     },
     resolver: { servers: [`${RESOLVER_ADDRESS}:53`] },
+    geo: scenarioGeo(scenario),
     detection: { ...d, baseline_window: formatDuration(d.baseline_window), evaluate_every: formatDuration(d.evaluate_every) },
     targets: world.targets.map(daemonTarget),
   };
+}
+
+/** The daemon's geo section: the scenario's databases (absolute paths), or the check off. */
+function scenarioGeo(scenario: Scenario): { country_db: string | null; asn_db: string | null } {
+  if (scenario.geo === undefined) return { country_db: null, asn_db: null };
+  const dir = dirname(resolve(scenario.path));
+  return { country_db: resolve(dir, scenario.geo.country_db), asn_db: scenario.geo.asn_db === undefined ? null : resolve(dir, scenario.geo.asn_db) };
 }
 
 interface Step {

@@ -32,6 +32,12 @@ const WorldTargetGroup = z.strictObject({
   category: Slug,
   /** Default: the country's first ASN. */
   asn: Asn.optional(),
+  /**
+   * The targets belong to this country but are served from another country's address space
+   * (its first ASN): a CDN edge abroad. They declare no ASN; faults scoped by country or ASN
+   * hit them where they are served from.
+   */
+  located_in: CountryCode.optional(),
   count: z.number().int().min(1).max(MAX_HOSTS_PER_ASN).default(1),
 });
 
@@ -138,6 +144,11 @@ export type ExpectedEvent = z.output<typeof ExpectedEvent>;
 const ScenarioFile = z.strictObject({
   name: Slug,
   description: z.string().default(''),
+  /**
+   * Location databases for the daemon (geo.country_db / geo.asn_db), relative to the scenario
+   * file. Absent: the daemon runs with the location check off.
+   */
+  geo: z.strictObject({ country_db: z.string().min(1), asn_db: z.string().min(1).optional() }).optional(),
   /** `country` set: the inside-out perspective (the vantage sits in that country). */
   vantage: z.strictObject({ country: CountryCode.optional() }).prefault({}),
   schedule: z
@@ -221,9 +232,12 @@ export interface WorldTargetSpec {
   id: string;
   kind: WorldKind;
   country: string;
-  asn: number;
+  /** Declared ASN; null for a target served from abroad (located_in). */
+  asn: number | null;
   category: string;
-  /** Host number inside the ASN's block (1..62). */
+  /** Where its address is: the country and ASN block it is allocated in. */
+  at: { country: string; asn: number };
+  /** Host number inside that ASN's block (1..62). */
   host: number;
 }
 
@@ -235,14 +249,31 @@ export function controlId(n: number): string {
 
 export function worldTargets(scenario: Pick<Scenario, 'world'>): WorldTargetSpec[] {
   const out: WorldTargetSpec[] = [];
+  // Host numbers are handed out per address block, across countries: a target served from
+  // abroad takes the next host of the block it is located in.
+  const next = new Map<string, number>();
+  const asnsOf = new Map(scenario.world.countries.map((c) => [c.code, c.asns]));
   for (const country of scenario.world.countries) {
-    const next = new Map<number, number>();
     for (const group of country.targets) {
-      const asn = group.asn ?? defaultAsn(country.asns);
+      // An unknown located_in is reported by crossCheck; lay the group out at home meanwhile.
+      const abroad = group.located_in !== undefined && asnsOf.has(group.located_in) ? group.located_in : undefined;
+      const at =
+        abroad === undefined
+          ? { country: country.code, asn: group.asn ?? defaultAsn(country.asns) }
+          : { country: abroad, asn: defaultAsn(asnsOf.get(abroad) ?? []) };
+      const block = `${at.country}|${at.asn}`;
       for (let n = 1; n <= group.count; n++) {
-        const host = (next.get(asn) ?? 0) + 1;
-        next.set(asn, host);
-        out.push({ id: `${country.code.toLowerCase()}-${group.name}-${n}`, kind: group.kind, country: country.code, asn, category: group.category, host });
+        const host = (next.get(block) ?? 0) + 1;
+        next.set(block, host);
+        out.push({
+          id: `${country.code.toLowerCase()}-${group.name}-${n}`,
+          kind: group.kind,
+          country: country.code,
+          asn: group.located_in === undefined ? at.asn : null,
+          category: group.category,
+          at,
+          host,
+        });
       }
     }
   }
@@ -264,16 +295,25 @@ function crossCheck(s: Scenario): Problem[] {
     if (codes.has(c.code)) problems.push({ path: ['world', 'countries', i, 'code'], message: `country ${c.code} appears twice` });
     codes.add(c.code);
     if (new Set(c.asns).size !== c.asns.length) problems.push({ path: ['world', 'countries', i, 'asns'], message: 'an ASN appears twice' });
-    const perAsn = new Map<number, number>();
     c.targets.forEach((g, j) => {
+      const at = ['world', 'countries', i, 'targets', j];
+      if (g.located_in !== undefined) {
+        if (g.asn !== undefined) problems.push({ path: [...at, 'asn'], message: 'a target group located_in another country declares no ASN' });
+        if (g.located_in === c.code) problems.push({ path: [...at, 'located_in'], message: `must be another country than ${c.code}` });
+        else if (!s.world.countries.some((o) => o.code === g.located_in)) problems.push({ path: [...at, 'located_in'], message: `${g.located_in} is not a country of the world` });
+        return;
+      }
       const asn = g.asn ?? defaultAsn(c.asns);
-      if (!c.asns.includes(asn)) problems.push({ path: ['world', 'countries', i, 'targets', j, 'asn'], message: `ASN ${asn} is not one of ${c.code}'s asns` });
-      perAsn.set(asn, (perAsn.get(asn) ?? 0) + g.count);
+      if (!c.asns.includes(asn)) problems.push({ path: [...at, 'asn'], message: `ASN ${asn} is not one of ${c.code}'s asns` });
     });
-    for (const [asn, n] of perAsn) {
-      if (n > MAX_HOSTS_PER_ASN) problems.push({ path: ['world', 'countries', i, 'targets'], message: `AS${asn} has ${n} targets; at most ${MAX_HOSTS_PER_ASN} fit` });
-    }
   });
+  const perBlock = new Map<string, number>();
+  for (const t of worldTargets(s)) perBlock.set(`${t.at.country}|${t.at.asn}`, Math.max(perBlock.get(`${t.at.country}|${t.at.asn}`) ?? 0, t.host));
+  for (const [block, n] of perBlock) {
+    const [code, asn] = block.split('|');
+    const i = s.world.countries.findIndex((c) => c.code === code);
+    if (n > MAX_HOSTS_PER_ASN) problems.push({ path: ['world', 'countries', i, 'targets'], message: `AS${asn} has ${n} targets; at most ${MAX_HOSTS_PER_ASN} fit` });
+  }
   const ids = worldTargets(s).map((t) => t.id);
   const dup = ids.find((id, k) => ids.indexOf(id) !== k);
   // Controls are targets too (control-1 ... control-N, as world.ts names them): a fault may hit one.

@@ -31,6 +31,8 @@ export interface WorldTarget {
   asn: number | null;
   category: string;
   control: boolean;
+  /** Where its address is (differs from country/asn for a target served from abroad). */
+  located: { country: string; asn: number | null };
   ip: string;
   /** `<id>.sim`, answered by the world's resolver. */
   name: string;
@@ -46,7 +48,7 @@ export function layoutWorld(scenario: Pick<Scenario, 'world'>): { plan: AddressP
     const id = controlId(i + 1);
     // Controls are dialled by address (a TLS handshake), as in probes/controls.yaml: whether the
     // vantage is online must not depend on its own resolver.
-    return { id, kind: 'tls', country: CONTROL_COUNTRY, asn: null, category: 'control', control: true, ip, name: `${id}.${WORLD_DOMAIN}` };
+    return { id, kind: 'tls', country: CONTROL_COUNTRY, asn: null, category: 'control', control: true, located: { country: CONTROL_COUNTRY, asn: null }, ip, name: `${id}.${WORLD_DOMAIN}` };
   });
   const targets = worldTargets(scenario).map<WorldTarget>((t) => ({
     id: t.id,
@@ -55,7 +57,8 @@ export function layoutWorld(scenario: Pick<Scenario, 'world'>): { plan: AddressP
     asn: t.asn,
     category: t.category,
     control: false,
-    ip: plan.hostFor(t.country, t.asn, t.host),
+    located: t.at,
+    ip: plan.hostFor(t.at.country, t.at.asn, t.host),
     name: `${t.id}.${WORLD_DOMAIN}`,
   }));
   return { plan, targets: [...controls, ...targets] };
@@ -97,12 +100,13 @@ function serviceOf(kind: WorldKind): Service | null {
 export function selectTargets(targets: readonly WorldTarget[], scope: Scope, vantageCountry: string | undefined): WorldTarget[] {
   return targets.filter(
     (t) =>
-      (scope.country === undefined || t.country === scope.country) &&
-      (scope.asn === undefined || t.asn === scope.asn) &&
+      // A fault acts on addresses: a target served from abroad is hit where it is served from.
+      (scope.country === undefined || t.located.country === scope.country) &&
+      (scope.asn === undefined || t.located.asn === scope.asn) &&
       (scope.category === undefined || t.category === scope.category) &&
       (scope.target === undefined || t.id === scope.target) &&
       (scope.controls === undefined || t.control) &&
-      (scope.international === undefined || t.country !== vantageCountry),
+      (scope.international === undefined || t.located.country !== vantageCountry),
   );
 }
 

@@ -23,7 +23,7 @@ interface Report {
   scenario: string;
   passed: boolean;
   counts: Record<'ok' | 'missed' | 'wrong' | 'extra', number>;
-  rows: { verdict: string; expected: { kind: string } | null; problems: string[] }[];
+  rows: { verdict: string; expected: { kind: string } | null; seen: { event: { kind: string; asn: number | null } } | null; onsetMs: number | null; problems: string[] }[];
 }
 interface Run {
   code: number | null;
@@ -57,12 +57,51 @@ function brokenThresholdScenario(): string {
   return file;
 }
 
+/**
+ * cdn-abroad changed: `geo` deleted (the location check off), or its CDN group deleted (the
+ * same cut in a world without targets abroad: the reference onset).
+ */
+function cdnVariant(name: string, change: (doc: Record<string, unknown>) => void): string {
+  const doc = parse(readFileSync(join(SCENARIO_DIR, 'cdn-abroad.yaml'), 'utf8')) as Record<string, unknown>;
+  doc.name = name;
+  // Only the onset matters here: end 20 s into the cut, the shutdown still open (a shorter run
+  // beside the shipped scenarios, which run concurrently).
+  doc.duration = '40s';
+  doc.faults = [{ id: 'kz-cut', at: '20s', fault: 'blackhole', scope: { country: 'KZ' } }];
+  doc.expect = [{ kind: 'shutdown', country: 'KZ', mechanism: 'blackhole', cause: 'kz-cut', within: '15s', open_at_end: true }];
+  change(doc);
+  // The databases are relative to the scenario: point at the shipped ones from the temp dir.
+  if (doc.geo !== undefined) doc.geo = { country_db: join(SCENARIO_DIR, 'geo/cdn-abroad.mmdb'), asn_db: join(SCENARIO_DIR, 'geo/cdn-abroad.mmdb') };
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, stringify(doc));
+  return file;
+}
+
+interface WorldDoc {
+  world: { countries: { code: string; targets: { name: string }[] }[] };
+}
+
 beforeAll(async () => {
   await Promise.all([
     ...SHIPPED.map((f) => simulate(f.replace(/\.yaml$/, ''), join(SCENARIO_DIR, f))),
     simulate('broken-threshold', brokenThresholdScenario()),
   ]);
-}, 280_000);
+  // The cdn-abroad variants (40 s each) run after the batch: on a 2-core machine a dozen
+  // compressed-time worlds at once would delay the probes past the scenarios' timings.
+  await Promise.all([
+    simulate(
+      'cdn-abroad-no-geo',
+      cdnVariant('cdn-abroad-no-geo', (doc) => delete doc.geo),
+    ),
+    simulate(
+      'cdn-abroad-no-cdn',
+      cdnVariant('cdn-abroad-no-cdn', (doc) => {
+        const kz = (doc as unknown as WorldDoc).world.countries[0];
+        if (kz) kz.targets = kz.targets.filter((t) => t.name !== 'cdn');
+      }),
+    ),
+  ]);
+}, 380_000);
 
 describe('lookout simulate: the shipped scenarios', () => {
   it('ships every scenario the world must cover', () => {
@@ -100,6 +139,31 @@ describe('lookout simulate: the harness can fail', () => {
     expect(report?.passed).toBe(false);
     expect(report?.rows.map((r) => [r.verdict, r.expected?.kind])).toEqual([['missed', 'service_blocking']]);
     expect(stdout).toMatch(/^FAIL: 0 ok, 1 missed, 0 wrong, 0 extra$/m);
+  });
+});
+
+describe('lookout simulate: targets served from abroad (cdn-abroad)', () => {
+  it('with the location check on, the shutdown is reported at the delay of a world without them', () => {
+    const onset = (name: string): number | null => runs.get(name)?.report?.rows.find((r) => r.expected?.kind === 'shutdown')?.onsetMs ?? null;
+    const withCdn = onset('cdn-abroad');
+    const reference = onset('cdn-abroad-no-cdn');
+    expect(runs.get('cdn-abroad-no-cdn')?.code, runs.get('cdn-abroad-no-cdn')?.stdout).toBe(0);
+    expect(withCdn).not.toBeNull();
+    expect(reference).not.toBeNull();
+    // Both runs probe every 2 s: the same delay within one probe interval.
+    expect(Math.abs((withCdn as number) - (reference as number))).toBeLessThanOrEqual(2000);
+    expect(runs.get('cdn-abroad')?.stdout).toMatch(/^t=\+ *\d+\.\ds {2}event opened: shutdown KZ blackhole \(KZ: 8 of 8 targets unreachable/m);
+  });
+
+  it('with the check off, the CDN edges hold KZ up: the shutdown is missed, two partial outages instead', () => {
+    const { code, stdout, report } = runs.get('cdn-abroad-no-geo') as Run;
+    expect(code, stdout).toBe(1);
+    const rows = (report?.rows ?? []).map((r) => [r.verdict, r.expected?.kind ?? r.seen?.event.kind, r.seen?.event.asn ?? null]);
+    expect(rows.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([
+      ['extra', 'partial_outage', 21299],
+      ['extra', 'partial_outage', 9198],
+      ['missed', 'shutdown', null],
+    ]);
   });
 });
 

@@ -7,7 +7,7 @@ describe('parseArgs', () => {
   });
   it('takes LOOKOUT_CONFIG when --config is absent, and --config over it', () => {
     expect(parseArgs(['run'], '/etc/lookout/x.yaml')).toEqual({ name: 'run', config: '/etc/lookout/x.yaml' });
-    expect(parseArgs(['check-config', '--config', 'a.yaml'], '/etc/x.yaml')).toEqual({ name: 'check-config', config: 'a.yaml' });
+    expect(parseArgs(['check-config', '--config', 'a.yaml'], '/etc/x.yaml')).toEqual({ name: 'check-config', config: 'a.yaml', geo: false });
     expect(parseArgs(['--config=b.yaml'], undefined)).toEqual({ name: 'run', config: 'b.yaml' });
     expect(parseArgs(['healthcheck', '-c', 'c.yaml'], undefined)).toEqual({ name: 'healthcheck', config: 'c.yaml' });
   });
@@ -25,6 +25,11 @@ describe('parseArgs', () => {
     expect(parseArgs(['replay', 'r.jsonl', '-c', 'c.yaml'], undefined)).toMatchObject({ results: 'r.jsonl', config: 'c.yaml' });
     expect(() => parseArgs(['replay', '--config', 'c.yaml'], undefined)).toThrow(/exactly one RESULTS.jsonl/);
     expect(() => parseArgs(['replay', 'a.jsonl', 'b.jsonl'], undefined)).toThrow(/exactly one RESULTS.jsonl/);
+  });
+  it('takes --geo for check-config only', () => {
+    expect(parseArgs(['check-config', '--geo'], undefined)).toEqual({ name: 'check-config', config: DEFAULT_CONFIG, geo: true });
+    expect(parseArgs(['check-config', '-c', 'a.yaml', '--geo'], undefined)).toEqual({ name: 'check-config', config: 'a.yaml', geo: true });
+    expect(() => parseArgs(['run', '--geo'], undefined)).toThrow(/unexpected argument "--geo"/);
   });
   it('knows help and version', () => {
     expect(parseArgs(['--help'], undefined)).toEqual({ name: 'help' });

@@ -42,6 +42,44 @@ describe('scenario files', () => {
     expect(targets.every((t) => t.ip.startsWith('127.'))).toBe(true);
   });
 
+  it('serves a located_in group from the other country\'s first ASN block, after nothing and before its own targets', () => {
+    const world = WORLD.replace('        - { name: news, kind: http, category: news, asn: 21299, count: 2 }', '        - { name: news, kind: http, category: news, asn: 21299, count: 2 }\n        - { name: cdn, kind: https, category: news, located_in: US, count: 2 }');
+    const s = parseScenario(`name: t\nduration: 30s\n${world}`, 's.yaml');
+    const { targets } = layoutWorld(s);
+    const cdn = targets.filter((t) => t.id.startsWith('kz-cdn'));
+    expect(cdn.map((t) => [t.id, t.country, t.asn, t.located, t.ip])).toEqual([
+      ['kz-cdn-1', 'KZ', null, { country: 'US', asn: 13335 }, '127.10.1.1'],
+      ['kz-cdn-2', 'KZ', null, { country: 'US', asn: 13335 }, '127.10.1.2'],
+    ]);
+    expect(targets.find((t) => t.id === 'us-stream-1')?.ip).toBe('127.10.1.3');
+    // A fault on a country hits the addresses in it: the CDN edges go with US, not with KZ.
+    expect(selectTargets(targets, { country: 'KZ' }, undefined).map((t) => t.id)).not.toContain('kz-cdn-1');
+    expect(selectTargets(targets, { country: 'US' }, undefined).map((t) => t.id)).toContain('kz-cdn-1');
+    expect(selectTargets(targets, { asn: 13335 }, undefined).map((t) => t.id)).toContain('kz-cdn-2');
+    // The daemon sees what an operator would write: country KZ, no ASN.
+    const config = daemonConfig(s, { targets }, '127.0.0.1:9464') as { targets: { id: string; country: string; asn?: number }[]; geo: unknown };
+    expect(config.targets.find((t) => t.id === 'kz-cdn-1')).toMatchObject({ country: 'KZ' });
+    expect(config.targets.find((t) => t.id === 'kz-cdn-1')?.asn).toBeUndefined();
+    expect(config.geo).toEqual({ country_db: null, asn_db: null });
+  });
+
+  it('rejects a located_in group with an ASN, at home or in no country of the world', () => {
+    const bad = (line: string): string[] =>
+      problems(`name: t\nduration: 30s\n${WORLD.replace('        - { name: gov, kind: https, category: government, count: 2 }', line)}`);
+    expect(bad('        - { name: cdn, kind: https, category: news, located_in: US, asn: 13335 }')).toContain(
+      's.yaml: world.countries.0.targets.0.asn: a target group located_in another country declares no ASN',
+    );
+    expect(bad('        - { name: cdn, kind: https, category: news, located_in: KZ }')).toContain('s.yaml: world.countries.0.targets.0.located_in: must be another country than KZ');
+    expect(bad('        - { name: cdn, kind: https, category: news, located_in: DE }')).toContain('s.yaml: world.countries.0.targets.0.located_in: DE is not a country of the world');
+  });
+
+  it('hands the scenario\'s databases to the daemon as absolute paths', () => {
+    const file = join(DIR, 'cdn-abroad.yaml');
+    const s = parseScenario(readFileSync(file, 'utf8'), file);
+    const config = daemonConfig(s, layoutWorld(s), '127.0.0.1:9464') as { geo: unknown };
+    expect(config.geo).toEqual({ country_db: join(DIR, 'geo/cdn-abroad.mmdb'), asn_db: join(DIR, 'geo/cdn-abroad.mmdb') });
+  });
+
   it('names targets per country and lays them out per ASN', () => {
     const s = parseScenario(`name: t\nduration: 30s\n${WORLD}`, 's.yaml');
     expect(worldTargets(s).map((t) => `${t.id}@${t.asn}#${t.host}`)).toEqual([

@@ -1,0 +1,27 @@
+/**
+ * lookout_target_geo_mismatch: the location check's verdict per target, computed at scrape
+ * time. 1 while the target's last located address lies outside its declared country (or AS),
+ * 0 while it is in place; no series before an address of it was located or with the check off.
+ */
+import { Gauge, type Registry } from 'prom-client';
+import type { ResolvedTarget } from '../config/schema.js';
+import type { GeoCheck } from '../geo/geo-check.js';
+import * as names from './names.js';
+
+export function registerGeoMetrics(registry: Registry, targets: () => readonly ResolvedTarget[], geo: Pick<GeoCheck, 'verdict'>): void {
+  new Gauge({
+    name: names.TARGET_GEO_MISMATCH,
+    help: 'Whether the target answers from outside its declared country or AS (1) or inside (0); absent while not located.',
+    labelNames: ['target', 'country', 'located_country', 'located_asn'] as const,
+    registers: [registry],
+    collect(this: Gauge<'target' | 'country' | 'located_country' | 'located_asn'>) {
+      this.reset();
+      for (const t of targets()) {
+        const v = geo.verdict(t.id);
+        if (v === undefined) continue;
+        const labels = { target: t.id, country: t.country, located_country: v.country ?? '', located_asn: v.asn === null ? '' : String(v.asn) };
+        this.set(labels, v.mismatch === null ? 0 : 1);
+      }
+    },
+  });
+}
