@@ -179,7 +179,8 @@ describe('Dockerfile', () => {
   });
 });
 
-describe('the image, built and run', () => {
+// Each podman call takes a second or two, more on a busy machine.
+describe('the image, built and run', { timeout: 90_000 }, () => {
   it('keeps HEALTHCHECK, user, volume, port and an exec-form entrypoint (docker format)', async () => {
     const config = JSON.parse(await podmanOk(['image', 'inspect', '--format', '{{json .Config}}', TAG])) as {
       User: string;
@@ -233,7 +234,7 @@ describe('the image, built and run', () => {
     await podmanOk(['exec', NAME, 'sh', '-c', 'touch /var/lib/lookout/probe && rm /var/lib/lookout/probe']);
   });
 
-  it('keeps the events it writes to the data volume across a restart', { timeout: 120_000 }, async () => {
+  it('keeps the events it writes to the data volume across a restart', { timeout: 150_000 }, async () => {
     // KZ answers while a listener runs inside the container; stopping it is a shutdown of KZ.
     await podmanOk(['exec', '-d', NAME, 'node', '-e', "require('node:net').createServer((s) => s.destroy()).listen(8080, '127.0.0.1')"]);
     // Every KZ target must have been up: one never seen up is not eligible, and with fewer than
