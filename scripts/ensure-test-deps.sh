@@ -5,7 +5,7 @@
 # blackbox_exporter (the per-probe cost bench's smoke run compares against it),
 # iptables and iproute2 for fault injection in a private namespace, openssl for test certs,
 # podman, buildah, runc, mmdebstrap and slirp4netns (published ports) to build the container image and run it for real
-# (tests/e2e/container.test.ts; Debian's crun cannot run on a hybrid cgroup layout, runc can).
+# (tests/container/container.test.ts; Debian's crun cannot run on a hybrid cgroup layout, runc can).
 set -euo pipefail
 need=()
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)

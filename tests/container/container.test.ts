@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildNetworkFlags, podman, podmanOk, ulimitFlags } from '../fixtures/podman.js';
 import type { DisruptionEvent } from '../../src/detect/events.js';
-import { freePort, runCli, tempDir } from './harness.js';
+import { freePort, runCli, tempDir } from '../e2e/harness.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
