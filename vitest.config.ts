@@ -1,19 +1,25 @@
 import { defineConfig } from 'vitest/config';
 
-// Tests under tests/netns/ inject faults with iptables and only run inside the private network
-// namespace made by scripts/netns-run.sh (which sets LOOKOUT_NETNS=1); everything else runs in
-// the host namespace and only ever talks to loopback.
-const inNetns = process.env.LOOKOUT_NETNS === '1';
+// scripts/test.sh runs the suite in three phases, each its own `vitest run`:
+// - host (default): everything under tests/ except netns/ and container/; only ever talks to
+//   loopback;
+// - netns (LOOKOUT_NETNS=1): tests/netns/, which inject faults with iptables and only run inside
+//   the private network namespace made by scripts/netns-run.sh;
+// - container (LOOKOUT_CONTAINER=1): tests/container/, which builds the image with podman and
+//   runs it, in the host namespace (the build reaches the npm registry and the Debian mirror).
+//   It runs alone: a build's CPU load beside the timing-sensitive simulate and scale tests
+//   would make those miss their deadlines on a small machine.
+const phase = process.env.LOOKOUT_NETNS === '1' ? 'netns' : process.env.LOOKOUT_CONTAINER === '1' ? 'container' : 'host';
 
 export default defineConfig({
   test: {
-    include: inNetns ? ['tests/netns/**/*.test.ts'] : ['tests/**/*.test.ts'],
-    exclude: inNetns ? [] : ['tests/netns/**', 'node_modules/**'],
+    include: phase === 'netns' ? ['tests/netns/**/*.test.ts'] : phase === 'container' ? ['tests/container/**/*.test.ts'] : ['tests/**/*.test.ts'],
+    exclude: phase === 'host' ? ['tests/netns/**', 'tests/container/**', 'node_modules/**'] : [],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
     // The namespace is shared: one file's iptables rules (and FaultInjector.clear()) must not
     // meet another's, and `lookout simulate` owns the world's addresses while it runs.
-    fileParallelism: !inNetns,
+    fileParallelism: phase === 'host',
   },
 });

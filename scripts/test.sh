@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as `npm test` runs it: lint and type check, build (the end-to-end tests
-# run the built daemon), the host-namespace tests, then the fault-injection tests inside a
-# private network namespace. Ends with one line "N passed, N failed".
+# run the built daemon), the host-namespace tests, the fault-injection tests inside a private
+# network namespace, then the container image built and run with podman (alone, so that its
+# build does not slow the timing-sensitive tests). Ends with one line "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp -d)
@@ -20,6 +21,8 @@ echo "== tests (host namespace, loopback only)"
 npx vitest run --reporter=default --reporter=json --outputFile.json="$out/host.json" || status=1
 echo "== tests (private network namespace: iptables fault injection)"
 scripts/netns-run.sh npx vitest run --reporter=default --reporter=json --outputFile.json="$out/netns.json" || status=1
+echo "== tests (container image: the Dockerfile built and run with podman)"
+LOOKOUT_CONTAINER=1 npx vitest run --reporter=default --reporter=json --outputFile.json="$out/container.json" || status=1
 
 node -e '
   const fs = require("node:fs");
@@ -36,5 +39,5 @@ node -e '
   if (passed === 0) { console.error("no test ran"); failed++; }
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed > 0 ? 1 : 0);
-' "$out/host.json" "$out/netns.json" || status=1
+' "$out/host.json" "$out/netns.json" "$out/container.json" || status=1
 exit $status

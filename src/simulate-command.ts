@@ -12,6 +12,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from './config/errors.js';
+import { describeMissing, missingCapabilities, SIMULATE_CAPABILITIES } from './sim/capabilities.js';
 import { inPrivateNetns } from './sim/netns.js';
 import { formatComparison, runScenario } from './sim/run.js';
 import { loadScenario } from './sim/scenario.js';
@@ -81,12 +82,12 @@ export async function simulateCommand(args: SimulateArgs, io: SimulateIo): Promi
 
   const up = await run('ip', ['link', 'set', 'lo', 'up']);
   if (up.code !== 0) {
-    io.err(`lookout simulate: cannot bring up loopback in the namespace: ${up.stderr}. ${PRIVILEGE_HINT}`);
+    io.err(`lookout simulate: cannot bring up loopback in the namespace: ${up.stderr}. ${PRIVILEGE_HINT}${await missingHere(io)}`);
     return 2;
   }
   const iptables = await run('iptables', ['-S', 'OUTPUT']);
   if (iptables.code !== 0) {
-    io.err(`lookout simulate: iptables does not work in the namespace: ${iptables.stderr}. ${PRIVILEGE_HINT}`);
+    io.err(`lookout simulate: iptables does not work in the namespace: ${iptables.stderr}. ${PRIVILEGE_HINT}${await missingHere(io)}`);
     return 2;
   }
 
@@ -118,12 +119,20 @@ export async function simulateCommand(args: SimulateArgs, io: SimulateIo): Promi
   }
 }
 
+/**
+ * For root only (a user namespace gives an unprivileged user every capability inside it): the
+ * capabilities this process lacks, as a sentence naming the container flags; '' when none.
+ */
+async function missingHere(io: SimulateIo): Promise<string> {
+  return io.uid === 0 ? describeMissing(await missingCapabilities(SIMULATE_CAPABILITIES)) : '';
+}
+
 /** Runs this same command again inside a new network namespace; resolves with its exit code. */
 async function reexecInNetns(io: SimulateIo): Promise<number> {
   const unshare = io.uid === 0 ? ['--net'] : ['--net', '--map-root-user'];
   const probe = await run('unshare', [...unshare, '--', 'true']);
   if (probe.code !== 0) {
-    io.err(`lookout simulate: cannot create a network namespace (unshare ${unshare.join(' ')}: ${probe.stderr}). ${PRIVILEGE_HINT}`);
+    io.err(`lookout simulate: cannot create a network namespace (unshare ${unshare.join(' ')}: ${probe.stderr}). ${PRIVILEGE_HINT}${await missingHere(io)}`);
     return 2;
   }
   return new Promise((resolve) => {

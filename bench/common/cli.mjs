@@ -9,7 +9,7 @@ import { clearTimeout, setTimeout } from 'node:timers';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { killAll } from './children.mjs';
 import { CLK_TCK } from './proc.mjs';
 
@@ -39,12 +39,15 @@ export function lookoutRoot(dir) {
   return root;
 }
 
-/** `<root> at <short commit>` (plus ` with uncommitted changes`), for the report. */
+/**
+ * `<root> at <short commit>` (plus ` with uncommitted changes`), for the report. The root is shown
+ * relative to this repository (`.` for itself), so that recorded reports name no machine's paths.
+ */
 export function describeLookout(root) {
   try {
     const commit = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
     const dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--untracked-files=no', '--', 'src'], { encoding: 'utf8' }).trim() !== '';
-    return `${root} at ${commit}${dirty ? ' with uncommitted changes in src/' : ''}`;
+    return `${relative(ROOT, root) || '.'} at ${commit}${dirty ? ' with uncommitted changes in src/' : ''}`;
   } catch {
     return `${root} (not a git checkout)`;
   }

@@ -37,9 +37,9 @@ export function findRepoRoot(startDir: string): string {
   }
 }
 
-/** The CSV path used when no --data is given: ../shared/data next to the repository. */
+/** The CSV path used when no --data is given: the copy kept in the repository (bench/data). */
 export function defaultDataPath(repoRoot: string): string {
-  return path.resolve(repoRoot, '../shared/data/ioda-outages-2018-2022.csv');
+  return path.resolve(repoRoot, 'bench/data/ioda-outages-2018-2022.csv');
 }
 
 /**

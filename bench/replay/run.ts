@@ -3,8 +3,8 @@
  *
  *   npx tsc -p tsconfig.bench.json && node .bench-build/bench/replay/run.js [flags]
  *
- * Flags: --data PATH (IODA outage CSV; default ../shared/data/ioda-outages-2018-2022.csv from the
- * repository root), --rows N (only the first N country/AS rows), --quiet-days N (default 30),
+ * Flags: --data PATH (IODA outage CSV; default bench/data/ioda-outages-2018-2022.csv in the
+ * repository), --rows N (only the first N country/AS rows), --quiet-days N (default 30),
  * --seed N (default 1), --throughput-countries N (default 20; 0 skips the throughput figures),
  * --throughput-days N (default 3), --runs N (timed replays per throughput figure, default 3).
  * Prints the report to stdout.

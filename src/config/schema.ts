@@ -1,5 +1,5 @@
 /**
- * The configuration contract (DESIGN.md "Config"). Every object is strict: an unknown key is an
+ * The configuration contract (docs/design.md "Config"). Every object is strict: an unknown key is an
  * error naming its path. Durations are strings in the file and milliseconds after parsing.
  */
 import { isIP } from 'node:net';

@@ -1,5 +1,5 @@
 /**
- * The detection engine (DESIGN.md "Events", "Two perspectives", "Detection defaults"): pure and
+ * The detection engine (docs/design.md "Events", "Two perspectives", "Detection defaults"): pure and
  * clock-injected. Time comes only from the results (observation time = at + total) and from
  * evaluate(now); the same input stream gives the same events, ids included.
  *

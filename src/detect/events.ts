@@ -1,11 +1,11 @@
 /**
  * Disruption events: the timeline the detector produces, the store keeps and the API serves
- * (DESIGN.md "Events"). Field names are the public JSON contract.
+ * (docs/design.md "Events"). Field names are the public JSON contract.
  */
 export const EVENT_KINDS = ['shutdown', 'partial_outage', 'service_blocking', 'degradation', 'vantage_offline'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
-/** How a blocking was done, named from the dominant failure reasons (DESIGN.md). */
+/** How a blocking was done, named from the dominant failure reasons (docs/design.md). */
 export const MECHANISMS = ['dns', 'tcp_reset', 'tls', 'http', 'blackhole'] as const;
 export type Mechanism = (typeof MECHANISMS)[number];
 

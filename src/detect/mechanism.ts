@@ -1,5 +1,5 @@
 /**
- * Names how a disruption was done from the failure reasons of the down targets (DESIGN.md "Two
+ * Names how a disruption was done from the failure reasons of the down targets (docs/design.md "Two
  * perspectives": dns, tcp_reset, tls, http, blackhole).
  */
 import type { FailureReason } from '../probers/reasons.js';

@@ -6,7 +6,7 @@ import type { Config, ResolvedTarget } from '../config/schema.js';
 /** The `detection:` section of the config; durations in milliseconds. */
 export type DetectionSettings = Config['detection'];
 
-/** Where the detector sees from. `country` set means the inside-out perspective (DESIGN.md). */
+/** Where the detector sees from. `country` set means the inside-out perspective (docs/design.md). */
 export interface VantageInfo {
   id: string;
   country?: string;

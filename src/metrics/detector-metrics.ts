@@ -1,5 +1,5 @@
 /**
- * The detector's metrics (DESIGN.md "Metrics"): gauges computed at scrape time from the
+ * The detector's metrics (docs/design.md "Metrics"): gauges computed at scrape time from the
  * detector's state, so a scrape always shows the latest evaluation and no series outlives
  * its target or event; lookout_disruptions_total counts events as they open.
  */

@@ -1,5 +1,5 @@
 /**
- * Metric names (DESIGN.md "Metrics"). Dashboards and alert rules depend on them: add names
+ * Metric names (docs/design.md "Metrics"). Dashboards and alert rules depend on them: add names
  * freely, never rename one. Units are suffixes (`_seconds`, `_timestamp_seconds`, `_ratio`),
  * counters end in `_total`. Every series also carries the `vantage` label (a registry default).
  */

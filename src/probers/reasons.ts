@@ -1,5 +1,5 @@
 /**
- * Stable failure reason codes (DESIGN.md "Failure reasons"). Metric labels, events and the API
+ * Stable failure reason codes (docs/design.md "Failure reasons"). Metric labels, events and the API
  * use these codes, never error messages. Add codes; never rename one.
  */
 export const FAILURE_REASONS = [
@@ -30,6 +30,6 @@ export const FAILURE_REASONS = [
 
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
-/** Probe phases in seconds (DESIGN.md "Probe phases"). */
+/** Probe phases in seconds (docs/design.md "Probe phases"). */
 export const PHASES = ['dns', 'connect', 'tls', 'ttfb', 'total'] as const;
 export type Phase = (typeof PHASES)[number];

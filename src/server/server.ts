@@ -1,5 +1,5 @@
 /**
- * The daemon's one HTTP listener (DESIGN.md "HTTP endpoints"): /metrics, /healthz, /readyz,
+ * The daemon's one HTTP listener (docs/design.md "HTTP endpoints"): /metrics, /healthz, /readyz,
  * POST /-/reload, plus extra GET routes (the /api/v1 endpoints) handed in by the caller.
  * Unknown paths answer 404 and wrong methods 405, both with a JSON {"error": ...} body.
  */

@@ -43,7 +43,7 @@ describe('bench/probe-cost at tiny size', () => {
     expect(stdout).toContain('Per-probe CPU cost: Lookout vs blackbox_exporter');
     expect(stdout).toContain(mode);
     expect(stdout).toMatch(/^blackbox_exporter: .*version/m);
-    expect(stdout).toMatch(new RegExp(`^lookout: ${ROOT} at [0-9a-f]{7,}`, 'm'));
+    expect(stdout).toMatch(/^lookout: \. at [0-9a-f]{7,}/m);
 
     const rows = firstTableRows(stdout);
     expect(rows.map((r) => r.slice(0, 2))).toEqual([

@@ -21,7 +21,7 @@ const HOUR = 3_600_000;
 function csvPath(): string {
   const file = defaultDataPath(findRepoRoot(path.dirname(fileURLToPath(import.meta.url))));
   if (!existsSync(file)) {
-    throw new Error(`the IODA outage list is missing: expected ${file} (../shared/data next to the repository root)`);
+    throw new Error(`the IODA outage list is missing: expected ${file} (bench/data/ in the repository)`);
   }
   return file;
 }

@@ -3,7 +3,7 @@ import { dominantMechanism, mechanismOf } from '../../../src/detect/mechanism.js
 import { FAILURE_REASONS } from '../../../src/probers/reasons.js';
 
 describe('mechanismOf', () => {
-  it('maps every reason code as DESIGN.md names them', () => {
+  it('maps every reason code as docs/design.md names them', () => {
     expect(mechanismOf('dns_nxdomain')).toBe('dns');
     expect(mechanismOf('dns_bogon_answer')).toBe('dns');
     expect(mechanismOf('tcp_reset')).toBe('tcp_reset');
