@@ -195,7 +195,9 @@ export class Detector {
     this.lastVerdict = verdict;
     const v = verdict.vantage;
     if (v.offline && v.blindStart !== null) this.blind.begin(v.blindStart);
-    else if (v.vetoed) this.blind.cancel();
+    else if (v.vetoed && !this.offlineEventOpen()) this.blind.cancel();
+    // A veto once the vantage_offline event is open is the way back: domestic targets answer
+    // before the controls are counted up again. The period ends; it was real.
     else if (!v.frozen) this.blind.finish(now);
     this.blind.prune(now - s.baseline_window);
 
@@ -252,6 +254,11 @@ export class Detector {
   /** The configured target with this id (for the status' location view). */
   target(id: string): ResolvedTarget | undefined {
     return this.byId.get(id)?.target;
+  }
+
+  private offlineEventOpen(): boolean {
+    for (const slot of this.slots.values()) if (slot.kind === 'vantage_offline' && slot.event) return true;
+    return false;
   }
 
   /** Reload: new targets and thresholds (and vantage); keeps the state of targets that remain. */
