@@ -5,6 +5,8 @@
  * serves the prober tests (hostileServer() on a free loopback port) and the simulated world
  * (WorldServers routes a target's connections here while a `hostile` fault is active).
  *
+ * The DNS misbehaviours (HOSTILE_DNS) are FakeDnsServer behaviours (dnsBehaviourFor()).
+ *
  * Every behaviour bounds what it sends by the connection's life: writes stop when the peer goes
  * away (the `endless` ones pump only while the socket drains), and timers are cleared on close.
  * Only loopback addresses are ever bound by the callers.
@@ -12,6 +14,7 @@
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
+import type { DnsBehaviour } from './dns-server.js';
 
 /** Misbehaviours of an HTTP server (after the TCP connect, and after TLS for https). */
 export const HOSTILE_HTTP = [
@@ -48,6 +51,64 @@ export const HOSTILE_TCP = [
   /** Reads the client's first bytes, sends the first few bytes of an answer, then resets. */
   'tcp_reset_after_data',
 ] as const;
+
+/**
+ * Misbehaviours of a DNS server (a dns target's own server and the vantage's resolver for the
+ * target's name), as FakeDnsServer behaviours: see dnsBehaviourFor().
+ */
+export const HOSTILE_DNS = [
+  /** An answer whose owner name is a compression pointer to itself. */
+  'dns_compression_loop',
+  /** The answer cut off inside its first record (no TC bit). */
+  'dns_truncated',
+  /** The first 6 bytes of the answer. */
+  'dns_short',
+  /** Only a forged answer (0.0.0.0) with another message id. */
+  'dns_wrong_id',
+  /** Only a forged answer (0.0.0.0) for another name. */
+  'dns_wrong_question',
+  /** A forged answer with another id just before the real one. */
+  'dns_forged_first',
+  /** The real answer followed by filler records up to 64 KB. */
+  'dns_huge',
+] as const;
+
+/** Every misbehaviour a `hostile` fault of a scenario can name. */
+export const HOSTILE_BEHAVIOURS = [...HOSTILE_HTTP, ...HOSTILE_TLS, ...HOSTILE_TCP, ...HOSTILE_DNS] as const;
+export type HostileBehaviour = (typeof HOSTILE_BEHAVIOURS)[number];
+export type HostileDns = (typeof HOSTILE_DNS)[number];
+
+export function isHostileDns(b: string): b is HostileDns {
+  return (HOSTILE_DNS as readonly string[]).includes(b);
+}
+
+/** The FakeDnsServer behaviour of a hostile DNS misbehaviour that answers `A` when it answers. */
+export function dnsBehaviourFor(kind: HostileDns, A: string[]): DnsBehaviour {
+  switch (kind) {
+    case 'dns_compression_loop':
+      return { kind: 'malformed', malformed: 'compression-loop', A };
+    case 'dns_truncated':
+      return { kind: 'malformed', malformed: 'truncated', A };
+    case 'dns_short':
+      return { kind: 'malformed', malformed: 'short', A };
+    case 'dns_wrong_id':
+      return { kind: 'mismatch', mismatch: 'wrong-id' };
+    case 'dns_wrong_question':
+      return { kind: 'mismatch', mismatch: 'wrong-question' };
+    case 'dns_forged_first':
+      return { kind: 'decoy', decoy: 'wrong-id', A };
+    case 'dns_huge':
+      return { kind: 'huge', A };
+  }
+}
+
+/** World target kinds a misbehaviour acts on (dns_* also act on the names of http and https targets). */
+export function hostileAppliesTo(b: HostileBehaviour, kind: 'http' | 'https' | 'tls' | 'tcp' | 'dns'): boolean {
+  if (isHostileHttp(b)) return kind === 'http' || kind === 'https';
+  if (isHostileTls(b)) return kind === 'tls' || kind === 'https';
+  if (isHostileTcp(b)) return kind !== 'dns';
+  return kind === 'dns' || kind === 'http' || kind === 'https';
+}
 
 export type HostileHttp = (typeof HOSTILE_HTTP)[number];
 export type HostileTls = (typeof HOSTILE_TLS)[number];

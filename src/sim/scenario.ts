@@ -16,6 +16,7 @@ import { parseDuration } from '../config/duration.js';
 import { DetectionConfig, Duration } from '../config/schema.js';
 import { EVENT_KINDS, MECHANISMS } from '../detect/events.js';
 import { MAX_ASNS_PER_COUNTRY, MAX_HOSTS_PER_ASN } from './addressing.js';
+import { HOSTILE_BEHAVIOURS, hostileAppliesTo } from './hostile.js';
 
 /** How a world target is served and probed: https is http over TLS, tls a bare handshake. */
 export const WORLD_KINDS = ['http', 'https', 'tls', 'tcp', 'dns'] as const;
@@ -110,8 +111,18 @@ export const Fault = z.discriminatedUnion(
     z.strictObject({ ...FaultCommon, fault: z.literal('slow'), scope: Scope, delay: Duration }),
     /** The vantage itself loses everything: every world address, controls and resolver included. */
     z.strictObject({ ...FaultCommon, fault: z.literal('vantage_cut') }),
+    /**
+     * A middlebox answering in the server's place (src/sim/hostile.ts): garbage instead of HTTP
+     * or TLS, endless headers, forged DNS answers... on the targets of the scope it applies to.
+     */
+    z.strictObject({
+      ...FaultCommon,
+      fault: z.literal('hostile'),
+      scope: Scope,
+      behaviour: z.enum(HOSTILE_BEHAVIOURS, { error: `must be one of ${HOSTILE_BEHAVIOURS.join(', ')}` }),
+    }),
   ],
-  { error: 'must be one of blackhole, reset, unreachable, sni_filter, dns_nxdomain, dns_bogon, blockpage, throttle, dead, flapping, slow, vantage_cut' },
+  { error: 'must be one of blackhole, reset, unreachable, sni_filter, dns_nxdomain, dns_bogon, blockpage, throttle, dead, flapping, slow, vantage_cut, hostile' },
 );
 export type Fault = z.output<typeof Fault> & { id: string };
 export type FaultKind = Fault['fault'];
@@ -287,6 +298,16 @@ function crossCheck(s: Scenario): Problem[] {
       const why = scopeProblem(f.scope, s, ids);
       if (why !== null) problems.push({ path: [...at, 'scope'], message: why });
     }
+    if (f.fault === 'hostile' && scopeProblem(f.scope, s, ids) === null) {
+      const kinds = new Set<WorldKind>(worldTargets(s).filter((t) => inScope(t, f.scope, s.vantage.country)).map((t) => t.kind));
+      // Controls (tls, no ASN, category "control") are laid out by world.ts, not worldTargets().
+      const sc = f.scope;
+      if (sc.asn === undefined && sc.country === undefined && (sc.category ?? 'control') === 'control' && (sc.target ?? 'control-').startsWith('control-')) kinds.add('tls');
+      if (![...kinds].some((k) => hostileAppliesTo(f.behaviour, k))) {
+        const fits = WORLD_KINDS.filter((k) => hostileAppliesTo(f.behaviour, k)).join(', ');
+        problems.push({ path: [...at, 'behaviour'], message: `${f.behaviour} acts on ${fits} targets; the scope has none` });
+      }
+    }
     if (f.fault === 'flapping' && f.period < 2 * s.schedule.interval) problems.push({ path: [...at, 'period'], message: 'must be at least two probe intervals' });
     if ((f.fault === 'throttle' || f.fault === 'slow') && f.delay >= s.schedule.timeout) problems.push({ path: [...at, 'delay'], message: 'must be shorter than schedule.timeout (a delay past it is a blackhole)' });
   });
@@ -299,6 +320,18 @@ function crossCheck(s: Scenario): Problem[] {
     if (e.kind !== 'vantage_offline' && e.country === undefined) problems.push({ path: [...at, 'country'], message: 'required' });
   });
   return problems;
+}
+
+/** Whether a (non-control) world target is in `scope`; as world.ts selectTargets. */
+function inScope(t: WorldTargetSpec, scope: Scope, vantageCountry: string | undefined): boolean {
+  return (
+    (scope.country === undefined || t.country === scope.country) &&
+    (scope.asn === undefined || t.asn === scope.asn) &&
+    (scope.category === undefined || t.category === scope.category) &&
+    (scope.target === undefined || t.id === scope.target) &&
+    scope.controls === undefined &&
+    (scope.international === undefined || t.country !== vantageCountry)
+  );
 }
 
 function scopeProblem(scope: Scope, s: Scenario, ids: readonly string[]): string | null {

@@ -135,7 +135,7 @@ describe('classifyError on real socket errors', () => {
 });
 
 describe('classifyError: protocol errors (shapes of errors hard to provoke on loopback; hostile.test.ts provokes the rest)', () => {
-  const err = (fields: Record<string, unknown>): Error => Object.assign(new Error(String(fields.message ?? 'x')), fields);
+  const err = (fields: Record<string, unknown>): Error => Object.assign(new Error('x'), fields);
 
   it('undici parser and size errors are http_protocol_error', () => {
     expect(classifyError(err({ name: 'HTTPParserError', message: 'Response does not match the HTTP/1.1 protocol' }), 'http')).toBe('http_protocol_error');
