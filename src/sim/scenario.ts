@@ -182,7 +182,7 @@ const SCENARIO_DETECTION = { evaluate_every: '1s' };
 /** Parses and validates a scenario document; throws ConfigError listing every problem. */
 export function parseScenario(text: string, path: string): Scenario {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, logLevel: 'error' });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       doc.errors.map((e) => {
