@@ -42,9 +42,10 @@ export type DnsBehaviour =
   /**
    * Over UDP: a response with the TC (truncated) bit and no answers. Over TCP, by `tcp`:
    * `answer` (default) the full answer as for `answer`, `silent` nothing (the connection stays
-   * open), `close` the connection is closed without an answer.
+   * open), `close` the connection is closed without an answer, `malformed` an answer whose name
+   * is a compression pointer to itself and then the close.
    */
-  | ({ kind: 'truncated'; tcp?: 'answer' | 'silent' | 'close' } & Records & Common)
+  | ({ kind: 'truncated'; tcp?: 'answer' | 'silent' | 'close' | 'malformed' } & Records & Common)
   /**
    * Before the real answer, a decoy response that must be ignored: `wrong-id` carries another
    * message id, `wrong-question` another query name (both answer 0.0.0.0), `malformed` is an
@@ -233,7 +234,7 @@ export class FakeDnsServer {
     const responses = await this.respond(query, 'udp');
     if (responses === 'close') return;
     for (const response of responses) {
-      if (this.udp !== socket) return;
+      if (this.udp !== socket || response === 'close') return;
       socket.send(Buffer.isBuffer(response) ? response : dnsPacket.encode(response), rinfo.port, rinfo.address);
     }
   }
@@ -265,6 +266,10 @@ export class FakeDnsServer {
     }
     for (const response of responses) {
       if (socket.destroyed) return;
+      if (response === 'close') {
+        socket.end();
+        return;
+      }
       socket.write(Buffer.isBuffer(response) ? streamFrame(response) : dnsPacket.streamEncode(response));
     }
   }
@@ -284,10 +289,10 @@ export class FakeDnsServer {
   }
 
   /**
-   * The responses to send, in order (none for silence), each a packet or raw bytes, or 'close'
-   * to drop a TCP connection.
+   * The responses to send, in order (none for silence), each a packet, raw bytes or 'close' (end
+   * a TCP connection after what came before), or 'close' alone to drop a TCP connection.
    */
-  private async respond(query: dnsPacket.DecodedPacket, transport: Transport): Promise<(dnsPacket.Packet | Buffer)[] | 'close'> {
+  private async respond(query: dnsPacket.DecodedPacket, transport: Transport): Promise<(dnsPacket.Packet | Buffer | 'close')[] | 'close'> {
     const question = query.questions?.[0] as dnsPacket.Question;
     const behaviour = this.behaviours.get(normalizeName(question.name)) ?? this.defaultBehaviour;
     if (behaviour.kind === 'silent') return [];
@@ -310,6 +315,7 @@ export class FakeDnsServer {
         if (transport === 'udp') return [reply('NOERROR', [], dnsPacket.TRUNCATED_RESPONSE)];
         if (behaviour.tcp === 'silent') return [];
         if (behaviour.tcp === 'close') return 'close';
+        if (behaviour.tcp === 'malformed') return [compressionLoop(reply('NOERROR', recordsFor(question, behaviour))), 'close'];
         return [reply('NOERROR', recordsFor(question, behaviour))];
       case 'decoy': {
         const decoy = behaviour.decoy === 'malformed' ? compressionLoop(reply('NOERROR', [])) : forged(reply('NOERROR', []), behaviour.decoy);

@@ -41,6 +41,7 @@ beforeAll(async () => {
     'decoy-loop.test': { kind: 'decoy', decoy: 'malformed', A: ['203.0.113.44'] },
     'decoy-id.test': { kind: 'decoy', decoy: 'wrong-id', A: ['203.0.113.45'] },
     'huge.test': { kind: 'huge', A: ['203.0.113.46'] },
+    'tcp-loop.test': { kind: 'truncated', tcp: 'malformed', A: ['203.0.113.47'] },
     'site.test': { kind: 'answer', A: ['127.0.0.1'] },
   });
 });
@@ -200,6 +201,13 @@ describe('dns prober against hostile DNS servers', () => {
       expect(r.detail).toMatch(why);
     });
   }
+
+  it('over TCP (after a truncated UDP answer): an undecodable answer, then the close, is dns_malformed at once', async () => {
+    const r = await timed(() => probeDns(dnsTarget('tcp-loop.test'), ctx()));
+    expectReason(r, 'dns_malformed');
+    expect(r.detail).toMatch(/bad pointer/);
+    expect(r.phases.total).toBeLessThan(TIMEOUT_MS / 1000);
+  });
 
   for (const name of ['forged-id.test', 'forged-q.test']) {
     it(`${name}: only a forged answer for another query is dns_mismatch, never taken as the answer`, async () => {
