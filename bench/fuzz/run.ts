@@ -1,6 +1,7 @@
 /**
  * `npm run bench:fuzz`: every input kind of bench/fuzz/kinds.ts, at least 10,000 generated cases
- * each (FUZZ_RUNS overrides; FUZZ_SEED picks the seed, default 13), through the real entry
+ * each (FUZZ_RUNS overrides; FUZZ_SEED picks the seed, default 13; FUZZ_KINDS=config,api picks
+ * kinds), through the real entry
  * points. Prints per kind the count of each outcome and of contract violations (exceptions,
  * problems without a location, 500s), with the first few violations in full. Exit 1 on any.
  */
@@ -13,7 +14,8 @@ const seed = Number(process.env.FUZZ_SEED ?? 13);
 const SHOW = 3;
 
 async function main(): Promise<number> {
-  const kinds = allKinds(process.cwd());
+  const only = process.env.FUZZ_KINDS?.split(',').filter((k) => k !== '');
+  const kinds = allKinds(process.cwd()).filter((k) => !only || only.includes(k.name));
   let violations = 0;
   console.log(`fuzz: ${runs} cases per input kind, seed ${seed}`);
   console.log('kind      cases  seconds  outcomes                                  violations');

@@ -191,7 +191,13 @@ export function parseScenario(text: string, path: string): Scenario {
       }),
     );
   }
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    raw = doc.toJS();
+  } catch (err) {
+    // toJS throws for an alias without its anchor and for alias abuse (too many expansions).
+    throw new ConfigError([`${path}: ${err instanceof Error ? err.message : String(err)}`]);
+  }
   if (!isMap(doc.contents)) throw new ConfigError([`${path}: a scenario must be a YAML mapping`]);
   const parsed = ScenarioFile.safeParse(raw);
   if (!parsed.success) throw new ConfigError(render(path, issueProblems(parsed.error.issues), raw));

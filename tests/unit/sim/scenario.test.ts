@@ -119,6 +119,12 @@ surprise: true
     ]);
   });
 
+  it('an alias without its anchor, or alias abuse, is a problem, not an exception (found by the fuzzer)', () => {
+    expect(problems('*D')).toEqual(['s.yaml: Unresolved alias (the anchor must be set before the alias): D']);
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]', 'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]'].join('\n');
+    expect(problems(bomb)).toEqual([expect.stringMatching(/^s\.yaml: .*alias/i)]);
+  });
+
   it('reports YAML syntax errors with line and column', () => {
     expect(problems('name: t\nduration: [\n')).toEqual([expect.stringMatching(/^s\.yaml:\d+:\d+: /)]);
   });
