@@ -15,7 +15,8 @@ const SHOW = 3;
 
 async function main(): Promise<number> {
   const only = process.env.FUZZ_KINDS?.split(',').filter((k) => k !== '');
-  const kinds = allKinds(process.cwd()).filter((k) => !only || only.includes(k.name));
+  const all = allKinds(process.cwd());
+  const kinds = all.filter((k) => !only || only.includes(k.name));
   let violations = 0;
   console.log(`fuzz: ${runs} cases per input kind, seed ${seed}`);
   console.log('kind      cases  seconds  outcomes                                  violations');
@@ -48,7 +49,7 @@ async function main(): Promise<number> {
       kind.dispose();
     }
   } finally {
-    for (const k of kinds) k.dispose();
+    for (const k of all) k.dispose();
   }
   console.log(violations === 0 ? 'fuzz: 0 violations' : `fuzz: ${violations} violations`);
   return violations === 0 ? 0 : 1;
