@@ -222,7 +222,7 @@ async function readYamlMapping(label: string, path: string): Promise<ReadResult>
     return { ok: false, problems: [`${label}: cannot read: ${err instanceof Error ? err.message : String(err)}`] };
   }
   const lineCounter = new LineCounter();
-  const yaml = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const yaml = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   if (yaml.errors.length > 0) {
     return {
       ok: false,

@@ -19,6 +19,8 @@ export function mechanismOf(reason: FailureReason): Mechanism | null {
     case 'dns_no_answer':
     case 'dns_bogon_answer':
     case 'dns_unexpected_answer':
+    case 'dns_malformed':
+    case 'dns_mismatch':
       return 'dns';
     case 'tcp_reset':
     case 'tcp_refused':
@@ -28,10 +30,12 @@ export function mechanismOf(reason: FailureReason): Mechanism | null {
     case 'tls_alert':
     case 'tls_eof':
     case 'tls_cert_invalid':
+    case 'tls_protocol_error':
       return 'tls';
     case 'http_blockpage':
     case 'http_status':
     case 'http_body_mismatch':
+    case 'http_protocol_error':
       return 'http';
     case 'dns_timeout':
     case 'tcp_timeout':

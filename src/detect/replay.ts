@@ -10,6 +10,9 @@ export interface TimedChange extends EventChange {
   at: number;
 }
 
+/** Evaluations past the baseline windows a gap without results is still ticked through. */
+const IDLE_TICKS = 100;
+
 /**
  * The location check as replay applies it: for a result, the target whose location verdict
  * changed and whether it now lies outside its declared country or AS (null: no change).
@@ -21,7 +24,9 @@ export type GeoVerdicts = (result: ProbeResult) => { target: string; mismatch: b
  * detection.evaluate_every (aligned to epoch 0) up to its observation time (at + total), as the
  * live daemon would have; then continues the ticks up to `endAt` (when given) and evaluates once
  * more at the end (endAt, else the last observation time) when that is after the last tick.
- * Returns all changes in order, each with the evaluation time that returned it. With `geo`, each
+ * A gap without results is ticked through only up to two baseline windows and 100 evaluations
+ * past the last result (nothing changes after that), then again from the last tick before the
+ * next result. Returns all changes in order, each with the evaluation time that returned it. With `geo`, each
  * result first goes through the location check, as in the daemon.
  */
 export function replay(results: Iterable<ProbeResult>, opts: DetectorOptions, endAt?: number, geo?: GeoVerdicts): TimedChange[] {
@@ -35,10 +40,15 @@ export function replay(results: Iterable<ProbeResult>, opts: DetectorOptions, en
     for (const c of detector.evaluate(now)) changes.push({ ...c, at: now });
     lastEvaluated = now;
   };
+  // Past this long without a result nothing observed is inside any of the detector's windows
+  // and every further tick would evaluate the same state: a gap of years between two recorded
+  // results (a clock step, a hostile file) is not ticked through at 5 s a tick.
+  const idleHorizon = 2 * opts.detection.baseline_window + IDLE_TICKS * every;
   const tickUntil = (t: number): void => {
     while (nextTick !== null && nextTick <= t) {
       evaluate(nextTick);
       nextTick += every;
+      if (lastObserved !== null && nextTick - lastObserved > idleHorizon) nextTick = Math.max(nextTick, Math.floor(t / every) * every);
     }
   };
   for (const result of results) {

@@ -50,11 +50,19 @@ export function judgeResponse(response: DnsMessage, target: DnsResolved): DnsVer
   if (type !== 'A' && type !== 'AAAA') return { reason: null };
 
   const addresses = answers.flatMap((a) => ('data' in a && typeof a.data === 'string' ? [a.data] : []));
-  const detail = `answers: ${addresses.join(', ')}`;
+  const detail = describeAnswers(addresses);
   const allowed = target.expect.answers_in ? cidrMatcher(target.expect.answers_in) : () => false;
   if (addresses.some((ip) => isBogon(ip) && !allowed(ip))) return { reason: 'dns_bogon_answer', detail };
   if (target.expect.answers_in && !addresses.every(allowed)) return { reason: 'dns_unexpected_answer', detail };
   return { reason: null };
+}
+
+/** Addresses named in a verdict's detail at most; a 64 KB answer holds thousands. */
+const DETAIL_ADDRESSES = 10;
+
+function describeAnswers(addresses: readonly string[]): string {
+  const more = addresses.length - DETAIL_ADDRESSES;
+  return `answers: ${addresses.slice(0, DETAIL_ADDRESSES).join(', ')}${more > 0 ? ` (and ${more} more)` : ''}`;
 }
 
 /** A decoded response; dns-packet decodes the rcode but its types omit it. */
@@ -64,18 +72,52 @@ function sameName(a: string, b: string): boolean {
   return a.toLowerCase().replace(/\.$/, '') === b.toLowerCase().replace(/\.$/, '');
 }
 
-/** Decodes `message` when it is the response to `query` (same id and question), else null. */
-function matchResponse(message: Buffer, query: dnsPacket.Packet): DnsMessage | null {
+/**
+ * Messages a query received that were not its answer. They are skipped (an injector's forged
+ * answer may come first, the real one after it); should the real one never come, they name
+ * the failure: dns_malformed or dns_mismatch rather than dns_timeout.
+ */
+export class Rejected {
+  /** Messages that did not decode (compression loops, packets cut short, garbage). */
+  malformed = 0;
+  /** Responses to another query: another id, another question, or not a response at all. */
+  mismatched = 0;
+  /** The first decoder error, for the detail. */
+  firstError: string | null = null;
+
+  /** An Error coded for classifyError (LOOKOUT_DNS_MALFORMED / _MISMATCH), or null when nothing was rejected. */
+  failure(timeoutMs: number): Error | null {
+    const within = `no valid answer within ${timeoutMs} ms`;
+    if (this.malformed > 0) {
+      return Object.assign(new Error(`${within}; ${this.malformed} undecodable message(s): ${this.firstError ?? 'invalid'}`), { code: 'LOOKOUT_DNS_MALFORMED' });
+    }
+    if (this.mismatched > 0) {
+      return Object.assign(new Error(`${within}; ${this.mismatched} response(s) to another query (wrong id or question)`), { code: 'LOOKOUT_DNS_MISMATCH' });
+    }
+    return null;
+  }
+}
+
+/**
+ * Decodes `message` when it is the response to `query` (same id and question); anything else
+ * is counted in `rejected` and gives null.
+ */
+function matchResponse(message: Buffer, query: dnsPacket.Packet, rejected: Rejected): DnsMessage | null {
   let response: DnsMessage;
   try {
     response = dnsPacket.decode(message) as DnsMessage;
-  } catch {
+  } catch (err) {
+    rejected.malformed++;
+    rejected.firstError ??= err instanceof Error ? err.message : String(err);
     return null;
   }
   const asked = query.questions?.[0];
   const got = response.questions?.[0];
-  if (response.type !== 'response' || response.id !== query.id || !asked || !got) return null;
-  return sameName(asked.name, got.name) && asked.type === got.type ? response : null;
+  if (response.type !== 'response' || response.id !== query.id || !asked || !got || !sameName(asked.name, got.name) || asked.type !== got.type) {
+    rejected.mismatched++;
+    return null;
+  }
+  return response;
 }
 
 /**
@@ -84,7 +126,7 @@ function matchResponse(message: Buffer, query: dnsPacket.Packet): DnsMessage | n
  * (another id, another question, garbage) are ignored. Rejects with the socket error, or with
  * the deadline's reason once it fires. The socket is always closed.
  */
-function queryUdp(ip: string, port: number, query: dnsPacket.Packet, deadline: Deadline): Promise<DnsMessage> {
+function queryUdp(ip: string, port: number, query: dnsPacket.Packet, deadline: Deadline, rejected: Rejected): Promise<DnsMessage> {
   return new Promise((resolve, reject) => {
     if (deadline.fired) {
       reject(deadline.reason);
@@ -104,7 +146,7 @@ function queryUdp(ip: string, port: number, query: dnsPacket.Packet, deadline: D
     const unsubscribe = deadline.onFire(() => finish(() => reject(deadline.reason)));
     socket.once('error', (err) => finish(() => reject(err)));
     socket.on('message', (message) => {
-      const response = matchResponse(message, query);
+      const response = matchResponse(message, query, rejected);
       if (response) finish(() => resolve(response));
     });
     // Without a connect callback a failed connect is an 'error' event (with one, Node hands
@@ -130,7 +172,7 @@ function closedEarly(): Error {
  * response counts as ECONNRESET), or with the deadline's reason once it fires. The socket is
  * always destroyed.
  */
-function queryTcp(ip: string, port: number, query: dnsPacket.Packet, deadline: Deadline): Promise<DnsMessage> {
+function queryTcp(ip: string, port: number, query: dnsPacket.Packet, deadline: Deadline, rejected: Rejected): Promise<DnsMessage> {
   return new Promise((resolve, reject) => {
     if (deadline.fired) {
       reject(deadline.reason);
@@ -159,7 +201,7 @@ function queryTcp(ip: string, port: number, query: dnsPacket.Packet, deadline: D
       while (buffered.length >= 2) {
         const length = buffered.readUInt16BE(0);
         if (buffered.length < 2 + length) return;
-        const response = matchResponse(buffered.subarray(2, 2 + length), query);
+        const response = matchResponse(buffered.subarray(2, 2 + length), query, rejected);
         buffered = buffered.subarray(2 + length);
         if (response) {
           finish(() => resolve(response));
@@ -178,7 +220,13 @@ function seconds(fromMs: number): number {
  * Probes a dns target. Phases: `dns` (query until the response, UDP and any TCP retry) when a
  * response arrived, and `total`. `ip` is the server address queried. One deadline
  * (ctx.timeoutMs) covers everything; ctx.signal ends the probe at once (as dns_timeout).
- * No response in time is dns_timeout; socket and ICMP errors go through classifyError.
+ * Messages that are not the answer (undecodable, another id or question) are skipped and the
+ * probe keeps waiting for the real one; if it never comes, the probe fails as dns_malformed
+ * (something undecodable came) or dns_mismatch (only answers to another query came) when the
+ * deadline fires or a TCP connection closes, and as dns_timeout when nothing came at all.
+ * Socket and ICMP errors go through classifyError. A forged answer with the right id and
+ * question cannot be told from the real one by one query: it is judged like any answer (a
+ * bogon is dns_bogon_answer, an address outside answers_in dns_unexpected_answer).
  */
 export const probeDns: Prober<DnsResolved> = async (target, ctx) => {
   const at = Date.now();
@@ -210,10 +258,14 @@ export const probeDns: Prober<DnsResolved> = async (target, ctx) => {
     };
     const queryStart = performance.now();
     let response: DnsMessage;
+    const rejected = new Rejected();
     try {
-      response = await queryUdp(ip, hp.port, query, deadline);
-      if (response.flag_tc) response = await queryTcp(ip, hp.port, query, deadline);
+      response = await queryUdp(ip, hp.port, query, deadline, rejected);
+      if (response.flag_tc) response = await queryTcp(ip, hp.port, query, deadline, rejected);
     } catch (err) {
+      // What was received instead of the answer says more than the timeout or the close.
+      const instead = ctx.signal.aborted ? null : rejected.failure(ctx.timeoutMs);
+      if (instead) return result({ ok: false, reason: classifyError(instead, 'dns'), ip, detail: instead.message });
       if (deadline.fired) {
         const detail = ctx.signal.aborted ? 'probe aborted' : `no response within ${ctx.timeoutMs} ms`;
         return result({ ok: false, reason: 'dns_timeout', ip, detail });

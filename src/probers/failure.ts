@@ -40,7 +40,27 @@ const DNS_CODES: Record<string, FailureReason> = {
   // an answer that never came (as RESET_BY_PHASE has it).
   ECONNRESET: 'dns_timeout',
   EPIPE: 'dns_timeout',
+  // c-ares (the configured-servers resolver): a reply it could not parse (a compression loop, a
+  // packet cut short); a server that answered FORMERR or NOTIMP is a server failure, as the dns
+  // prober counts any rcode it has no name for; a query cancelled is one that never got answered.
+  EBADRESP: 'dns_malformed',
+  EFORMERR: 'dns_servfail',
+  ENOTIMP: 'dns_servfail',
+  ECANCELLED: 'dns_timeout',
+  // The dns prober: only undecodable messages, or only answers to another query, before the deadline.
+  LOOKOUT_DNS_MALFORMED: 'dns_malformed',
+  LOOKOUT_DNS_MISMATCH: 'dns_mismatch',
 };
+
+/**
+ * undici's errors for a response that is not HTTP/1.1: a head past the header size limit
+ * (endless or huge headers), a body shorter or longer than its Content-Length, bad chunking
+ * (those come as HTTPParserError, see classifyOne).
+ */
+const HTTP_PROTOCOL_CODES = new Set(['UND_ERR_HEADERS_OVERFLOW', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'UND_ERR_RES_EXCEEDED_MAX_SIZE', 'UND_ERR_INFO']);
+
+/** An OpenSSL error naming an alert the peer sent (ERR_SSL_SSLV3_ALERT_*, ERR_SSL_TLSV1_ALERT_*, ERR_SSL_TLSV13_ALERT_*). */
+const RECEIVED_ALERT = /^ERR_SSL_(SSLV3|TLSV1\d*)_ALERT_/;
 
 /** OpenSSL / Node certificate verification failures. */
 const CERT_CODES = new Set([
@@ -94,8 +114,15 @@ function classifyOne(e: ErrorLike, phase: FailurePhase): FailureReason | null {
   if (UNREACHABLE_CODES.has(code)) return 'network_unreachable';
   if (phase === 'dns') return DNS_CODES[code] ?? null;
   if (CERT_CODES.has(code)) return 'tls_cert_invalid';
-  // OpenSSL names a received alert in the code (ERR_SSL_TLSV1_ALERT_*, ERR_SSL_SSLV3_ALERT_*).
-  if (/^ERR_SSL_.*ALERT/.test(code) || /alert/i.test(message)) return 'tls_alert';
+  // A parser that gave up on the response: garbage, HTTP/0.9, bad chunking (undici sets `code`
+  // to HPE_* only for some of them, the name always).
+  if (name === 'HTTPParserError' || code.startsWith('HPE_') || HTTP_PROTOCOL_CODES.has(code)) return 'http_protocol_error';
+  // OpenSSL names a received alert in the code; any other OpenSSL error during the handshake is
+  // bytes that are not the TLS the client expects (garbage, a wrong version, an oversized
+  // certificate chain, a storm of warning alerts: ERR_SSL_TOO_MANY_WARN_ALERTS).
+  if (RECEIVED_ALERT.test(code)) return 'tls_alert';
+  if (code.startsWith('ERR_SSL_')) return 'tls_protocol_error';
+  if (/alert/i.test(message)) return 'tls_alert';
   // Node reports a clean close during the handshake as ECONNRESET without a syscall.
   if (phase === 'tls' && /disconnected before secure TLS connection/.test(message)) return 'tls_eof';
   if (code === 'ECONNRESET' || code === 'EPIPE') return RESET_BY_PHASE[phase];

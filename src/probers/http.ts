@@ -84,6 +84,9 @@ const EXCHANGE_OVER = Object.assign(new Error('probe exchange over'), { code: 'L
 
 const noop = (): void => undefined;
 
+/** Body bytes a response may send past what the probe keeps before the connection is dropped. */
+export const DRAIN_LIMIT = 1024 * 1024;
+
 /** Why a handler stopped reading: the cap was reached (not a failure). */
 class BodyCapReached extends Error {
   readonly code = 'LOOKOUT_BODY_CAP';
@@ -101,6 +104,8 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
   readonly head: Promise<void>;
   private readonly chunks: Buffer[] = [];
   private size = 0;
+  /** Body bytes received, kept or not. */
+  private seen = 0;
   private settleHead!: { resolve: () => void; reject: (err: Error) => void };
   private settleBody: { resolve: (b: Buffer) => void; reject: (err: Error) => void } | null = null;
   private outcome: { body: Buffer } | { error: Error } | null = null;
@@ -130,7 +135,10 @@ class ResponseHandler implements Dispatcher.DispatchHandler {
       this.chunks.push(take === chunk.length ? chunk : chunk.subarray(0, take));
       this.size += take;
     }
-    if (this.size >= this.cap && this.cap > 0) {
+    this.seen += chunk.length;
+    // A body nobody keeps (cap 0) is still drained so the connection can close cleanly, but
+    // only so far: an endless one would otherwise be read at full speed until LINGER_MS.
+    if (this.cap > 0 ? this.size >= this.cap : this.seen > DRAIN_LIMIT) {
       this.finish({ body: Buffer.concat(this.chunks) });
       controller.abort(new BodyCapReached('body cap reached'));
     }

@@ -1,6 +1,8 @@
 /**
- * Stable failure reason codes (docs/design.md "Failure reasons"). Metric labels, events and the API
- * use these codes, never error messages. Add codes; never rename one.
+ * Stable failure reason codes (docs/design.md "Failure reasons"; each code's meaning and the
+ * phase that produces it: docs/reasons.md). Metric labels, events and the API use these codes,
+ * never error messages. Add codes (append); never rename one. `unknown` marks a bug: an error
+ * nothing recognised.
  */
 export const FAILURE_REASONS = [
   'dns_nxdomain',
@@ -26,6 +28,11 @@ export const FAILURE_REASONS = [
   'http_body_mismatch',
   'timeout',
   'unknown',
+  // Issue #13: answers that are not the protocol at all (garbage, injected or mangled bytes).
+  'http_protocol_error',
+  'tls_protocol_error',
+  'dns_malformed',
+  'dns_mismatch',
 ] as const;
 
 export type FailureReason = (typeof FAILURE_REASONS)[number];

@@ -24,11 +24,16 @@ interface EventFilter {
 const KNOWN_PARAMS = new Set(['active', 'country', 'kind', 'since']);
 const KINDS: ReadonlySet<string> = new Set(EVENT_KINDS);
 
+/** A parameter name as an error names it: as given, or JSON-quoted when empty or not a plain word. */
+function paramName(key: string): string {
+  return /^[A-Za-z0-9_.-]+$/.test(key) ? key : JSON.stringify(key);
+}
+
 /** Parses the events query; returns the filter or an error message naming the parameter. */
 export function parseEventFilter(query: URLSearchParams): EventFilter | string {
   const filter: EventFilter = {};
   for (const key of query.keys()) {
-    if (!KNOWN_PARAMS.has(key)) return `${key}: unknown parameter (use active, country, kind, since)`;
+    if (!KNOWN_PARAMS.has(key)) return `${paramName(key)}: unknown parameter (use active, country, kind, since)`;
     if (query.getAll(key).length > 1) return `${key}: given more than once`;
   }
   const active = query.get('active');

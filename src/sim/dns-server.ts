@@ -42,14 +42,29 @@ export type DnsBehaviour =
   /**
    * Over UDP: a response with the TC (truncated) bit and no answers. Over TCP, by `tcp`:
    * `answer` (default) the full answer as for `answer`, `silent` nothing (the connection stays
-   * open), `close` the connection is closed without an answer.
+   * open), `close` the connection is closed without an answer, `malformed` an answer whose name
+   * is a compression pointer to itself and then the close.
    */
-  | ({ kind: 'truncated'; tcp?: 'answer' | 'silent' | 'close' } & Records & Common)
+  | ({ kind: 'truncated'; tcp?: 'answer' | 'silent' | 'close' | 'malformed' } & Records & Common)
   /**
    * Before the real answer, a decoy response that must be ignored: `wrong-id` carries another
-   * message id, `wrong-question` another query name; both answer 0.0.0.0.
+   * message id, `wrong-question` another query name (both answer 0.0.0.0), `malformed` is an
+   * answer whose name is a compression pointer to itself.
    */
-  | ({ kind: 'decoy'; decoy: 'wrong-id' | 'wrong-question' } & Records & Common)
+  | ({ kind: 'decoy'; decoy: 'wrong-id' | 'wrong-question' | 'malformed' } & Records & Common)
+  /**
+   * Only a message that does not decode, never the real answer: `compression-loop` an answer
+   * whose owner name is a compression pointer to itself, `truncated` the real answer cut off in
+   * the middle of its first record (without the TC bit), `short` the first 6 bytes of it.
+   */
+  | ({ kind: 'malformed'; malformed: MalformedKind } & Records & Common)
+  /** Only forged responses (0.0.0.0) with another id or another question, never the real answer. */
+  | ({ kind: 'mismatch'; mismatch: 'wrong-id' | 'wrong-question' } & Common)
+  /**
+   * NOERROR with the records of the queried type followed by filler A records from
+   * 198.51.100.0/24 (a documentation range) up to about 64 KB, in one UDP datagram or TCP message.
+   */
+  | ({ kind: 'huge' } & Records & Common)
   /** This rcode and no answers. */
   | ({ kind: 'rcode'; rcode: Exclude<Rcode, 'NOERROR'> } & Common)
   /** NOERROR without any answer (NODATA). */
@@ -58,6 +73,12 @@ export type DnsBehaviour =
   | { kind: 'silent' };
 
 export type Transport = 'udp' | 'tcp';
+
+export const MALFORMED_KINDS = ['compression-loop', 'truncated', 'short'] as const;
+export type MalformedKind = (typeof MALFORMED_KINDS)[number];
+
+/** Largest message `huge` sends: what fits one UDP datagram over IPv4 (65,507 bytes), with room. */
+export const HUGE_MESSAGE_BYTES = 65_000;
 
 /** One query as the server received it. */
 export interface QueryRecord {
@@ -213,8 +234,8 @@ export class FakeDnsServer {
     const responses = await this.respond(query, 'udp');
     if (responses === 'close') return;
     for (const response of responses) {
-      if (this.udp !== socket) return;
-      socket.send(dnsPacket.encode(response), rinfo.port, rinfo.address);
+      if (this.udp !== socket || response === 'close') return;
+      socket.send(Buffer.isBuffer(response) ? response : dnsPacket.encode(response), rinfo.port, rinfo.address);
     }
   }
 
@@ -245,7 +266,11 @@ export class FakeDnsServer {
     }
     for (const response of responses) {
       if (socket.destroyed) return;
-      socket.write(dnsPacket.streamEncode(response));
+      if (response === 'close') {
+        socket.end();
+        return;
+      }
+      socket.write(Buffer.isBuffer(response) ? streamFrame(response) : dnsPacket.streamEncode(response));
     }
   }
 
@@ -263,8 +288,11 @@ export class FakeDnsServer {
     return query;
   }
 
-  /** The responses to send, in order (none for silence), or 'close' to drop a TCP connection. */
-  private async respond(query: dnsPacket.DecodedPacket, transport: Transport): Promise<dnsPacket.Packet[] | 'close'> {
+  /**
+   * The responses to send, in order (none for silence), each a packet, raw bytes or 'close' (end
+   * a TCP connection after what came before), or 'close' alone to drop a TCP connection.
+   */
+  private async respond(query: dnsPacket.DecodedPacket, transport: Transport): Promise<(dnsPacket.Packet | Buffer | 'close')[] | 'close'> {
     const question = query.questions?.[0] as dnsPacket.Question;
     const behaviour = this.behaviours.get(normalizeName(question.name)) ?? this.defaultBehaviour;
     if (behaviour.kind === 'silent') return [];
@@ -287,19 +315,74 @@ export class FakeDnsServer {
         if (transport === 'udp') return [reply('NOERROR', [], dnsPacket.TRUNCATED_RESPONSE)];
         if (behaviour.tcp === 'silent') return [];
         if (behaviour.tcp === 'close') return 'close';
+        if (behaviour.tcp === 'malformed') return [compressionLoop(reply('NOERROR', recordsFor(question, behaviour))), 'close'];
         return [reply('NOERROR', recordsFor(question, behaviour))];
       case 'decoy': {
-        const decoyAnswer: dnsPacket.Answer[] = [{ type: 'A', name: question.name, ttl: 60, data: '0.0.0.0' }];
-        const decoy =
-          behaviour.decoy === 'wrong-id'
-            ? { ...reply('NOERROR', decoyAnswer), id: ((query.id ?? 0) + 1) % 65536 }
-            : { ...reply('NOERROR', decoyAnswer), questions: [{ ...question, name: `decoy.${question.name}` }] };
+        const decoy = behaviour.decoy === 'malformed' ? compressionLoop(reply('NOERROR', [])) : forged(reply('NOERROR', []), behaviour.decoy);
         return [decoy, reply('NOERROR', recordsFor(question, behaviour))];
       }
+      case 'mismatch':
+        return [forged(reply('NOERROR', []), behaviour.mismatch)];
+      case 'malformed': {
+        const real = reply('NOERROR', recordsFor(question, behaviour));
+        if (behaviour.malformed === 'compression-loop') return [compressionLoop(real)];
+        const bytes = dnsPacket.encode(real);
+        if (behaviour.malformed === 'short') return [bytes.subarray(0, 6)];
+        // Cut inside the first answer record (or, with no answers, inside the question).
+        const questionEnd = dnsPacket.encode({ ...real, answers: [] }).length;
+        return [bytes.subarray(0, bytes.length > questionEnd ? questionEnd + 5 : questionEnd - 3)];
+      }
+      case 'huge':
+        return [hugeReply(reply('NOERROR', recordsFor(question, behaviour)))];
       case 'answer':
         return [reply('NOERROR', recordsFor(question, behaviour))];
     }
   }
+}
+
+/** A forged copy of `reply` answering 0.0.0.0, with another message id or another question. */
+function forged(reply: dnsPacket.Packet, how: 'wrong-id' | 'wrong-question'): dnsPacket.Packet {
+  const question = reply.questions?.[0] as dnsPacket.Question;
+  const answers: dnsPacket.Answer[] = [{ type: 'A', name: question.name, ttl: 60, data: '0.0.0.0' }];
+  return how === 'wrong-id'
+    ? { ...reply, answers, id: ((reply.id ?? 0) + 1) % 65536 }
+    : { ...reply, answers, questions: [{ ...question, name: `decoy.${question.name}` }] };
+}
+
+/**
+ * `reply` (its question kept) with one A answer whose owner name is a compression pointer to
+ * the pointer itself: a decoder that follows pointers blindly never ends.
+ */
+function compressionLoop(reply: dnsPacket.Packet): Buffer {
+  const head = dnsPacket.encode({ ...reply, answers: [] });
+  head.writeUInt16BE(1, 6); // ANCOUNT = 1
+  const at = head.length;
+  const record = Buffer.alloc(2 + 10 + 4);
+  record.writeUInt16BE(0xc000 | at, 0); // the name: a pointer to offset `at`, i.e. to itself
+  record.writeUInt16BE(1, 2); // type A
+  record.writeUInt16BE(1, 4); // class IN
+  record.writeUInt32BE(60, 6); // TTL
+  record.writeUInt16BE(4, 10); // RDLENGTH
+  Buffer.from([0, 0, 0, 0]).copy(record, 12);
+  return Buffer.concat([head, record]);
+}
+
+/** `reply` with filler A records from 198.51.100.0/24 appended until it is about HUGE_MESSAGE_BYTES. */
+function hugeReply(reply: dnsPacket.Packet): Buffer {
+  const question = reply.questions?.[0] as dnsPacket.Question;
+  const base = dnsPacket.encode(reply);
+  const one = dnsPacket.encode({ ...reply, answers: [...(reply.answers ?? []), { type: 'A', name: question.name, ttl: 60, data: '198.51.100.1' }] }).length - base.length;
+  const filler = Math.floor((HUGE_MESSAGE_BYTES - base.length) / one);
+  const answers = [...(reply.answers ?? [])];
+  for (let i = 0; i < filler; i++) answers.push({ type: 'A', name: question.name, ttl: 60, data: `198.51.100.${(i % 254) + 1}` });
+  return dnsPacket.encode({ ...reply, answers });
+}
+
+/** Raw message bytes framed for DNS over TCP (2-byte length prefix). */
+function streamFrame(message: Buffer): Buffer {
+  const len = Buffer.alloc(2);
+  len.writeUInt16BE(message.length, 0);
+  return Buffer.concat([len, message]);
 }
 
 function recordsFor(question: dnsPacket.Question, records: Records): dnsPacket.Answer[] {

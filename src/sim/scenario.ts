@@ -16,6 +16,7 @@ import { parseDuration } from '../config/duration.js';
 import { DetectionConfig, Duration } from '../config/schema.js';
 import { EVENT_KINDS, MECHANISMS } from '../detect/events.js';
 import { MAX_ASNS_PER_COUNTRY, MAX_HOSTS_PER_ASN } from './addressing.js';
+import { HOSTILE_BEHAVIOURS, hostileAppliesTo } from './hostile.js';
 
 /** How a world target is served and probed: https is http over TLS, tls a bare handshake. */
 export const WORLD_KINDS = ['http', 'https', 'tls', 'tcp', 'dns'] as const;
@@ -116,8 +117,18 @@ export const Fault = z.discriminatedUnion(
     z.strictObject({ ...FaultCommon, fault: z.literal('slow'), scope: Scope, delay: Duration }),
     /** The vantage itself loses everything: every world address, controls and resolver included. */
     z.strictObject({ ...FaultCommon, fault: z.literal('vantage_cut') }),
+    /**
+     * A middlebox answering in the server's place (src/sim/hostile.ts): garbage instead of HTTP
+     * or TLS, endless headers, forged DNS answers... on the targets of the scope it applies to.
+     */
+    z.strictObject({
+      ...FaultCommon,
+      fault: z.literal('hostile'),
+      scope: Scope,
+      behaviour: z.enum(HOSTILE_BEHAVIOURS, { error: `must be one of ${HOSTILE_BEHAVIOURS.join(', ')}` }),
+    }),
   ],
-  { error: 'must be one of blackhole, reset, unreachable, sni_filter, dns_nxdomain, dns_bogon, blockpage, throttle, dead, flapping, slow, vantage_cut' },
+  { error: 'must be one of blackhole, reset, unreachable, sni_filter, dns_nxdomain, dns_bogon, blockpage, throttle, dead, flapping, slow, vantage_cut, hostile' },
 );
 export type Fault = z.output<typeof Fault> & { id: string };
 export type FaultKind = Fault['fault'];
@@ -184,7 +195,7 @@ const SCENARIO_DETECTION = { evaluate_every: '1s' };
 /** Parses and validates a scenario document; throws ConfigError listing every problem. */
 export function parseScenario(text: string, path: string): Scenario {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, logLevel: 'error' });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       doc.errors.map((e) => {
@@ -193,7 +204,13 @@ export function parseScenario(text: string, path: string): Scenario {
       }),
     );
   }
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    raw = doc.toJS();
+  } catch (err) {
+    // toJS throws for an alias without its anchor and for alias abuse (too many expansions).
+    throw new ConfigError([`${path}: ${err instanceof Error ? err.message : String(err)}`]);
+  }
   if (!isMap(doc.contents)) throw new ConfigError([`${path}: a scenario must be a YAML mapping`]);
   const parsed = ScenarioFile.safeParse(raw);
   if (!parsed.success) throw new ConfigError(render(path, issueProblems(parsed.error.issues), raw));
@@ -336,6 +353,16 @@ function crossCheck(s: Scenario): Problem[] {
       const why = scopeProblem(f.scope, s, ids);
       if (why !== null) problems.push({ path: [...at, 'scope'], message: why });
     }
+    if (f.fault === 'hostile' && scopeProblem(f.scope, s, ids) === null) {
+      const kinds = new Set<WorldKind>(worldTargets(s).filter((t) => inScope(t, f.scope, s.vantage.country)).map((t) => t.kind));
+      // Controls (tls, no ASN, category "control") are laid out by world.ts, not worldTargets().
+      const sc = f.scope;
+      if (sc.asn === undefined && sc.country === undefined && (sc.category ?? 'control') === 'control' && (sc.target ?? 'control-').startsWith('control-')) kinds.add('tls');
+      if (![...kinds].some((k) => hostileAppliesTo(f.behaviour, k))) {
+        const fits = WORLD_KINDS.filter((k) => hostileAppliesTo(f.behaviour, k)).join(', ');
+        problems.push({ path: [...at, 'behaviour'], message: `${f.behaviour} acts on ${fits} targets; the scope has none` });
+      }
+    }
     if (f.fault === 'flapping' && f.period < 2 * s.schedule.interval) problems.push({ path: [...at, 'period'], message: 'must be at least two probe intervals' });
     if ((f.fault === 'throttle' || f.fault === 'slow') && f.delay >= s.schedule.timeout) problems.push({ path: [...at, 'delay'], message: 'must be shorter than schedule.timeout (a delay past it is a blackhole)' });
   });
@@ -354,6 +381,18 @@ function crossCheck(s: Scenario): Problem[] {
     if (!countryless && e.country === undefined) problems.push({ path: [...at, 'country'], message: 'required' });
   });
   return problems;
+}
+
+/** Whether a (non-control) world target is in `scope`; as world.ts selectTargets. */
+function inScope(t: WorldTargetSpec, scope: Scope, vantageCountry: string | undefined): boolean {
+  return (
+    (scope.country === undefined || t.country === scope.country) &&
+    (scope.asn === undefined || t.asn === scope.asn) &&
+    (scope.category === undefined || t.category === scope.category) &&
+    (scope.target === undefined || t.id === scope.target) &&
+    scope.controls === undefined &&
+    (scope.international === undefined || t.country !== vantageCountry)
+  );
 }
 
 function scopeProblem(scope: Scope, s: Scenario, ids: readonly string[]): string | null {

@@ -7,13 +7,15 @@
  * callback). A bare tcp listener cannot delay the kernel's handshake; tcp targets are slowed by
  * SYN loss instead (FaultInjector.loss). HTTP answers 200 with `lookout-sim ok <id>`, or a
  * blockpage: 200 with BLOCKPAGE_TEXT, or 451. Behaviour changes apply to new requests and
- * handshakes. Only loopback addresses are ever bound.
+ * handshakes. A `hostile` behaviour hands new connections to a middlebox instead
+ * (src/sim/hostile.ts). Only loopback addresses are ever bound.
  */
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, isIP, type Server, type Socket } from 'node:net';
 import { createSecureContext, createServer as createTlsServer, type SecureContext } from 'node:tls';
 import type { WorldCert } from './certs.js';
+import { actHttp, actStream, hostileAppliesTo, hugeChainFlight, isHostileHttp, type HostileStats, type HostileStream } from './hostile.js';
 
 /** Text every healthy world page carries (targets expect it). */
 export const OK_TEXT = 'lookout-sim ok';
@@ -32,9 +34,14 @@ export interface ServerBehaviour {
   delayMs: number;
   /** Answer HTTP requests with a blockpage: 200 (with BLOCKPAGE_TEXT) or 451; null: normal. */
   blockpage: 200 | 451 | null;
+  /**
+   * A middlebox answers new connections instead (src/sim/hostile.ts), when it acts on this
+   * service (http_* on http and https, tls_* on tls and https, tcp_* on all); null: normal.
+   */
+  hostile?: HostileStream | null;
 }
 
-export const NORMAL: ServerBehaviour = { delayMs: 0, blockpage: null };
+export const NORMAL: ServerBehaviour = { delayMs: 0, blockpage: null, hostile: null };
 
 /** Idle connections (a tcp probe that never closes, a stalled client) are dropped after this. */
 const IDLE_MS = 10_000;
@@ -42,7 +49,12 @@ const IDLE_MS = 10_000;
 interface Listener {
   id: string;
   service: Service;
+  /** The listening socket: hands each connection to `inner` or to a hostile behaviour. */
   server: Server;
+  /** The real server (http, https or tls), fed connections by `server`; null for tcp. */
+  inner: Server | null;
+  /** For http_* behaviours on https: a TLS server whose accepted connections misbehave. */
+  hostileHttps: Server | null;
   behaviour: ServerBehaviour;
 }
 
@@ -56,6 +68,8 @@ export class WorldServers {
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly context: SecureContext;
+  /** The tls_huge_chain first flight, built on first use. */
+  private chainFlight: Buffer | null = null;
 
   constructor(private readonly cert: WorldCert) {
     this.context = createSecureContext({ key: cert.key, cert: cert.cert });
@@ -65,8 +79,9 @@ export class WorldServers {
   async add(id: string, ip: string, service: Service): Promise<void> {
     if (!isLoopbackV4(ip)) throw new Error(`world target ${id}: ${ip} is not a loopback address`);
     if (this.byId.has(id)) throw new Error(`world target ${id} is already listening`);
-    const listener = { id, service, behaviour: NORMAL } as Listener;
-    listener.server = this.serverFor(listener);
+    const listener = { id, service, behaviour: NORMAL, hostileHttps: null } as unknown as Listener;
+    listener.inner = this.serverFor(listener);
+    listener.server = createNetServer((socket) => this.route(listener, socket));
     listener.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -101,7 +116,37 @@ export class WorldServers {
     await Promise.all(closing);
   }
 
-  private serverFor(listener: Listener): Server {
+  /** Hands a new connection to the target's server, or to the hostile behaviour in force. */
+  private route(listener: Listener, socket: Socket): void {
+    const hostile = listener.behaviour.hostile ?? null;
+    const service = listener.service;
+    const stats: HostileStats = { written: 0, closed: false };
+    if (hostile !== null && hostileAppliesTo(hostile, service)) {
+      if (isHostileHttp(hostile) && service === 'https') {
+        listener.hostileHttps ??= this.hostileHttpsServer(listener);
+        listener.hostileHttps.emit('connection', socket);
+        return;
+      }
+      actStream(hostile, socket, stats, () => (this.chainFlight ??= hugeChainFlight(pemToDer(this.cert.cert))));
+      return;
+    }
+    if (listener.inner) listener.inner.emit('connection', socket);
+    else socket.resume();
+  }
+
+  private hostileHttpsServer(listener: Listener): Server {
+    const server = createTlsServer({ key: this.cert.key, cert: this.cert.cert }, (socket) => {
+      socket.on('error', () => undefined);
+      const hostile = listener.behaviour.hostile ?? null;
+      // The fault ended during the handshake: nothing to misbehave with any more.
+      if (hostile === null || !isHostileHttp(hostile)) socket.destroy();
+      else actHttp(hostile, socket, { written: 0, closed: false });
+    });
+    server.on('tlsClientError', () => undefined);
+    return server;
+  }
+
+  private serverFor(listener: Listener): Server | null {
     const handler = (req: IncomingMessage, res: ServerResponse): void => {
       req.resume();
       this.later(listener.behaviour.delayMs, () => answer(listener, res));
@@ -126,7 +171,7 @@ export class WorldServers {
         return server;
       }
       case 'tcp':
-        return createNetServer((socket) => socket.resume());
+        return null;
     }
   }
 
@@ -141,6 +186,12 @@ export class WorldServers {
     }, ms);
     this.timers.add(timer);
   }
+}
+
+/** The DER bytes of the first certificate in a PEM string. */
+function pemToDer(pem: string): Buffer {
+  const body = /-----BEGIN CERTIFICATE-----([^-]+)-----END CERTIFICATE-----/.exec(pem)?.[1] ?? '';
+  return Buffer.from(body.replace(/\s+/g, ''), 'base64');
 }
 
 function withClientErrors<T extends Server>(server: T): T {

@@ -3,7 +3,7 @@
  * address plan, a real server per target (a DNS server on port 53 for dns targets: a resolver
  * located in that country), controls, the vantage's resolver at 127.0.0.53:53 answering
  * `<target>.sim` names, and the faults of the timeline applied to all of it for real
- * (iptables rules through FaultInjector, resolver answers, server behaviour).
+ * (iptables rules through FaultInjector, resolver answers, server behaviour, hostile middleboxes).
  *
  * Faults stack: each target's server and resolver behaviour is recomputed from every fault
  * active on it (the longest delay, the latest blockpage or DNS answer), and each iptables
@@ -14,6 +14,7 @@ import { CONTROLS_CIDR, planAddresses, type AddressPlan } from './addressing.js'
 import { generateWorldCert, WORLD_DOMAIN } from './certs.js';
 import { FakeDnsServer, type DnsBehaviour } from './dns-server.js';
 import { FaultInjector } from './faults.js';
+import { dnsBehaviourFor, hostileAppliesTo, isHostileDns } from './hostile.js';
 import { assertPrivateNetns } from './netns.js';
 import type { Fault, Scenario, Scope, WorldKind } from './scenario.js';
 import { controlId, worldTargets } from './scenario.js';
@@ -255,7 +256,7 @@ export class World {
   /** Recomputes server and resolver behaviour of `targets` from every active fault. */
   private recompute(targets: readonly WorldTarget[]): void {
     for (const t of targets) {
-      const behaviour: ServerBehaviour = { delayMs: 0, blockpage: null };
+      const behaviour: ServerBehaviour = { delayMs: 0, blockpage: null, hostile: null };
       let dns: DnsBehaviour = { kind: 'answer', A: [t.ip] };
       for (const { fault, targets: hit } of this.active.values()) {
         if (!hit.includes(t)) continue;
@@ -263,6 +264,10 @@ export class World {
         if (fault.fault === 'blockpage') behaviour.blockpage = fault.status;
         if (fault.fault === 'dns_nxdomain') dns = { kind: 'rcode', rcode: 'NXDOMAIN' };
         if (fault.fault === 'dns_bogon') dns = { kind: 'answer', A: [fault.answer] };
+        if (fault.fault === 'hostile' && hostileAppliesTo(fault.behaviour, t.kind)) {
+          if (isHostileDns(fault.behaviour)) dns = dnsBehaviourFor(fault.behaviour, [t.ip]);
+          else behaviour.hostile = fault.behaviour;
+        }
       }
       if (serviceOf(t.kind) !== null) this.servers.set(t.id, behaviour);
       // A tampering resolver on the path: the vantage's resolver and the target's own answer alike.

@@ -133,3 +133,29 @@ describe('classifyError on real socket errors', () => {
     expect(describeError(wrapped)).toBe('fetch failed <- ECONNRESET: read ECONNRESET');
   });
 });
+
+describe('classifyError: protocol errors (shapes of errors hard to provoke on loopback; hostile.test.ts provokes the rest)', () => {
+  const err = (fields: Record<string, unknown>): Error => Object.assign(new Error('x'), fields);
+
+  it('undici parser and size errors are http_protocol_error', () => {
+    expect(classifyError(err({ name: 'HTTPParserError', message: 'Response does not match the HTTP/1.1 protocol' }), 'http')).toBe('http_protocol_error');
+    expect(classifyError(err({ code: 'HPE_INVALID_CHUNK_SIZE' }), 'http')).toBe('http_protocol_error');
+    expect(classifyError(err({ code: 'UND_ERR_HEADERS_OVERFLOW' }), 'http')).toBe('http_protocol_error');
+    expect(classifyError(err({ code: 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' }), 'http')).toBe('http_protocol_error');
+  });
+
+  it('OpenSSL: a received alert is tls_alert, any other OpenSSL error tls_protocol_error', () => {
+    expect(classifyError(err({ code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' }), 'tls')).toBe('tls_alert');
+    expect(classifyError(err({ code: 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE' }), 'tls')).toBe('tls_alert');
+    expect(classifyError(err({ code: 'ERR_SSL_WRONG_VERSION_NUMBER' }), 'tls')).toBe('tls_protocol_error');
+    // Warning alerts by the thousand are abuse of the protocol, not an alert that ended it.
+    expect(classifyError(err({ code: 'ERR_SSL_TOO_MANY_WARN_ALERTS', message: 'too many warn alerts' }), 'tls')).toBe('tls_protocol_error');
+    expect(classifyError(err({ code: 'ERR_SSL_EXCESSIVE_MESSAGE_SIZE' }), 'tls')).toBe('tls_protocol_error');
+  });
+
+  it('c-ares: a reply it cannot parse is dns_malformed; FORMERR and NOTIMP are dns_servfail', () => {
+    expect(classifyError(err({ code: 'EBADRESP' }), 'dns')).toBe('dns_malformed');
+    expect(classifyError(err({ code: 'EFORMERR' }), 'dns')).toBe('dns_servfail');
+    expect(classifyError(err({ code: 'ENOTIMP' }), 'dns')).toBe('dns_servfail');
+  });
+});

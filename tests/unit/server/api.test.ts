@@ -51,6 +51,11 @@ describe('GET /api/v1/events', () => {
     expect(get('/api/v1/events', 'limit=5')).toMatchObject({ status: 400, body: { error: 'limit: unknown parameter (use active, country, kind, since)' } });
     expect(get('/api/v1/events', 'country=KZ&country=BY').status).toBe(400);
   });
+
+  it('an empty or odd parameter name is quoted, so the error still names it (found by the fuzzer)', () => {
+    expect(get('/api/v1/events', '=1')).toMatchObject({ status: 400, body: { error: '"": unknown parameter (use active, country, kind, since)' } });
+    expect(get('/api/v1/events', 'a%3A%20b=1')).toMatchObject({ status: 400, body: { error: '"a: b": unknown parameter (use active, country, kind, since)' } });
+  });
 });
 
 describe('parseEventFilter', () => {

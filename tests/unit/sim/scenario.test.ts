@@ -144,6 +144,25 @@ surprise: true
     expect(problems(text.replace('surprise: true\n', ''))).toContainEqual(expect.stringMatching(/^s\.yaml: faults\.2\.fault: must be one of blackhole, /));
   });
 
+  it('hostile faults: a known behaviour on targets it acts on; otherwise the field is named', () => {
+    const base = `name: s\n${WORLD}duration: 30s\nfaults:\n`;
+    const ok = parseScenario(`${base}  - { at: 1s, fault: hostile, behaviour: http_garbage, scope: { category: news } }\n`, 's.yaml');
+    expect(ok.faults[0]).toMatchObject({ id: 'hostile-1', fault: 'hostile', behaviour: 'http_garbage' });
+    expect(parseScenario(`${base}  - { at: 1s, fault: hostile, behaviour: tls_garbage, scope: { controls: true } }\n`, 's.yaml').faults).toHaveLength(1);
+    expect(problems(`${base}  - { at: 1s, fault: hostile, behaviour: http_garbage, scope: { country: US } }\n`)).toEqual([
+      's.yaml: faults.0.behaviour: http_garbage acts on http, https targets; the scope has none',
+    ]);
+    expect(problems(`${base}  - { at: 1s, fault: hostile, behaviour: melt, scope: { country: US } }\n`)).toEqual([
+      expect.stringMatching(/^s\.yaml: faults\.0\.behaviour: must be one of http_slow_headers, .*dns_huge$/),
+    ]);
+  });
+
+  it('an alias without its anchor, or alias abuse, is a problem, not an exception (found by the fuzzer)', () => {
+    expect(problems('*D')).toEqual(['s.yaml: Unresolved alias (the anchor must be set before the alias): D']);
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]', 'd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]'].join('\n');
+    expect(problems(bomb)).toEqual([expect.stringMatching(/^s\.yaml: .*alias/i)]);
+  });
+
   it('reports YAML syntax errors with line and column', () => {
     expect(problems('name: t\nduration: [\n')).toEqual([expect.stringMatching(/^s\.yaml:\d+:\d+: /)]);
   });
