@@ -100,7 +100,7 @@ describe('wall clock steps under a running daemon', () => {
       const before = await probes();
       writeFileSync(offsetFile, `${offset}\n`);
       // The scheduler notices the step within its one-second tick.
-      await waitUntil(async () => daemon.logs.filter((l) => l.msg === 'clock jump: probe schedule rebuilt').length > jumpsBefore, 'the scheduler to see the step');
+      await waitUntil(() => Promise.resolve(daemon.logs.filter((l) => l.msg === 'clock jump: probe schedule rebuilt').length > jumpsBefore), 'the scheduler to see the step');
       await new Promise((r) => setTimeout(r, 6000));
       // 5 targets at 1 s for 6 s: at least half of the planned probes ran.
       expect((await probes()) - before).toBeGreaterThanOrEqual(15);
