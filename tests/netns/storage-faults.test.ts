@@ -237,3 +237,37 @@ describe('the data directory deleted and the events file scribbled on under the 
     expect(await apiEvents(daemon)).toEqual(api);
   }, 120_000);
 });
+
+describe('a read-only root filesystem, only storage.dir writable', () => {
+  let daemon: Daemon;
+  let dir: string;
+  let data: string;
+  const inNs = (cmd: string[]) => run('nsenter', ['-t', String(daemon.proc.pid), '-m', '--', ...cmd]);
+
+  beforeAll(async () => {
+    dir = tempDir();
+    data = join(dir, 'data');
+    mkdirSync(data);
+    const apiPort = await freePort();
+    writeFileSync(join(dir, 'lookout.yaml'), configText(apiPort, controlPort));
+    // As `docker run --read-only -v data:/var/lib/lookout` would: / read-only (in this mount
+    // namespace only), a writable filesystem on the data directory.
+    daemon = await startDaemon(join(dir, 'lookout.yaml'), apiPort, { LOG_LEVEL: 'info' }, [
+      'unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount -o remount,bind,ro / && mount -t tmpfs -o size=1m lookout-data "$0" && exec "$@"', data,
+    ]);
+  });
+
+  afterAll(() => {
+    daemon?.proc.kill('SIGKILL');
+  });
+
+  it('runs, and stores its events, with nothing else writable', async () => {
+    await expect(inNs(['touch', join(dir, 'written-outside-storage')])).rejects.toThrow(/Read-only file system/);
+    const id = await shutdownCycle(daemon);
+    await waitFor(daemon, async () => (sample(await daemon.metrics(), 'lookout_events_pending') === 0 ? true : undefined), 'the event to be written');
+    const stored = latest((await inNs(['cat', join(data, 'events.jsonl')])).stdout);
+    expect(stored.has(id)).toBe(true);
+    expect(sample(await daemon.metrics(), 'lookout_storage_healthy')).toBe(1);
+    expect(daemon.logs.filter((l) => l.level === 'error')).toEqual([]);
+  }, 120_000);
+});
