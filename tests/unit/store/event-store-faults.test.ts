@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DisruptionEvent } from '../../../src/detect/events.js';
 import { createLogger, silentLogger, type Logger } from '../../../src/log.js';
 import { EventStore, type EventStoreOptions, type StorageOp } from '../../../src/store/event-store.js';
+import { ResultRecorder } from '../../../src/store/result-recorder.js';
 
 // What the event store does when the disk misbehaves under it while it runs: the file or the
 // whole directory deleted, the file truncated or scribbled on by someone else, writes failing
@@ -85,10 +86,14 @@ afterEach(async () => {
 });
 
 describe('EventStore under a failing disk', () => {
-  it('creates its directory 0750 and events.jsonl 0640', async () => {
+  it('creates its directory 0750 and events.jsonl 0640 (and the result recorder results.jsonl 0640)', async () => {
     await openStore();
     expect((await stat(dir)).mode & 0o777).toBe(0o750);
     expect((await stat(join(dir, 'events.jsonl'))).mode & 0o777).toBe(0o640);
+    const recorder = await ResultRecorder.open(join(base, 'results'), silentLogger());
+    await recorder.close();
+    expect((await stat(join(base, 'results'))).mode & 0o777).toBe(0o750);
+    expect((await stat(join(base, 'results', 'results.jsonl'))).mode & 0o777).toBe(0o640);
   });
 
   it('recreates a deleted directory on the next record, with every event it held', async () => {
