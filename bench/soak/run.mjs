@@ -125,7 +125,29 @@ function fdCount(pid) {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
 
+/** Starts the idle control process; `worst()` is its worst per-second p99 loop delay since `reset()`, in seconds. */
+function startIdleControl() {
+  const child = start('idle-loop', process.execPath, [join(import.meta.dirname, 'idle-loop.mjs')], { cwd: ROOT });
+  const seconds = [];
+  let buffered = '';
+  child.proc.stdout.on('data', (chunk) => {
+    buffered += String(chunk);
+    let nl;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const m = /^p99 ([\d.]+)$/.exec(buffered.slice(0, nl));
+      buffered = buffered.slice(nl + 1);
+      if (m) seconds.push(Number(m[1]) / 1000);
+    }
+  });
+  return {
+    child,
+    worst: () => (seconds.length === 0 ? NaN : Math.max(...seconds)),
+    reset: () => seconds.splice(0),
+  };
+}
+
 async function soak(dir, o) {
+  const idle = startIdleControl();
   const configPath = join(dir, 'lookout.yaml');
   writeConfig(configPath, dir, o, false);
   const { child, startupS } = await startDaemon(o.lookout, configPath, { name: 'lookout-soak', cpuProfDir: o.cpuProf });
@@ -168,6 +190,7 @@ async function soak(dir, o) {
   let prevAt = performance.now();
   let prevCpu = cpuSeconds(pid);
   loopWorst = 0;
+  idle.reset();
   let peakRssMb = NaN;
   const total = Math.round((o.minutes * 60) / o.sampleEvery);
   // One scrape at a time (two at once would see prom-client's loop-delay histogram just reset):
@@ -199,6 +222,7 @@ async function soak(dir, o) {
         heapMb: sum(samples, 'nodejs_heap_size_used_bytes') / 2 ** 20,
         fds,
         loopP99: loopWorst,
+        idleP99: idle.worst(),
         schedP99: quantile(0.99, lag),
         probesPerS: (sum(samples, 'lookout_probes_total') - sum(prev, 'lookout_probes_total')) / seconds,
         failedPerS: (sum(samples, 'lookout_probe_failures_total') - sum(prev, 'lookout_probe_failures_total')) / seconds,
@@ -214,11 +238,13 @@ async function soak(dir, o) {
       prevAt = at;
       prevCpu = cpu;
       loopWorst = 0;
+      idle.reset();
     }
   } finally {
     stopping.abort();
     await Promise.all([reloads, polls]);
     await stop(child, 10_000);
+    await stop(idle.child);
   }
   return { rows, startupS, counts, peakRssMb };
 }

@@ -42,7 +42,7 @@ function goals(rows) {
 export function formatReport(info, o, roles, result, command) {
   const { rows, counts } = result;
   const main = table(
-    ['minute', 'CPU %', 'load 1m', 'RSS MB', 'heap MB', 'fds', 'loop p99 ms', 'sched p99 ms', 'probes/s', 'failed/s', 'skipped', 'reloads', 'open events'],
+    ['minute', 'CPU %', 'load 1m', 'RSS MB', 'heap MB', 'fds', 'loop p99 ms', 'idle p99 ms', 'sched p99 ms', 'probes/s', 'failed/s', 'skipped', 'reloads', 'open events'],
     rows.map((r) => [
       fmt(r.minute, r.minute % 1 === 0 ? 0 : 2),
       fmt(r.cpuShare * 100, 1),
@@ -51,6 +51,7 @@ export function formatReport(info, o, roles, result, command) {
       fmt(r.heapMb, 1),
       String(r.fds),
       fmt(r.loopP99 * 1000, 1),
+      fmt(r.idleP99 * 1000, 1),
       fmt(r.schedP99 * 1000, 1),
       fmt(r.probesPerS, 1),
       fmt(r.failedPerS, 1),
@@ -74,9 +75,10 @@ export function formatReport(info, o, roles, result, command) {
       `${counts.scrapes} scrapes ok, ${counts.scrapeFailures} failed`,
     'CPU % is the daemon\'s utime+stime over the period as a share of one core; load 1m is the machine\'s',
     'load average (other processes compete for the same cores); loop p99 is the worst',
-    'nodejs_eventloop_lag_p99_seconds of the period\'s scrapes; sched p99 is interpolated from the',
-    'lookout_scheduler_lag_seconds buckets over the period; skipped counts probes skipped because the',
-    'previous one of the target still ran.',
+    'nodejs_eventloop_lag_p99_seconds of the period\'s scrapes; idle p99 is the worst per-second p99',
+    'loop delay of an idle Node process beside it (bench/soak/idle-loop.mjs), what CPU contention alone',
+    'costs; sched p99 is interpolated from the lookout_scheduler_lag_seconds buckets over the period;',
+    'skipped counts probes skipped because the previous one of the target still ran.',
     '',
     'Goals:',
     ...goals(rows),

@@ -30,12 +30,12 @@ describe('bench/soak for two minutes', () => {
     const rows = lines.slice(dashes + 1, lines.indexOf('', dashes)).map((l) => l.trim().split(/\s+/));
     expect(rows.map((r) => r[0])).toEqual(['1', '2']);
     for (const row of rows) {
-      expect(row).toHaveLength(13);
+      expect(row).toHaveLength(14);
       for (const cell of row) expect(Number.isFinite(Number(cell))).toBe(true);
-      // minute, CPU %, load, RSS, heap, fds, loop p99, sched p99, probes/s
+      // minute, CPU %, load, RSS, heap, fds, loop p99, idle p99, sched p99, probes/s
       expect(Number(row[3])).toBeGreaterThan(0);
       expect(Number(row[5])).toBeGreaterThan(0);
-      expect(Number(row[8])).toBeGreaterThan(0);
+      expect(Number(row[9])).toBeGreaterThan(0);
     }
     expect(stdout).toMatch(/requests: [1-9]\d* reloads ok, 0 failed; [1-9]\d* API polls ok/);
     expect(stdout).toMatch(/^ {2}\[(met|not met)\] RSS flat after warm-up/m);
