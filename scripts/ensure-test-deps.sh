@@ -7,6 +7,7 @@
 # MaxMind's MMDB writer (libmaxmind-db-writer-perl: scripts/mmdb-build.pl is tested for real),
 # podman, buildah, runc, mmdebstrap and slirp4netns (published ports) to build the container image and run it for real
 # (tests/container/container.test.ts; Debian's crun cannot run on a hybrid cgroup layout, runc can).
+# faketime (libfaketime steps the wall clock under the daemon in tests/e2e/clock-step.test.ts).
 set -euo pipefail
 need=()
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
@@ -23,6 +24,7 @@ command -v buildah >/dev/null 2>&1 || need+=(buildah)
 command -v runc >/dev/null 2>&1 || need+=(runc)
 command -v mmdebstrap >/dev/null 2>&1 || need+=(mmdebstrap)
 command -v slirp4netns >/dev/null 2>&1 || need+=(slirp4netns)
+command -v faketime >/dev/null 2>&1 || need+=(faketime)
 [ "${#need[@]}" -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "tests need these Debian packages: ${need[*]} (run: sudo apt-get install -y ${need[*]})" >&2
@@ -33,6 +35,6 @@ export DEBIAN_FRONTEND=noninteractive
 # Other installs may hold the dpkg lock for a while: wait for it instead of failing.
 apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
 apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-for tool in promtool amtool prometheus-alertmanager docker-compose podman buildah runc mmdebstrap slirp4netns; do
+for tool in promtool amtool prometheus-alertmanager docker-compose podman buildah runc mmdebstrap slirp4netns faketime; do
   command -v "$tool" >/dev/null 2>&1 || { echo "still missing after install: $tool" >&2; exit 1; }
 done

@@ -10,6 +10,7 @@ import { compareTimeline, type DisruptionEvent } from './detect/events.js';
 import type { Logger } from './log.js';
 import { registerDetectorMetrics } from './metrics/detector-metrics.js';
 import { createMetrics, type LookoutMetrics } from './metrics/registry.js';
+import { registerStorageMetrics } from './metrics/storage-metrics.js';
 import { runProbe } from './probers/registry.js';
 import { createResolver } from './probers/resolver.js';
 import type { HostResolver, ProbeResult } from './probers/types.js';
@@ -67,10 +68,13 @@ export async function startApp(opts: AppOptions): Promise<App> {
     targets: () => targets,
     inFlight: () => scheduler.inFlight,
   });
-  const store = await EventStore.open({ dir: config.storageDir, log });
+  let store: EventStore | null = null;
+  const storageMetrics = registerStorageMetrics(metrics.registry, () => store?.status() ?? null);
+  store = await EventStore.open({ dir: config.storageDir, log, onError: (op) => storageMetrics.error(op) });
+  const events: EventStore = store;
   const recorder = config.storage.record_results ? await ResultRecorder.open(config.storageDir, log) : null;
   const detector = new Detector({ detection: config.detection, vantage: config.vantage, targets, interval: config.schedule.interval });
-  const resumed = store.open();
+  const resumed = events.open();
   detector.resume(resumed);
   if (resumed.length > 0) log.info({ events: resumed.map((e) => e.id) }, 'resuming events still open at the last shutdown');
   const detectorMetrics = registerDetectorMetrics(metrics.registry, () => detector);
@@ -93,8 +97,8 @@ export async function startApp(opts: AppOptions): Promise<App> {
     }
   };
 
-  // Events are persisted in the order they happen; a failed write is logged, never fatal.
-  let persisting: Promise<void> = Promise.resolve();
+  // The store keeps events in order and holds them in memory while the disk fails (it logs
+  // that itself); only a dropped or unwritten-at-shutdown event rejects here.
   const onChange = (change: EventChange): void => {
     const { event } = change;
     if (change.type === 'opened') {
@@ -103,9 +107,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     } else {
       log.info(eventFields(event), 'disruption closed');
     }
-    persisting = persisting
-      .then(() => store.record(event))
-      .catch((err: unknown) => log.error({ err, event: event.id }, 'event could not be stored'));
+    events.record(event).catch((err: unknown) => log.error({ err, event: event.id }, 'event could not be stored'));
   };
 
   const scheduler = new Scheduler({
@@ -170,13 +172,13 @@ export async function startApp(opts: AppOptions): Promise<App> {
     ready: () => ready,
     reload: () => app.reload(),
     log,
-    routes: apiRoutes({ events: () => timeline(store.all(), detector.active()), status: () => withGeo(detector.status(), geo, detector) }),
+    routes: apiRoutes({ events: () => timeline(events.all(), detector.active()), status: () => withGeo(detector.status(), geo, detector) }),
   });
   let address: { host: string; port: number };
   try {
     address = await server.listen();
   } catch (err) {
-    await Promise.all([store.close(), recorder?.close()]);
+    await Promise.all([events.close(), recorder?.close()]);
     throw err;
   }
   metrics.configReload(true);
@@ -225,9 +227,9 @@ export async function startApp(opts: AppOptions): Promise<App> {
         const outcome = await scheduler.stop(graceMs);
         log.info(outcome, 'scheduler stopped');
         evaluator.stop();
-        await persisting;
-        // Open events stay open in the store: the next start resumes or closes them.
-        await Promise.all([store.close(), recorder?.close()]);
+        // Open events stay open in the store: the next start resumes or closes them. close()
+        // writes what is still queued (one last try when the disk is failing).
+        await Promise.all([events.close(), recorder?.close()]);
         await server.close(Math.min(graceMs, 1000));
         log.info('lookout stopped');
       })();

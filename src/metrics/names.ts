@@ -52,3 +52,11 @@ export const CONFIG_LAST_RELOAD_SUCCESSFUL = 'lookout_config_last_reload_success
 export const CONFIG_RELOADS_TOTAL = 'lookout_config_reloads_total';
 /** gauge {version, node}: always 1. */
 export const BUILD_INFO = 'lookout_build_info';
+
+// Storage (the event log in storage.dir).
+/** gauge: 1 while the event log takes writes, 0 from a failed write until the held events are written. */
+export const STORAGE_HEALTHY = 'lookout_storage_healthy';
+/** gauge: events held in memory, not yet durable in the event log. */
+export const EVENTS_PENDING = 'lookout_events_pending';
+/** counter {op = check | write | sync | rotate}: failed storage operations of the event log. */
+export const STORAGE_ERRORS_TOTAL = 'lookout_storage_errors_total';

@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import type { ProbeResult } from '../probers/types.js';
 import { FifoQueue } from './queue.js';
 import { nextDueAfter, normalizeInterval, stableOffset } from './slots.js';
-import { cronTicks, type TickSource } from './ticks.js';
+import { secondTicks, type TickSource } from './ticks.js';
 import { Timeline, type TimedEntry } from './timeline.js';
 
 /** Schedule settings in milliseconds; `Config['schedule']` is one. */
@@ -35,7 +35,7 @@ export interface SchedulerOptions {
   log: Logger;
   /** Clock, epoch milliseconds. Default Date.now. */
   now?: () => number;
-  /** Source of the once-per-second ticks. Default: a node-cron task. */
+  /** Source of the once-per-second ticks. Default: secondTicks (a timer per wall-clock second). */
   ticks?: TickSource;
 }
 
@@ -121,7 +121,7 @@ export class Scheduler {
     this.onLag = opts.onLag;
     this.log = opts.log;
     this.now = opts.now ?? Date.now;
-    this.ticks = opts.ticks ?? cronTicks(opts.log);
+    this.ticks = opts.ticks ?? secondTicks(opts.log, this.now);
     this.timeline = new Timeline<Occurrence>(
       this.now,
       (due, now) => this.dispatch(due, now),

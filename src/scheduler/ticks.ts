@@ -1,4 +1,3 @@
-import { createTask, type Logger as CronLogger, type ScheduledTask } from 'node-cron';
 import type { Logger } from '../log.js';
 
 /** A once-per-second tick that drives the scheduler's timing wheel. */
@@ -8,37 +7,39 @@ export interface TickSource {
   stop(): void;
 }
 
-/** The production tick source: a node-cron task on `* * * * * *`. */
-export function cronTicks(log: Logger): TickSource {
-  let task: ScheduledTask | null = null;
-  const settle = (result: void | Promise<void>, what: string): void => {
-    Promise.resolve(result).catch((err: unknown) => log.error({ err, what }, 'scheduler tick source failed'));
-  };
+/**
+ * The production tick source: a timer re-armed after every tick for the top of the next
+ * wall-clock second. Each wait is computed afresh and is never longer than a second, so a step
+ * of the wall clock (NTP, a VM resumed, an operator) changes at most one wait: the ticks go on
+ * and the scheduler sees the jump at the next one. (node-cron, used before, waits for the slot
+ * it planned before the step: after a step back of an hour it stayed silent for that hour.)
+ */
+export function secondTicks(log: Logger, now: () => number = Date.now): TickSource {
+  let timer: NodeJS.Timeout | null = null;
+  let running = false;
   return {
     start(onTick) {
-      if (task) return;
-      // The scheduler catches up on seconds a late tick left behind, so missed ticks need no warning.
-      task = createTask('* * * * * *', () => onTick(), {
-        name: 'lookout-scheduler',
-        suppressMissedWarning: true,
-        logger: cronLogger(log),
-      });
-      settle(task.start(), 'start');
+      if (running) return;
+      running = true;
+      const arm = (): void => {
+        // A little past the top of the second, so that the tick reads the new second.
+        const wait = 1000 - (((now() % 1000) + 1000) % 1000) + 1;
+        timer = setTimeout(() => {
+          if (!running) return;
+          try {
+            onTick();
+          } catch (err) {
+            log.error({ err }, 'scheduler tick failed');
+          }
+          arm();
+        }, Math.min(1001, Math.max(1, wait)));
+      };
+      arm();
     },
     stop() {
-      if (!task) return;
-      const t = task;
-      task = null;
-      settle(t.destroy(), 'stop');
+      running = false;
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
     },
-  };
-}
-
-function cronLogger(log: Logger): CronLogger {
-  return {
-    info: (detail) => log.debug({ detail }, 'node-cron info'),
-    warn: (detail) => log.warn({ detail }, 'node-cron warning'),
-    error: (message, err) => log.error({ err: err ?? message }, 'node-cron error'),
-    debug: (message, err) => log.debug({ err: err ?? message }, 'node-cron debug'),
   };
 }

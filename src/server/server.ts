@@ -2,9 +2,16 @@
  * The daemon's one HTTP listener (docs/design.md "HTTP endpoints"): /metrics, /healthz, /readyz,
  * POST /-/reload, plus extra GET routes (the /api/v1 endpoints) handed in by the caller.
  * Unknown paths answer 404 and wrong methods 405, both with a JSON {"error": ...} body.
+ *
+ * The listener is exposed to whoever can reach the port, so every client is bounded (see
+ * ServerLimits): headers must arrive within headersTimeoutMs and the whole request within
+ * requestTimeoutMs (else 408), a connection idle for idleTimeoutMs is closed, headers over
+ * maxHeaderBytes answer 431, a body over maxBodyBytes answers 413 (no endpoint takes a body;
+ * the body is read, bounded, before any handler runs), and past maxConnections new
+ * connections are closed at once.
  */
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { Registry } from 'prom-client';
 import { splitHostPort } from '../config/schema.js';
 import { LookoutRegistry } from '../metrics/lookout-registry.js';
@@ -27,6 +34,29 @@ export interface ReloadResult {
   problems: string[];
 }
 
+/** Bounds on what one client can hold or send. */
+export interface ServerLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** Keep-alive connections between requests. */
+  keepAliveTimeoutMs: number;
+  /** Any connection with no traffic either way; kept below headersTimeoutMs. */
+  idleTimeoutMs: number;
+  maxHeaderBytes: number;
+  maxBodyBytes: number;
+  maxConnections: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = {
+  headersTimeoutMs: 15_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  idleTimeoutMs: 10_000,
+  maxHeaderBytes: 16 * 1024,
+  maxBodyBytes: 16 * 1024,
+  maxConnections: 4096,
+};
+
 export interface ServerOptions {
   /** "host:port" or "[v6]:port"; port 0 picks a free port. */
   listen: string;
@@ -40,6 +70,8 @@ export interface ServerOptions {
   log: Logger;
   /** Extra GET routes by exact path, such as "/api/v1/status". */
   routes?: Readonly<Record<string, RouteHandler>>;
+  /** Overrides of DEFAULT_LIMITS (tests use short timeouts). */
+  limits?: Partial<ServerLimits>;
 }
 
 export interface LookoutServer {
@@ -107,14 +139,33 @@ export function createServer(opts: ServerOptions): LookoutServer {
     });
   }
 
-  const server = createHttpServer((req, res) => {
-    // The request body is never used; reading it to the end keeps keep-alive connections usable.
-    req.resume();
-    dispatch(routes, req, res).catch((err: unknown) => {
-      log.error({ err, method: req.method, path: pathOf(req.url) }, 'request handler failed');
-      if (!res.headersSent) sendError(res, 500, 'internal error');
-      else res.destroy();
-    });
+  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const server = createHttpServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      maxHeaderSize: limits.maxHeaderBytes,
+      // How often the timeouts above are checked; Node's default of 30 s would let a slow
+      // client hold its connection up to that much longer.
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
+    (req, res) => {
+      handleRequest(routes, limits.maxBodyBytes, req, res).catch((err: unknown) => {
+        log.error({ err, method: req.method, path: pathOf(req.url) }, 'request handler failed');
+        if (!res.headersSent) sendError(res, 500, 'internal error');
+        else res.destroy();
+      });
+    },
+  );
+  server.maxConnections = limits.maxConnections;
+  // Node's header and request timeouts only start with a request's first byte, and
+  // server.timeout does not reach a connection that never sends one: an idle timeout of our
+  // own on every socket does. It must be shorter than the header timeout: on Node 20 a socket
+  // timeout set longer than that never fires for a connection that sent nothing (measured).
+  const idleMs = Math.min(limits.idleTimeoutMs, limits.headersTimeoutMs - 1);
+  server.on('connection', (socket: Socket) => {
+    socket.setTimeout(idleMs, () => socket.destroy());
   });
 
   return {
@@ -144,6 +195,47 @@ export function createServer(opts: ServerOptions): LookoutServer {
       }
     },
   };
+}
+
+/**
+ * Reads the body (which no endpoint uses) up to its limit, then dispatches: a request is acted
+ * on only once it arrived whole, and one with too large a body answers 413 and closes its
+ * connection, the rest unread.
+ */
+async function handleRequest(routes: ReadonlyMap<string, Route>, maxBodyBytes: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (!(await readBounded(req, maxBodyBytes))) {
+    res.shouldKeepAlive = false;
+    sendError(res, 413, `request body larger than ${maxBodyBytes} bytes`, { Connection: 'close' });
+    return;
+  }
+  await dispatch(routes, req, res);
+}
+
+/** Consumes the body; false as soon as it is (or announces to be) longer than `max` bytes. */
+function readBounded(req: IncomingMessage, max: number): Promise<boolean> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > max) return Promise.resolve(false);
+  if (req.readableEnded) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    let bytes = 0;
+    const onData = (chunk: Buffer): void => {
+      bytes += chunk.length;
+      if (bytes > max) finish(false);
+    };
+    const onEnd = (): void => finish(true);
+    // A client gone mid-body: nothing to answer; the handler's write goes nowhere.
+    const onClose = (): void => finish(req.complete);
+    function finish(ok: boolean): void {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+      if (!ok) req.pause();
+      resolve(ok);
+    }
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('close', onClose);
+  });
 }
 
 async function dispatch(routes: ReadonlyMap<string, Route>, req: IncomingMessage, res: ServerResponse): Promise<void> {

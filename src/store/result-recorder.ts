@@ -2,6 +2,7 @@ import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import type { ProbeResult } from '../probers/types.js';
+import { DIR_MODE, FILE_MODE } from './event-store.js';
 
 export { readResults, ResultLineError } from './results-reader.js';
 
@@ -39,12 +40,12 @@ export class ResultRecorder {
     private readonly log: Logger,
   ) {}
 
-  /** Creates dir if needed and opens `results.jsonl` for appending; rejects with a clear message if it cannot. */
+  /** Creates dir if needed (0750) and opens `results.jsonl` (0640) for appending; rejects with a clear message if it cannot. */
   static async open(dir: string, log: Logger): Promise<ResultRecorder> {
     const path = join(dir, RESULTS_FILE);
     try {
-      await mkdir(dir, { recursive: true });
-      const handle = await open(path, 'a');
+      await mkdir(dir, { recursive: true, mode: DIR_MODE });
+      const handle = await open(path, 'a', FILE_MODE);
       return new ResultRecorder(handle, path, log);
     } catch (err) {
       throw new Error(`cannot open results file ${path}: ${(err as Error).message}`, { cause: err });

@@ -63,9 +63,14 @@ function assertBuilt(): void {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first (npm test does)`);
 }
 
-export async function startDaemon(configPath: string, port: number, env: Record<string, string> = {}): Promise<Daemon> {
+/**
+ * Starts `node dist/main.js run --config configPath` and resolves once it logged that it
+ * started. `prefix` runs it under another command (e.g. unshare), which must exec it.
+ */
+export async function startDaemon(configPath: string, port: number, env: Record<string, string> = {}, prefix: string[] = []): Promise<Daemon> {
   assertBuilt();
-  const proc = spawn(process.execPath, [MAIN, 'run', '--config', configPath], {
+  const argv = [...prefix, process.execPath, MAIN, 'run', '--config', configPath];
+  const proc = spawn(argv[0] as string, argv.slice(1), {
     env: { ...process.env, LOG_LEVEL: 'debug', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -103,6 +103,7 @@ describe('config/prometheus', () => {
       LookoutVantageOffline: 'critical',
       LookoutVantageSilent: 'warning',
       LookoutConfigReloadFailed: 'warning',
+      LookoutStorageFailing: 'warning',
       LookoutSchedulerLagging: 'warning',
     };
     expect(Object.fromEntries(alerts.map((a) => [a.alert, a.labels?.severity]))).toEqual(expected);

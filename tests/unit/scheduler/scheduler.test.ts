@@ -6,7 +6,7 @@ import type { ProbeResult } from '../../../src/probers/types.js';
 import { Scheduler, type ScheduleSettings } from '../../../src/scheduler/scheduler.js';
 import { nextDueAfter, stableOffset } from '../../../src/scheduler/slots.js';
 
-// Pure scheduling logic: fake timers drive both node-cron's ticks and the probe timers, and the
+// Pure scheduling logic: fake timers drive both the second ticks and the probe timers, and the
 // probe function is a stand-in that never touches the network.
 
 const T0 = Date.UTC(2024, 0, 1, 0, 0, 0, 300); // mid-second on purpose
@@ -179,6 +179,27 @@ describe('timing', () => {
       for (const at of ats) expect((at - stableOffset(id, 5_000)) % 5_000).toBe(0);
       for (let i = 1; i < ats.length; i++) expect(ats[i]! - ats[i - 1]!).toBe(5_000);
     }
+    await h.scheduler.stop(0);
+  });
+
+  test('a step of the clock an hour back keeps probing every interval, with no negative lag', async () => {
+    const h = harness({ interval: 2_000 });
+    const ids = Array.from({ length: 10 }, (_, i) => `b-${i}`);
+    h.scheduler.start(ids.map((id) => target(id)));
+    await vi.advanceTimersByTimeAsync(4_000);
+    const before = h.calls.length;
+    expect(before).toBeGreaterThanOrEqual(10);
+    const jumpedTo = Date.now() - 3_600_000;
+    vi.setSystemTime(jumpedTo); // the wall clock moves back, the timers do not
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(h.logs.some((l) => l.msg === 'clock jump: probe schedule rebuilt')).toBe(true);
+    for (const id of ids) {
+      // Within ten seconds of the step every target ran again, on its slot in the new time.
+      const ats = h.calls.slice(before).filter((c) => c.id === id).map((c) => c.at);
+      expect(ats.length).toBeGreaterThanOrEqual(4);
+      for (let i = 1; i < ats.length; i++) expect(ats[i]! - ats[i - 1]!).toBe(2_000);
+    }
+    expect(h.lags.every((l) => l >= 0)).toBe(true);
     await h.scheduler.stop(0);
   });
 
