@@ -80,7 +80,14 @@ describe('the metrics port under 2,000 idle connections', () => {
       const metrics = await fetch(`http://127.0.0.1:${apiPort}/metrics`);
       expect(metrics.status).toBe(200);
       await metrics.text();
-      expect(fds(pid)).toBeGreaterThanOrEqual(fdsBefore + 1900);
+      // The kernel completes the handshakes at once; the daemon accepts them as its loop gets to
+      // them (later on a busy machine): watch for the count to reach them all.
+      let most = fds(pid);
+      for (const end = Date.now() + 8_000; most < fdsBefore + 1900 && Date.now() < end; ) {
+        await new Promise((r) => setTimeout(r, 100));
+        most = Math.max(most, fds(pid));
+      }
+      expect(most).toBeGreaterThanOrEqual(fdsBefore + 1900);
       // Loose: an idle connection costs the daemon a few kilobytes, not megabytes.
       expect(rssMb(pid) - rssBefore).toBeLessThan(100);
       // The idle timeout (10 s) closes every one of them.
