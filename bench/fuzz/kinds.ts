@@ -44,7 +44,7 @@ export interface FuzzKind<T> {
 const NASTY_STRINGS = [
   '', ' ', '0', '-1', '0s', '-5s', '1e309', '999999999999h', 'NaN', 'Infinity', '5 s', '10x', '1.5s', '0.0001ms',
   '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty',
-  '127.0.0.1:99999', '[::1]:53', ':53', 'host:', '0.0.0.0', '::', '256.1.1.1', '10.0.0.0/33', '2001:db8::/129',
+  '127.0.0.1:99999', '[::1]:53', ':53', 'host:', '0.0.0.0', '::', '256.1.1.1', '127.0.0.0/33', '2001:db8::/129',
   'http://', 'https://[::1', 'ftp://x', 'javascript:alert(1)', 'https://a\u0000b/', 'http://x:0/', 'http://x:65536/',
   'KZ', 'kz', 'ZZZ', 'A', 'AAAA', 'MX', 'ANY', 'NOERROR', 'SERVFAIL', 'GET', 'POST', 'get',
   '\u0000', '\uffff', '\ud800', '💥', 'a'.repeat(300), '*', '**/*.yaml', '../../../../etc/passwd', '/dev/zero',
@@ -351,7 +351,7 @@ const TARGETS = [
   { id: 'kz-a', kind: 'http', url: 'https://a.example/', asn: 9198, category: 'news' },
   { id: 'kz-b', kind: 'tls', host: 'b.example', asn: 9198, category: 'news' },
   { id: 'kz-c', kind: 'tcp', host: 'c.example', port: 443, asn: 21299, category: 'gov' },
-  { id: 'kz-d', kind: 'dns', server: '192.0.2.53:53', query: { name: 'd.example', type: 'A' }, asn: 21299, category: 'gov' },
+  { id: 'kz-d', kind: 'dns', server: '127.0.0.53:53', query: { name: 'd.example', type: 'A' }, asn: 21299, category: 'gov' },
   { id: 'ctl-1', kind: 'tls', host: 'ctl.example', country: 'ZZ', control: true, category: 'control' },
 ];
 

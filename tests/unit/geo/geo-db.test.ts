@@ -11,6 +11,7 @@ import { asnOf, countryOf, GeoDb, GeoDbError, shippedCountryDb } from '../../../
 import { parseScenario } from '../../../src/sim/scenario.js';
 import { layoutWorld } from '../../../src/sim/world.js';
 import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const WORLD_DB = join(ROOT, 'scenarios/geo/cdn-abroad.mmdb');
@@ -60,14 +61,23 @@ describe('GeoDb on the simulated world', () => {
   });
 });
 
+/** The address of a dns target's server in a shipped catalog. */
+function catalogServer(file: string, id: string): string {
+  const catalog = parse(readFileSync(join(ROOT, 'probes', file), 'utf8')) as { targets: { id: string; server?: string }[] };
+  const server = catalog.targets.find((t) => t.id === id)?.server;
+  if (server === undefined) throw new Error(`${file} has no dns target ${id}`);
+  return server.slice(0, server.lastIndexOf(':'));
+}
+
 describe('the shipped country database', () => {
   it('is installed and locates real addresses offline', async () => {
     const path = shippedCountryDb();
     expect(path).toMatch(/geo-whois-asn-country\.mmdb$/);
     const db = await GeoDb.open({ country: path, asn: null });
-    // The resolvers of probes/kz.yaml (Kazakhtelecom) and an anycast control (in the US registry).
-    expect(db.lookup('195.210.46.195').country).toBe('KZ');
-    expect(db.lookup('8.8.8.8').country).toBe('US');
+    // Public addresses live in the catalogs only: a Kazakhtelecom resolver of probes/kz.yaml and
+    // an anycast control of probes/controls.yaml (in the US registry), read from there.
+    expect(db.lookup(catalogServer('kz.yaml', 'kz-kt-dns-1')).country).toBe('KZ');
+    expect(db.lookup(catalogServer('controls.yaml', 'ctl-google-dns')).country).toBe('US');
     expect(db.lookup('127.0.0.1').country).toBeNull();
   });
 });
