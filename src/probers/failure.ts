@@ -59,8 +59,11 @@ const DNS_CODES: Record<string, FailureReason> = {
  */
 const HTTP_PROTOCOL_CODES = new Set(['UND_ERR_HEADERS_OVERFLOW', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'UND_ERR_RES_EXCEEDED_MAX_SIZE', 'UND_ERR_INFO']);
 
-/** An OpenSSL error naming an alert the peer sent (ERR_SSL_SSLV3_ALERT_*, ERR_SSL_TLSV1_ALERT_*, ERR_SSL_TLSV13_ALERT_*). */
-const RECEIVED_ALERT = /^ERR_SSL_(SSLV3|TLSV1\d*)_ALERT_/;
+/**
+ * An OpenSSL error naming an alert the peer sent: ERR_SSL_SSLV3_ALERT_*, ERR_SSL_TLSV1_ALERT_*,
+ * ERR_SSL_TLSV13_ALERT_* (OpenSSL 3.0, Node 20), ERR_SSL_SSL/TLS_ALERT_* (OpenSSL 3.5, Node 24).
+ */
+const RECEIVED_ALERT = /^ERR_SSL_(SSLV3|TLSV1\d*|SSL\/TLS)_ALERT_/;
 
 /** OpenSSL / Node certificate verification failures. */
 const CERT_CODES = new Set([

@@ -141,9 +141,9 @@ const TLS_CASES: [HostileStream, FailureReason][] = [
   ['tls_huge_chain', 'tls_protocol_error'],
   ['tls_alert_storm', 'tls_protocol_error'],
   ['tcp_silent', 'tls_timeout'],
-  // Node's TLS layer reports a reset that follows partial handshake bytes as it does a clean
-  // close ("disconnected before secure TLS connection"), and nothing else sees the reset.
-  ['tcp_reset_after_data', 'tls_eof'],
+  // Node 20's TLS layer reports a reset that follows partial handshake bytes as it does a clean
+  // close ("disconnected before secure TLS connection"); Node 24 reports the reset (tls_reset).
+  ['tcp_reset_after_data', Number(process.versions.node.split('.')[0]) >= 24 ? 'tls_reset' : 'tls_eof'],
 ];
 
 describe('tls prober against hostile servers', () => {
