@@ -2,15 +2,7 @@
  * The plain-text report of the soak benchmark: the machine, the run's parameters, one row per
  * sample, the request counts, and the issue's goals checked against the rows.
  */
-function fmt(x, digits) {
-  return Number.isFinite(x) ? x.toFixed(digits) : 'n/a';
-}
-
-function table(header, rows) {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
-}
+import { fmt, table } from '../common/text-table.mjs';
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
