@@ -3,13 +3,37 @@
  * located by the simulated world's MMDB (scenarios/geo/cdn-abroad.mmdb: 127.10.0.0/26 KZ
  * AS9198, 127.10.0.64/26 KZ AS21299, 127.10.1.0/26 DE AS3320).
  */
-import { createServer, type Server } from 'node:net';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer, isIP, type Server } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { freePort, runCli, sample, startDaemon, tempDir, type Daemon } from './harness.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const WORLD_DB = join(ROOT, 'scenarios/geo/cdn-abroad.mmdb');
+
+/** Every shipped catalog file: probes/*.yaml and probes/countries/*.yaml. */
+function shippedCatalogs(): string[] {
+  const dirs = [join(ROOT, 'probes'), join(ROOT, 'probes/countries')];
+  return dirs.flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.yaml')).map((f) => join(d, f)));
+}
+
+/**
+ * The IP literals of a catalog's non-control targets outside ZZ, read straight from its YAML (not
+ * through the audit code under test): dns servers, tcp/tls hosts, http `ip` pins.
+ */
+function literalsIn(file: string): string[] {
+  type Raw = { country?: string; control?: boolean; kind?: string; server?: string; host?: string; ip?: string };
+  const doc = parse(readFileSync(file, 'utf8')) as Raw & { targets?: Raw[] };
+  const out: string[] = [];
+  for (const t of doc.targets ?? []) {
+    if ((t.control ?? doc.control) === true || (t.country ?? doc.country) === 'ZZ') continue;
+    const server = t.server === undefined ? undefined : (/^\[(.+)\]:\d+$/.exec(t.server)?.[1] ?? t.server.replace(/:\d+$/, ''));
+    for (const a of [server, t.host, t.ip]) if (a !== undefined && isIP(a) !== 0) out.push(a);
+  }
+  return out;
+}
 
 const AUDITED = `vantage: { id: geo-test }
 geo: { country_db: ${WORLD_DB}, asn_db: ${WORLD_DB} }
@@ -47,9 +71,18 @@ describe('lookout check-config --geo', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout).toMatch(/geo: country database .*geo-whois-asn-country\.mmdb \(built \d{4}-/);
+    const files = shippedCatalogs();
+    expect(stdout).toContain(` targets from ${files.length} files)`);
+    const literals = files.flatMap(literalsIn);
     const checked = /geo: (\d+) addresses checked, 0 outside their declared country or AS, 0 unknown/.exec(stdout);
     expect(checked, stdout).not.toBeNull();
-    expect(Number(checked?.[1])).toBeGreaterThanOrEqual(10);
+    expect(Number(checked?.[1])).toBe(literals.length);
+  });
+
+  it('finds IP literals in the country catalogs that have a public source for them', () => {
+    const withLiterals = shippedCatalogs().filter((f) => f.includes('/countries/') && literalsIn(f).length > 0);
+    // cd.yaml and zw.yaml have none and say why in their headers.
+    expect(withLiterals.map((f) => f.replace(/^.*\//, '')).sort()).toEqual(['bj.yaml', 'et.yaml', 'in.yaml', 'iq.yaml', 'ir.yaml', 'mm.yaml', 'ne.yaml', 'sd.yaml']);
   });
 
   it('names geo.country_db when the configured file cannot be opened', async () => {
