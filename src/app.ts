@@ -113,7 +113,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const scheduler = new Scheduler({
     schedule: config.schedule,
     // The scheduler marks confirm re-probes on the result itself.
-    probe: (target, signal, timeoutMs) => runProbe(target, { timeoutMs, signal, resolver }),
+    probe: (target, signal, timeoutMs) => runProbe(target, target.bind ? { timeoutMs, signal, resolver, source: target.bind } : { timeoutMs, signal, resolver }),
     onResult,
     onSkip: (target) => {
       metrics.probeSkipped(target);
