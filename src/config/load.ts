@@ -11,8 +11,8 @@ import { formatDuration } from './duration.js';
 import { ConfigError } from './errors.js';
 import { comparePaths, formatPath, isRecord, issueProblems, targetId } from './format.js';
 import type { IssuePath, Problem } from './format.js';
-import { CatalogEntry, CatalogFile, ConfigFile, pathTargetId, SourceBinding, TargetInput } from './schema.js';
-import type { Config, ResolvedTarget } from './schema.js';
+import { CatalogFile, ConfigFile, pathTargetId, TargetInput } from './schema.js';
+import type { CatalogEntry, Config, ResolvedTarget, SourceBinding } from './schema.js';
 
 export { ConfigError } from './errors.js';
 

@@ -74,9 +74,9 @@ export function localAddressFor(source: SourceBinding | undefined, ip: string, n
  * address is not assigned here, or went away) becomes a SourceUnavailableError; anything else is
  * returned as it is.
  */
-export function sourceBindError(err: unknown, localAddress: string | undefined, name: string | undefined): unknown {
+export function sourceBindError(err: Error, localAddress: string | undefined, name: string | undefined): Error {
   if (localAddress === undefined) return err;
-  const code = typeof err === 'object' && err !== null && 'code' in err ? (err as { code: unknown }).code : undefined;
+  const code = (err as NodeJS.ErrnoException).code;
   if (code !== 'EADDRNOTAVAIL' && code !== 'EINVAL') return err;
-  return Object.assign(new SourceUnavailableError(`source ${name ?? localAddress}: cannot bind ${localAddress} (${String(code)})`), { cause: err });
+  return new SourceUnavailableError(`source ${name ?? localAddress}: cannot bind ${localAddress} (${code})`, { cause: err });
 }
