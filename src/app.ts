@@ -4,7 +4,7 @@
  * new one is invalid), stop() shuts down in a bounded, ordered way. Knows nothing of `process`.
  */
 import { ConfigError, loadConfig } from './config/load.js';
-import type { Config, ResolvedTarget } from './config/schema.js';
+import { targetPath, type Config, type ResolvedTarget } from './config/schema.js';
 import type { EventChange } from './detect/detector.js';
 import { PathDetectors, type PathVantageState } from './detect/paths.js';
 import { compareTimeline, type DisruptionEvent } from './detect/events.js';
@@ -212,6 +212,11 @@ export async function startApp(opts: AppOptions): Promise<App> {
   );
   if (controlIds(targets).length === 0) {
     log.warn('no control targets configured: the daemon cannot tell its own outage from a real one');
+  } else {
+    // Each path is its own vantage (src/detect/paths.ts): one without controls cannot tell its uplink failing from an outage.
+    const paths = new Set(targets.map(targetPath));
+    for (const t of targets) if (t.control) paths.delete(targetPath(t));
+    for (const path of paths) log.warn({ path }, 'no control targets on this path: bind the controls through this source too');
   }
 
   let stopping: Promise<void> | null = null;
