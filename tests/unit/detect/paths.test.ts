@@ -4,6 +4,7 @@ import { Detector } from '../../../src/detect/detector.js';
 import type { DetectorOptions } from '../../../src/detect/options.js';
 import { PathDetectors } from '../../../src/detect/paths.js';
 import { replay } from '../../../src/detect/replay.js';
+import { parseEvent } from '../../../src/store/event-schema.js';
 import { detection, during, fail, HOUR, ok, run, simulate, T0, target, type World } from './sim-harness.js';
 
 // One detector per path: the same targets probed through two uplinks are judged apart, an
@@ -84,6 +85,21 @@ describe('paths', () => {
     const mid = CUT + 20 * 60_000;
     expect(run(simulate(both, targetsOnly, T0, mid), opts, mid, detectors as unknown as Detector)).toEqual([]);
     expect(detectors.status().targets.find((t) => t.id === 'kz-0@isp-b')?.state).toBe('unknown');
+  });
+
+  it('an event stored with its path comes back to that path after a restart', () => {
+    const world: World = (id, at) => (id.startsWith('kz-') && id.endsWith('@isp-b') && at >= CUT ? fail('tcp_timeout') : ok);
+    const mid = CUT + 20 * 60_000;
+    const open = replay(simulate(both, world, T0, mid), opts, mid).map((c) => c.event);
+    expect(open.map((e) => e.path)).toEqual(['isp-b']);
+    // Through the store's schema (the canonical line keeps `path`), then into a fresh daemon.
+    const stored = JSON.parse(JSON.stringify(open[0])) as unknown;
+    const parsed = parseEvent(stored);
+    expect(parsed.ok && parsed.event.path).toBe('isp-b');
+    const restarted = new PathDetectors(opts);
+    restarted.resume(parsed.ok ? [parsed.event] : []);
+    expect(restarted.active().map((e) => [e.id, e.path])).toEqual([[open[0]?.id, 'isp-b']]);
+    expect(restarted.status().paths?.map((p) => p.path)).toEqual(['isp-a', 'isp-b']);
   });
 
   it('without sources it is exactly the one detector of before', () => {
