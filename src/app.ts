@@ -4,8 +4,9 @@
  * new one is invalid), stop() shuts down in a bounded, ordered way. Knows nothing of `process`.
  */
 import { ConfigError, loadConfig } from './config/load.js';
-import type { Config, ResolvedTarget } from './config/schema.js';
-import { Detector, type EventChange, type VantageState } from './detect/detector.js';
+import { targetPath, type Config, type ResolvedTarget } from './config/schema.js';
+import type { EventChange } from './detect/detector.js';
+import { PathDetectors, type PathVantageState } from './detect/paths.js';
 import { compareTimeline, type DisruptionEvent } from './detect/events.js';
 import type { Logger } from './log.js';
 import { registerDetectorMetrics } from './metrics/detector-metrics.js';
@@ -73,7 +74,8 @@ export async function startApp(opts: AppOptions): Promise<App> {
   store = await EventStore.open({ dir: config.storageDir, log, onError: (op) => storageMetrics.error(op) });
   const events: EventStore = store;
   const recorder = config.storage.record_results ? await ResultRecorder.open(config.storageDir, log) : null;
-  const detector = new Detector({ detection: config.detection, vantage: config.vantage, targets, interval: config.schedule.interval });
+  // One detector per path (source binding): see src/detect/paths.ts.
+  const detector = new PathDetectors({ detection: config.detection, vantage: config.vantage, targets, interval: config.schedule.interval });
   const resumed = events.open();
   detector.resume(resumed);
   if (resumed.length > 0) log.info({ events: resumed.map((e) => e.id) }, 'resuming events still open at the last shutdown');
@@ -113,7 +115,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const scheduler = new Scheduler({
     schedule: config.schedule,
     // The scheduler marks confirm re-probes on the result itself.
-    probe: (target, signal, timeoutMs) => runProbe(target, { timeoutMs, signal, resolver }),
+    probe: (target, signal, timeoutMs) => runProbe(target, target.bind ? { timeoutMs, signal, resolver, source: target.bind } : { timeoutMs, signal, resolver }),
     onResult,
     onSkip: (target) => {
       metrics.probeSkipped(target);
@@ -182,15 +184,16 @@ export async function startApp(opts: AppOptions): Promise<App> {
     throw err;
   }
   metrics.configReload(true);
-  // The detector's vantage verdict, as last logged: the log says what the gauge and the API say.
-  let online: boolean | null = null;
+  // Each path's vantage verdict, as last logged: the log says what the gauge and the API say.
+  const online = new Map<string, boolean>();
   const evaluator = startAlignedTicker(
     () => config.detection.evaluate_every,
     (at) => {
       for (const change of detector.evaluate(at)) onChange(change);
-      const vantage = detector.vantageState();
-      if (vantage.online !== null && vantage.online !== online) logVantage(log, vantage);
-      online = vantage.online ?? online;
+      for (const vantage of detector.vantageStates()) {
+        if (vantage.online !== null && vantage.online !== online.get(vantage.path)) logVantage(log, vantage);
+        if (vantage.online !== null) online.set(vantage.path, vantage.online);
+      }
     },
   );
   scheduler.start(targets);
@@ -209,6 +212,11 @@ export async function startApp(opts: AppOptions): Promise<App> {
   );
   if (controlIds(targets).length === 0) {
     log.warn('no control targets configured: the daemon cannot tell its own outage from a real one');
+  } else {
+    // Each path is its own vantage (src/detect/paths.ts): one without controls cannot tell its uplink failing from an outage.
+    const paths = new Set(targets.map(targetPath));
+    for (const t of targets) if (t.control) paths.delete(targetPath(t));
+    for (const path of paths) log.warn({ path }, 'no control targets on this path: bind the controls through this source too');
   }
 
   let stopping: Promise<void> | null = null;
@@ -280,13 +288,15 @@ function logGeoChange(log: Logger, c: GeoChange): void {
   else log.warn(fields, 'target answers from its declared location again');
 }
 
-function logVantage(log: Logger, v: VantageState): void {
+function logVantage(log: Logger, v: PathVantageState): void {
+  // The default path's lines are as they always were; a source's name its path.
+  const path = v.path === '' ? {} : { path: v.path };
   if (v.online === false) {
     log.warn(
-      { controls: v.controls, failing: v.failing, reasons: v.reasons },
+      { ...path, controls: v.controls, failing: v.failing, reasons: v.reasons },
       'controls unreachable: this vantage point appears to have no internet connectivity',
     );
   } else {
-    log.info({ controls: v.controls, failing: v.failing }, 'controls reachable');
+    log.info({ ...path, controls: v.controls, failing: v.failing }, 'controls reachable');
   }
 }

@@ -11,8 +11,8 @@ import { formatDuration } from './duration.js';
 import { ConfigError } from './errors.js';
 import { comparePaths, formatPath, isRecord, issueProblems, targetId } from './format.js';
 import type { IssuePath, Problem } from './format.js';
-import { CatalogFile, ConfigFile, TargetInput } from './schema.js';
-import type { Config, ResolvedTarget } from './schema.js';
+import { CatalogFile, ConfigFile, pathTargetId, TargetInput } from './schema.js';
+import type { CatalogEntry, Config, ResolvedTarget, SourceBinding } from './schema.js';
 
 export { ConfigError } from './errors.js';
 
@@ -25,6 +25,8 @@ interface Defaults {
   asn?: number;
   category?: string;
   control?: boolean;
+  /** The catalog's own `source`. */
+  source?: SourceBinding;
   /** False when the file's own default country is invalid: a missing country is then not news. */
   countryKnown: boolean;
   /** How to fix a target without a country, for the message. */
@@ -38,6 +40,14 @@ interface Source {
   /** Path relative to the config directory, as in ResolvedTarget.source. */
   readonly source: string;
   readonly defaults: Defaults;
+  /** The sources of the catalog entry that listed this file (each target is probed through each). */
+  readonly sources?: readonly SourceBinding[];
+}
+
+/** A catalog file to load, and the sources of the entry that named it. */
+interface CatalogUse {
+  abs: string;
+  sources: readonly SourceBinding[] | undefined;
 }
 
 /**
@@ -62,69 +72,117 @@ export async function loadConfig(file: string): Promise<Config> {
   const sources: Source[] = [
     { sink: mainSink, doc, source: relative(dir, path), defaults: inlineDefaults(doc) },
   ];
+  const paths = new PathNames();
   const globs = ConfigFile.shape.catalogs.safeParse(doc.catalogs);
   if (globs.success) {
-    const files = await expandCatalogs(globs.data, dir, mainSink);
-    const catalogs = await Promise.all(files.map((abs) => readYamlMapping(relative(dir, abs), abs)));
-    catalogs.forEach((cat, i) => {
-      const source = relative(dir, files[i] as string);
+    globs.data.forEach((entry, i) => {
+      if (typeof entry !== 'string') entry.sources.forEach((b, j) => paths.claim(b, mainSink, ['catalogs', i, 'sources', j]));
+    });
+    const uses = await expandCatalogs(globs.data, dir, mainSink);
+    // A file listed by several entries (through different sources) is read and reported once.
+    const reads = new Map<string, Promise<ReadResult>>();
+    for (const { abs } of uses) if (!reads.has(abs)) reads.set(abs, readYamlMapping(relative(dir, abs), abs));
+    const seen = new Map<string, Source>();
+    for (const use of uses) {
+      const source = relative(dir, use.abs);
+      const first = seen.get(use.abs);
+      if (first) {
+        sources.push({ ...first, sources: use.sources });
+        continue;
+      }
+      const cat = await (reads.get(use.abs) as Promise<ReadResult>);
       if (!cat.ok) {
         log.file(source, source, undefined).addRendered(cat.problems);
-        return;
+        continue;
       }
       const sink = log.file(source, source, cat.doc);
       const result = CatalogFile.safeParse(cat.doc);
       if (!result.success) sink.addAll(issueProblems(result.error.issues));
-      sources.push({ sink, doc: cat.doc, source, defaults: catalogDefaults(cat.doc) });
-    });
+      const defaults = catalogDefaults(cat.doc);
+      if (defaults.source) paths.claim(defaults.source, sink, ['source']);
+      const src: Source = { sink, doc: cat.doc, source, defaults, sources: use.sources };
+      seen.set(use.abs, src);
+      sources.push(src);
+    }
   }
 
-  const targets = resolveTargets(sources, schedule.success ? schedule.data : undefined);
+  const targets = resolveTargets(sources, schedule.success ? schedule.data : undefined, paths);
   const problems = log.render();
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
 
   const { targets: _inline, catalogs, ...rest } = parsed.data;
-  return { ...rest, path, storageDir: resolve(dir, rest.storage.dir), catalogs, targets };
+  const display = catalogs.map((c) => (typeof c === 'string' ? c : c.file));
+  return { ...rest, path, storageDir: resolve(dir, rest.storage.dir), catalogs: display, targets };
+}
+
+/**
+ * Source bindings by path name: one name must mean one binding everywhere, or the `path` label
+ * would put two uplinks' results into one series. The first place a name is defined is kept for
+ * the message.
+ */
+class PathNames {
+  private readonly byName = new Map<string, { binding: string; where: string }>();
+
+  /** Registers `b`, defined at `path` of the file behind `sink`; a conflicting name is a problem there. */
+  claim(b: SourceBinding, sink: FileProblems, path: IssuePath): void {
+    const binding = b.address !== undefined ? `address ${b.address}` : `interface ${b.interface}`;
+    const first = this.byName.get(b.name);
+    if (first === undefined) this.byName.set(b.name, { binding, where: sink.where(path) });
+    else if (first.binding !== binding) {
+      sink.add([...path, 'name'], `path name "${b.name}" already names ${first.binding} (${first.where}); give this source another name`);
+    }
+  }
 }
 
 /**
  * Validates each target on its own (so one bad target does not hide the others' problems),
- * applies the defaults of the file it came from, and checks ids are unique across all files.
+ * applies the defaults of the file it came from, expands it once per source binding (its own
+ * `source`, else the catalog entry's `sources`, else the catalog's `source`, else unbound), and
+ * checks ids are unique per path across all files.
  */
-function resolveTargets(sources: readonly Source[], schedule: Schedule | undefined): ResolvedTarget[] {
+function resolveTargets(sources: readonly Source[], schedule: Schedule | undefined, paths: PathNames): ResolvedTarget[] {
   const firstSeen = new Map<string, string>();
   const resolved: ResolvedTarget[] = [];
-  for (const { sink, doc, source, defaults } of sources) {
+  for (const { sink, doc, source, defaults, sources: entrySources } of sources) {
     const raws: unknown[] = Array.isArray(doc.targets) ? doc.targets : [];
     raws.forEach((raw, i) => {
       const at: IssuePath = ['targets', i];
       const id = targetId(doc, i);
-      if (id !== undefined) {
-        const first = firstSeen.get(id);
-        if (first !== undefined) sink.add(at, `duplicate id, first defined in ${first}`);
-        else firstSeen.set(id, `${source} targets.${i}`);
-      }
       const parsed = TargetInput.safeParse(raw);
+      const own = parsed.success ? parsed.data.source : undefined;
+      if (own) paths.claim(own, sink, [...at, 'source']);
+      const bindings: readonly (SourceBinding | undefined)[] = own ? [own] : (entrySources ?? [defaults.source]);
+      if (id !== undefined) {
+        for (const b of bindings) {
+          const key = pathTargetId(id, b?.name ?? '');
+          const first = firstSeen.get(key);
+          const onPath = b ? ` on path ${b.name}` : '';
+          if (first !== undefined) sink.add(at, `duplicate id${onPath}, first defined in ${first}`);
+          else firstSeen.set(key, `${source} targets.${i}`);
+        }
+      }
       if (!parsed.success || !isRecord(raw)) return;
-      const t = parsed.data;
-      sink.addAll(targetProblems(t, schedule).map((p) => ({ path: [...at, ...p.path], message: p.message })));
+      const { source: _own, ...t } = parsed.data;
+      sink.addAll(targetProblems(parsed.data, schedule).map((p) => ({ path: [...at, ...p.path], message: p.message })));
       const country = t.country ?? defaults.country;
       if (country === undefined) {
         if (defaults.countryKnown) sink.add([...at, 'country'], `required: ${defaults.countryHint}`);
         return;
       }
-      // Object.assign, not a spread followed by more keys: V8 gives every object made that way
-      // a hidden class of its own, about 400 bytes per target kept for the daemon's lifetime.
-      resolved.push(
-        Object.assign({}, t, {
+      for (const b of bindings) {
+        // Object.assign, not a spread followed by more keys: V8 gives every object made that way
+        // a hidden class of its own, about 400 bytes per target kept for the daemon's lifetime.
+        const target: ResolvedTarget = Object.assign({}, t, {
           country,
           asn: t.asn ?? defaults.asn,
           category: t.category ?? defaults.category ?? 'general',
           // The schema defaults control to false, so only the raw document says whether it was set.
           control: 'control' in raw ? t.control : (defaults.control ?? t.control),
           source,
-        }),
-      );
+        });
+        if (b) Object.assign(target, { id: pathTargetId(t.id, b.name), bind: b, path: b.name });
+        resolved.push(target);
+      }
     });
   }
   return resolved;
@@ -187,25 +245,36 @@ function catalogDefaults(doc: Doc): Defaults {
     asn: field.asn.safeParse(doc.asn).data,
     category: field.category.safeParse(doc.category).data,
     control: field.control.safeParse(doc.control).data,
+    source: field.source.safeParse(doc.source).data,
     countryKnown: country.success,
     countryHint: 'set country on the target or at the top of the catalog',
   };
 }
 
 /**
- * Expands catalog globs relative to `dir` into absolute paths: glob order, matches sorted, each
- * file once. A glob matching nothing is a problem.
+ * Expands catalog entries (globs, or `{ file, sources }`) relative to `dir` into the files to
+ * load: entry order, matches sorted, each file once per set of sources (a plain glob matching a
+ * file already listed plainly adds nothing). A glob matching nothing is a problem.
  */
-async function expandCatalogs(patterns: readonly string[], dir: string, sink: FileProblems): Promise<string[]> {
+async function expandCatalogs(entries: readonly (string | CatalogEntry)[], dir: string, sink: FileProblems): Promise<CatalogUse[]> {
+  const patterns = entries.map((e) => (typeof e === 'string' ? e : e.file));
   const matches = await Promise.all(
     patterns.map((pattern) => glob(pattern, { cwd: dir, absolute: true, onlyFiles: true, expandDirectories: false })),
   );
-  const files = new Set<string>();
+  const uses = new Map<string, CatalogUse>();
   matches.forEach((found, i) => {
-    if (found.length === 0) sink.add(['catalogs', i], `${JSON.stringify(patterns[i])} matches no file`);
-    for (const f of [...found].sort()) files.add(resolve(f));
+    const entry = entries[i];
+    const sources = typeof entry === 'string' || entry === undefined ? undefined : entry.sources;
+    const at = typeof entry === 'string' ? ['catalogs', i] : ['catalogs', i, 'file'];
+    if (found.length === 0) sink.add(at, `${JSON.stringify(patterns[i])} matches no file`);
+    const bindingKey = sources === undefined ? '' : JSON.stringify(sources);
+    for (const f of [...found].sort()) {
+      const abs = resolve(f);
+      const key = `${abs}\u0000${bindingKey}`;
+      if (!uses.has(key)) uses.set(key, { abs, sources });
+    }
   });
-  return [...files];
+  return [...uses.values()];
 }
 
 type ReadResult = { ok: true; doc: Doc } | { ok: false; problems: string[] };
@@ -280,6 +349,12 @@ class FileProblems {
     if (where === '') text = `${this.name}: ${message}`;
     else text = this.prefix === undefined ? `${where}: ${message}` : `${this.prefix}: ${where}: ${message}`;
     this.entries.push({ path, text });
+  }
+
+  /** How a path of this file is named in messages: `file.yaml: targets.2 (id).source`. */
+  where(path: IssuePath): string {
+    const at = formatPath(path, this.doc);
+    return this.prefix === undefined ? at : `${this.prefix}: ${at}`;
   }
 
   addAll(problems: readonly Problem[]): void {

@@ -63,6 +63,43 @@ const StatusRange = z.union([
     .refine(([lo, hi]) => lo <= hi, 'status range must be [low, high] with low <= high'),
 ]);
 
+/**
+ * A path label: the name of a source binding (metric label `path`, events' `path`). Bounded by
+ * the config: one per distinct source.
+ */
+const PathName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:@-]*$/, 'must be letters, digits, ".", "_", ":", "@" or "-", starting with a letter or digit')
+  .max(64);
+
+/** A Linux interface name (IFNAMSIZ - 1 characters at most). */
+const InterfaceName = z.string().regex(/^[A-Za-z0-9_.:@-]{1,15}$/, 'must be an interface name such as eth1 (at most 15 characters)');
+
+/**
+ * Where probes leave from: a local `address` or an `interface` (exactly one), and `name`, the
+ * path label (default: the address or the interface). See src/probers/source.ts for how it is
+ * applied when dialling.
+ */
+export const SourceBinding = z
+  .strictObject({
+    address: z.string().refine((s) => isIP(s) !== 0, 'must be an IP address').optional(),
+    interface: InterfaceName.optional(),
+    name: PathName.optional(),
+  })
+  .superRefine((s, ctx) => {
+    if (s.address !== undefined && s.interface !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['interface'], message: 'set either address or interface, not both' });
+    } else if (s.address === undefined && s.interface === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['address'], message: 'required: set address (a local IP) or interface (such as eth1)' });
+    }
+  })
+  .transform((s): SourceBinding => {
+    const name = s.name ?? s.address ?? s.interface ?? '';
+    return s.address !== undefined ? { name, address: s.address } : { name, interface: s.interface ?? '' };
+  });
+/** A validated source binding: `name` is always set, and exactly one of address or interface. */
+export type SourceBinding = { name: string; address: string; interface?: undefined } | { name: string; interface: string; address?: undefined };
+
 /** Fields every target has, before catalog defaults are applied. */
 const TargetCommon = {
   id: Slug,
@@ -78,6 +115,8 @@ const TargetCommon = {
    * does not take it out of its country's verdicts (for a target known to be served from abroad).
    */
   geo: z.enum(['check', 'ignore']).optional(),
+  /** Probe through this source (overrides the catalog's); absent: the default route, path "". */
+  source: SourceBinding.optional(),
 };
 
 export const HttpTarget = z.strictObject({
@@ -154,9 +193,22 @@ export const CatalogFile = z.strictObject({
   asn: Asn.optional(),
   category: Slug.optional(),
   control: z.boolean().optional(),
+  /** Default source binding of the catalog's targets (a catalog entry's `sources` override it). */
+  source: SourceBinding.optional(),
   targets: z.array(TargetInput).default([]),
 });
 export type CatalogFile = z.output<typeof CatalogFile>;
+
+/**
+ * A catalog glob probed through each of several sources: every target of the matched files is
+ * probed once per source (its own `source`, when it sets one, wins). The same file may be listed
+ * in several entries.
+ */
+export const CatalogEntry = z.strictObject({
+  file: z.string().min(1),
+  sources: z.array(SourceBinding).min(1),
+});
+export type CatalogEntry = z.output<typeof CatalogEntry>;
 
 export const DetectionConfig = z.strictObject({
   down_after: z.number().int().min(1).default(2),
@@ -215,18 +267,44 @@ export const ConfigFile = z.strictObject({
     })
     .prefault({}),
   detection: DetectionConfig.prefault({}),
-  catalogs: z.array(z.string().min(1)).default([]),
+  catalogs: z.array(z.union([z.string().min(1), CatalogEntry])).default([]),
   targets: z.array(TargetInput).default([]),
 });
 export type ConfigFile = z.output<typeof ConfigFile>;
 
-/** A target after catalog defaults are applied: country and category are always known. */
-export type ResolvedTarget = TargetInput & {
+type WithoutSource<T> = T extends unknown ? Omit<T, 'source'> : never;
+
+/**
+ * A target after catalog defaults are applied: country and category are always known. A target
+ * probed through a source binding has `bind` and `path` (the binding's name), and its `id` is
+ * `<configured id>@<path>`, unique per path (targetName() gives the configured id back); an
+ * unbound target has neither, and its id as configured (path "").
+ */
+export type ResolvedTarget = WithoutSource<TargetInput> & {
   country: string;
   category: string;
   /** Where the target was defined: "file.yaml" (catalog) or "config.yaml" (inline), for messages. */
   source: string;
+  /** The source binding probes of this target leave from; absent: the default route. */
+  bind?: SourceBinding;
+  /** The path label: bind.name, absent (meaning "") when unbound. */
+  path?: string;
 };
+
+/** The path label of a target: its binding's name, "" when unbound. */
+export function targetPath(t: { path?: string }): string {
+  return t.path ?? '';
+}
+
+/** The id as configured (without the `@path` suffix of a bound target). */
+export function targetName(t: { id: string; path?: string }): string {
+  return t.path ? t.id.slice(0, t.id.length - t.path.length - 1) : t.id;
+}
+
+/** The id of a target probed on `path` ("" for the default route). */
+export function pathTargetId(id: string, path: string): string {
+  return path === '' ? id : `${id}@${path}`;
+}
 export type HttpResolved = Extract<ResolvedTarget, { kind: 'http' }>;
 export type TcpResolved = Extract<ResolvedTarget, { kind: 'tcp' }>;
 export type TlsResolved = Extract<ResolvedTarget, { kind: 'tls' }>;
@@ -238,7 +316,7 @@ export interface Config extends Omit<ConfigFile, 'targets' | 'catalogs'> {
   path: string;
   /** storage.dir resolved against the config file's directory. */
   storageDir: string;
-  /** Catalog globs as written, for display. */
+  /** Catalog globs as written (an entry with sources by its `file`), for display. */
   catalogs: string[];
   targets: ResolvedTarget[];
 }

@@ -139,6 +139,8 @@ export class Detector {
    */
   private readonly aftermath = new Map<string, number>();
   private readonly resumeGraceMs: number;
+  /** See DetectorOptions.path; "" for the default route. */
+  readonly path: string;
   private interval: number;
   private lastEval: number | null = null;
   private lastVerdict: Verdict | null = null;
@@ -148,6 +150,7 @@ export class Detector {
     this.s = opts.detection;
     this.vantage = opts.vantage;
     this.resumeGraceMs = opts.resumeGraceMs ?? DEFAULT_RESUME_GRACE_MS;
+    this.path = opts.path ?? '';
     this.interval = opts.interval ?? DEFAULT_INTERVAL_MS;
     this.setTargets(opts.targets);
   }
@@ -471,7 +474,7 @@ export class Detector {
     if (last !== undefined && started <= last) started = Math.min(last + 1, now);
     slot.startedMs = started;
     const event: DisruptionEvent = {
-      id: eventId(cond.kind, cond.country, cond.asn, cond.category, started),
+      id: eventId(cond.kind, cond.country, cond.asn, cond.category, started) + (this.path === '' ? '' : `@${this.path}`),
       kind: cond.kind,
       country: cond.country,
       asn: cond.asn,
@@ -483,6 +486,7 @@ export class Detector {
       summary: '',
       evidence: buildEvidence(cond.group, cond.contributors, cond.latencyRatio),
     };
+    if (this.path !== '') event.path = this.path;
     event.summary = this.summary(event);
     slot.event = event;
     return structuredClone(event);
@@ -507,7 +511,8 @@ export class Detector {
 
   private summary(event: DisruptionEvent): string {
     const insideOut = event.country !== null && event.country === this.vantage.country && event.kind !== 'vantage_offline';
-    return summarize(event, this.vantage.id, insideOut);
+    const text = summarize(event, this.vantage.id, insideOut);
+    return this.path === '' ? text : `${text} (path ${this.path})`;
   }
 
   /**

@@ -46,6 +46,11 @@ export interface DisruptionEvent {
   ended_at: string | null;
   summary: string;
   evidence: Evidence;
+  /**
+   * The source binding (path) the event was seen through; absent for the default route. One
+   * path's results never feed another path's events (docs/detection.md "Paths").
+   */
+  path?: string;
 }
 
 /** Timeline order (the store and GET /api/v1/events): by started_at, then id. */

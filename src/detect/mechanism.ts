@@ -44,7 +44,9 @@ export function mechanismOf(reason: FailureReason): Mechanism | null {
     case 'timeout':
     case 'network_unreachable':
       return 'blackhole';
+    // A bug, or a source binding this host cannot use: neither says how anything was disrupted.
     case 'unknown':
+    case 'source_unavailable':
       return null;
   }
 }

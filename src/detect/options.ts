@@ -29,6 +29,11 @@ export interface DetectorOptions {
    * settled state before judging the resumed events anyway. Default 10 minutes.
    */
   resumeGraceMs?: number;
+  /**
+   * The path (source binding name) this detector judges; "" or absent: the default route. Its
+   * events carry it (`path`, and `@path` at the end of the id).
+   */
+  path?: string;
 }
 
 export const DEFAULT_RESUME_GRACE_MS = 600_000;

@@ -2,7 +2,8 @@
  * Pure replay driver for `lookout replay` and the replay benchmark.
  */
 import type { ProbeResult } from '../probers/types.js';
-import { Detector, type EventChange } from './detector.js';
+import type { EventChange } from './detector.js';
+import { PathDetectors } from './paths.js';
 import type { DetectorOptions } from './options.js';
 
 /** A change with the evaluate(now) time that returned it, epoch ms. */
@@ -30,7 +31,7 @@ export type GeoVerdicts = (result: ProbeResult) => { target: string; mismatch: b
  * result first goes through the location check, as in the daemon.
  */
 export function replay(results: Iterable<ProbeResult>, opts: DetectorOptions, endAt?: number, geo?: GeoVerdicts): TimedChange[] {
-  const detector = new Detector(opts);
+  const detector = new PathDetectors(opts);
   const every = opts.detection.evaluate_every;
   const changes: TimedChange[] = [];
   let nextTick: number | null = null;

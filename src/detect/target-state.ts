@@ -56,6 +56,13 @@ export class TargetTracker {
 
   /** Applies one result; `observedAt` = result.at + phases.total * 1000. O(1). */
   observe(result: ProbeResult, observedAt: number, s: DetectionSettings): void {
+    // The probe could not leave through its source: nothing was learnt about the endpoint. A
+    // control counts it as a failure (this path cannot see: its vantage is offline); any other
+    // target goes back to unknown, out of every ratio, until it is seen again.
+    if (result.reason === 'source_unavailable' && !this.target.control) {
+      this.forget();
+      return;
+    }
     this.latestOk = result.ok;
     if (result.ok) this.success(result, observedAt, s);
     else this.failure(result, s);
@@ -76,6 +83,15 @@ export class TargetTracker {
    */
   latencyRatio(): number | null {
     return this.state === 'up' || this.state === 'suspect' ? this.baseline.ratio : null;
+  }
+
+  private forget(): void {
+    this.state = 'unknown';
+    this.okStreak = 0;
+    this.failStreak = 0;
+    this.failStart = null;
+    this.okStart = null;
+    this.latestOk = null;
   }
 
   private success(result: ProbeResult, observedAt: number, s: DetectionSettings): void {

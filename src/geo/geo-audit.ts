@@ -4,7 +4,7 @@
  * what its target declares. Pure: the database is handed in.
  */
 import { isIP } from 'node:net';
-import { splitHostPort, type ResolvedTarget } from '../config/schema.js';
+import { splitHostPort, targetName, type ResolvedTarget } from '../config/schema.js';
 import { geoCheckable, mismatchOf, type GeoVerdict } from './geo-check.js';
 import type { GeoDb, GeoLocation } from './geo-db.js';
 
@@ -55,14 +55,19 @@ export function ipLiterals(t: ResolvedTarget): string[] {
 /** Locates every IP literal of the checkable targets (controls and country ZZ are skipped). */
 export function auditTargets(targets: readonly ResolvedTarget[], db: GeoDb): AuditResult {
   const result: AuditResult = { checked: 0, mismatches: [], unknown: [] };
+  // A target probed through several sources is one entry of its catalog: audited once, by its id.
+  const audited = new Set<string>();
   for (const t of targets) {
     if (!geoCheckable(t)) continue;
+    const key = `${t.source}\u0000${targetName(t)}`;
+    if (audited.has(key)) continue;
+    audited.add(key);
     for (const ip of ipLiterals(t)) {
       result.checked++;
       const found = db.lookup(ip);
       const entry: AuditEntry = {
         source: t.source,
-        target: t.id,
+        target: targetName(t),
         ip,
         declared: { country: t.country, asn: t.asn ?? null },
         found,

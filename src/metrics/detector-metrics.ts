@@ -8,14 +8,32 @@ import { EVENT_KINDS, type DisruptionEvent } from '../detect/events.js';
 import * as names from './names.js';
 import { SeriesGauge, type GaugeSeries } from './series-gauge.js';
 
-/** What the detector exposes for scraping. */
+type CountryView = { country: string; ratio: number | null; latency_ratio: number | null };
+
+/**
+ * What the detector exposes for scraping. With source bindings (src/detect/paths.ts) `paths`
+ * holds each path's vantage and countries, bound targets carry `path` (their id ends in
+ * `@path`) and so do the events; every series of a bound path gets a `path` label, and the
+ * default path's series have none, as before.
+ */
 export interface DetectorView {
   status(): {
     vantage: { online: boolean | null };
-    countries: readonly { country: string; ratio: number | null; latency_ratio: number | null }[];
-    targets: readonly { id: string; country: string; asn: number | null; category: string; control: boolean; state: string }[];
+    countries: readonly CountryView[];
+    targets: readonly { id: string; path?: string; country: string; asn: number | null; category: string; control: boolean; state: string }[];
+    paths?: readonly { path: string; vantage: { online: boolean | null }; countries: readonly CountryView[] }[];
   };
   active(): readonly DisruptionEvent[];
+}
+
+/** `{ path }` for a bound path, `{}` for the default one. */
+function pathLabel(path: string | undefined): { path?: string } {
+  return path ? { path } : {};
+}
+
+/** Each path's vantage and countries (the default path alone without source bindings). */
+function pathViews(status: ReturnType<DetectorView['status']>): readonly { path: string; vantage: { online: boolean | null }; countries: readonly CountryView[] }[] {
+  return status.paths ?? [{ path: '', vantage: status.vantage, countries: status.countries }];
 }
 
 /** Collects within this many milliseconds of each other belong to one scrape. */
@@ -49,10 +67,10 @@ export function registerDetectorMetrics(registry: Registry, detector: () => Dete
   // label text from one scrape to the next (see series-gauge.ts).
   const upSeries = new Map<string, { key: string; series: GaugeSeries; epoch: number }>();
   let epoch = 0;
-  const targetUp: SeriesGauge<'target' | 'country' | 'asn' | 'category'> = new SeriesGauge({
+  const targetUp: SeriesGauge<'target' | 'path' | 'country' | 'asn' | 'category'> = new SeriesGauge({
     name: names.TARGET_UP,
     help: 'Whether the detector holds the target up (1) or down (0); absent while unknown or dead.',
-    labelNames: ['target', 'country', 'asn', 'category'] as const,
+    labelNames: ['target', 'path', 'country', 'asn', 'category'] as const,
     registers,
     refresh() {
       epoch++;
@@ -66,7 +84,9 @@ export function registerDetectorMetrics(registry: Registry, detector: () => Dete
           entry = undefined;
         }
         if (!entry) {
-          entry = { key, series: targetUp.series({ target: t.id, country: t.country, asn, category: t.category }), epoch };
+          const name = t.path ? t.id.slice(0, t.id.length - t.path.length - 1) : t.id;
+          const labels = Object.assign({ target: name }, pathLabel(t.path), { country: t.country, asn, category: t.category });
+          entry = { key, series: targetUp.series(labels), epoch };
           upSeries.set(t.id, entry);
         }
         entry.epoch = epoch;
@@ -84,31 +104,33 @@ export function registerDetectorMetrics(registry: Registry, detector: () => Dete
   new Gauge({
     name: names.COUNTRY_REACHABILITY_RATIO,
     help: 'Share of the eligible targets of a country that are reachable.',
-    labelNames: ['country'] as const,
+    labelNames: ['country', 'path'] as const,
     registers,
-    collect(this: Gauge<'country'>) {
+    collect(this: Gauge<'country' | 'path'>) {
       this.reset();
-      for (const c of view().status().countries) if (c.ratio !== null) this.set({ country: c.country }, c.ratio);
+      for (const p of pathViews(view().status())) {
+        for (const c of p.countries) if (c.ratio !== null) this.set({ country: c.country, ...pathLabel(p.path) }, c.ratio);
+      }
     },
   });
   new Gauge({
     name: names.COUNTRY_LATENCY_RATIO,
     help: "Median latency of a country's reachable targets over their own baselines.",
-    labelNames: ['country'] as const,
+    labelNames: ['country', 'path'] as const,
     registers,
-    collect(this: Gauge<'country'>) {
+    collect(this: Gauge<'country' | 'path'>) {
       this.reset();
-      for (const c of view().status().countries) {
-        if (c.latency_ratio !== null) this.set({ country: c.country }, c.latency_ratio);
+      for (const p of pathViews(view().status())) {
+        for (const c of p.countries) if (c.latency_ratio !== null) this.set({ country: c.country, ...pathLabel(p.path) }, c.latency_ratio);
       }
     },
   });
   new Gauge({
     name: names.DISRUPTION_ACTIVE,
     help: 'Open disruption events (1 per event), by kind, country, asn, category and mechanism.',
-    labelNames: ['kind', 'country', 'asn', 'category', 'mechanism'] as const,
+    labelNames: ['kind', 'country', 'asn', 'category', 'mechanism', 'path'] as const,
     registers,
-    collect(this: Gauge<'kind' | 'country' | 'asn' | 'category' | 'mechanism'>) {
+    collect(this: Gauge<'kind' | 'country' | 'asn' | 'category' | 'mechanism' | 'path'>) {
       this.reset();
       for (const e of view().active()) {
         this.inc({
@@ -117,38 +139,44 @@ export function registerDetectorMetrics(registry: Registry, detector: () => Dete
           asn: e.asn === null ? '' : String(e.asn),
           category: e.category ?? '',
           mechanism: e.mechanism ?? '',
+          ...pathLabel(e.path),
         });
       }
     },
   });
   new Gauge({
     name: names.VANTAGE_ONLINE,
-    help: "1 while the vantage point's controls answer, 0 while it is offline; absent until known.",
+    help: "1 while the vantage point's controls answer, 0 while it is offline; absent until known. Per path with source bindings.",
+    labelNames: ['path'] as const,
     registers,
-    collect(this: Gauge) {
+    collect(this: Gauge<'path'>) {
       this.reset();
-      const online = view().status().vantage.online;
-      if (online !== null) this.set(online ? 1 : 0);
+      for (const p of pathViews(view().status())) {
+        if (p.vantage.online !== null) this.set(pathLabel(p.path), p.vantage.online ? 1 : 0);
+      }
     },
   });
   const disruptions = new Counter({
     name: names.DISRUPTIONS_TOTAL,
     help: 'Disruption events opened, by kind and country.',
-    labelNames: ['kind', 'country'] as const,
+    labelNames: ['kind', 'country', 'path'] as const,
     registers,
     // Every kind of every watched country exists from the start at 0, so the first event shows
     // as an increase (a series born at 1 has no increase()); countries come and go with reloads.
-    collect(this: Counter<'kind' | 'country'>) {
-      this.inc({ kind: 'vantage_offline', country: '' }, 0);
-      for (const c of view().status().countries) {
-        // vantage_offline too: inside-out, it names the vantage's country.
-        for (const kind of EVENT_KINDS) this.inc({ kind, country: c.country }, 0);
+    collect(this: Counter<'kind' | 'country' | 'path'>) {
+      for (const p of pathViews(view().status())) {
+        const path = pathLabel(p.path);
+        this.inc({ kind: 'vantage_offline', country: '', ...path }, 0);
+        for (const c of p.countries) {
+          // vantage_offline too: inside-out, it names the vantage's country.
+          for (const kind of EVENT_KINDS) this.inc({ kind, country: c.country, ...path }, 0);
+        }
       }
     },
   });
   return {
     opened(event) {
-      disruptions.inc({ kind: event.kind, country: event.country ?? '' });
+      disruptions.inc({ kind: event.kind, country: event.country ?? '', ...pathLabel(event.path) });
     },
   };
 }

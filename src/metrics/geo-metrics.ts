@@ -4,7 +4,7 @@
  * 0 while it is in place; no series before an address of it was located or with the check off.
  */
 import { Gauge, type Registry } from 'prom-client';
-import type { ResolvedTarget } from '../config/schema.js';
+import { targetName, type ResolvedTarget } from '../config/schema.js';
 import type { GeoCheck } from '../geo/geo-check.js';
 import * as names from './names.js';
 
@@ -12,14 +12,15 @@ export function registerGeoMetrics(registry: Registry, targets: () => readonly R
   new Gauge({
     name: names.TARGET_GEO_MISMATCH,
     help: 'Whether the target answers from outside its declared country or AS (1) or inside (0); absent while not located.',
-    labelNames: ['target', 'country', 'located_country', 'located_asn'] as const,
+    labelNames: ['target', 'path', 'country', 'located_country', 'located_asn'] as const,
     registers: [registry],
-    collect(this: Gauge<'target' | 'country' | 'located_country' | 'located_asn'>) {
+    collect(this: Gauge<'target' | 'path' | 'country' | 'located_country' | 'located_asn'>) {
       this.reset();
       for (const t of targets()) {
         const v = geo.verdict(t.id);
         if (v === undefined) continue;
-        const labels = { target: t.id, country: t.country, located_country: v.country ?? '', located_asn: v.asn === null ? '' : String(v.asn) };
+        const place = { country: t.country, located_country: v.country ?? '', located_asn: v.asn === null ? '' : String(v.asn) };
+        const labels = Object.assign(t.path ? { target: targetName(t), path: t.path } : { target: targetName(t) }, place);
         this.set(labels, v.mismatch === null ? 0 : 1);
       }
     },

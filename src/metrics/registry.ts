@@ -3,7 +3,7 @@
  * and several daemons in one process never share series. Every series carries `vantage`.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { TARGET_KINDS, type ResolvedTarget, type TargetKind } from '../config/schema.js';
+import { TARGET_KINDS, targetName, type ResolvedTarget, type TargetKind } from '../config/schema.js';
 import { FAILURE_REASONS, PHASES, type FailureReason, type Phase } from '../probers/reasons.js';
 import type { ProbeResult } from '../probers/types.js';
 import { LookoutRegistry } from './lookout-registry.js';
@@ -46,13 +46,22 @@ export interface LookoutMetrics {
   configReload(ok: boolean): void;
 }
 
-const SUCCESS_LABELS = ['target', 'country', 'asn', 'category', 'kind'] as const;
-const DURATION_LABELS = ['target', 'country', 'kind', 'phase'] as const;
+// `path` (the source binding's name) is set only on the series of a bound target: an unbound
+// target's series are exactly as before source binding existed (to Prometheus, path="").
+const SUCCESS_LABELS = ['target', 'path', 'country', 'asn', 'category', 'kind'] as const;
+const DURATION_LABELS = ['target', 'path', 'country', 'kind', 'phase'] as const;
 const LATENCY_LABELS = ['country', 'kind'] as const;
-const FAILURE_LABELS = ['target', 'country', 'kind', 'reason'] as const;
-const TARGET_LABELS = ['target'] as const;
+const FAILURE_LABELS = ['target', 'path', 'country', 'kind', 'reason'] as const;
+const TARGET_LABELS = ['target', 'path'] as const;
 
 type Labels<T extends readonly string[]> = Record<T[number], string>;
+/** Labels with `path` left out for unbound targets. */
+type PathLabels<T extends readonly string[]> = Omit<Labels<T>, 'path'> & { path?: string };
+
+/** `{ target, path }` (path only when bound) followed by `rest`, in that order. */
+function targetLabelsOf<R extends object>(t: ResolvedTarget, rest: R): { target: string; path?: string } & R {
+  return Object.assign(t.path ? { target: targetName(t), path: t.path } : { target: targetName(t) }, rest);
+}
 
 /** Probe latency buckets: loopback milliseconds up to long timeouts. */
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -77,13 +86,15 @@ interface TargetSeries {
   readonly signature: string;
   readonly success: GaugeSeries;
   /** The duration labels but `phase`, for phase series made on first use. */
-  readonly durationLabels: Omit<Labels<typeof DURATION_LABELS>, 'phase'>;
+  readonly durationLabels: Omit<PathLabels<typeof DURATION_LABELS>, 'phase'>;
   /** One per phase, in PHASES order; null until the phase first appears in a result. */
   readonly phases: (GaugeSeries | null)[];
   /** Failure counters by reason, made on the first failure (most targets never fail). */
   failures: Map<FailureReason, Counter.Internal> | null;
   /** For the sparse per-target series (cert expiry, skipped probes), written by labels. */
-  readonly targetLabels: Labels<typeof TARGET_LABELS>;
+  readonly targetLabels: PathLabels<typeof TARGET_LABELS>;
+  /** The failure labels but `reason`. */
+  readonly failureLabels: Omit<PathLabels<typeof FAILURE_LABELS>, 'reason'>;
   readonly group: LatencyGroup;
   readonly groupKey: string;
   readonly probes: Counter.Internal;
@@ -220,15 +231,16 @@ export function createMetrics(opts: MetricsOptions): LookoutMetrics {
       groups.set(groupKey, group);
     }
     group.refs += 1;
-    const successLabels = { target: t.id, country: t.country, asn: asnLabel(t.asn), category: t.category, kind: t.kind };
-    const targetLabels = { target: t.id };
+    const successLabels = targetLabelsOf(t, { country: t.country, asn: asnLabel(t.asn), category: t.category, kind: t.kind });
+    const targetLabels = targetLabelsOf(t, {});
     const probeCounter = probesByKind.get(t.kind);
     if (!probeCounter) throw new Error(`unknown target kind ${t.kind}`);
     return {
       live: true,
       signature,
       success: success.series(successLabels),
-      durationLabels: { target: t.id, country: t.country, kind: t.kind },
+      durationLabels: targetLabelsOf(t, { country: t.country, kind: t.kind }),
+      failureLabels: targetLabelsOf(t, { country: t.country, kind: t.kind }),
       phases: PHASES.map(() => null),
       failures: null,
       targetLabels,
@@ -243,7 +255,7 @@ export function createMetrics(opts: MetricsOptions): LookoutMetrics {
     success.delete(s.success);
     for (const p of s.phases) if (p) duration.delete(p);
     for (const reason of s.failures?.keys() ?? []) {
-      failures.remove({ target: s.targetLabels.target, country: s.group.labels.country, kind: s.group.labels.kind, reason });
+      failures.remove(Object.assign({}, s.failureLabels, { reason }));
     }
     certExpiry.remove(s.targetLabels);
     skipped.remove(s.targetLabels);
@@ -278,7 +290,7 @@ export function createMetrics(opts: MetricsOptions): LookoutMetrics {
     s.failures ??= new Map();
     let c = s.failures.get(reason);
     if (!c) {
-      c = failures.labels({ target: s.targetLabels.target, country: s.group.labels.country, kind: s.group.labels.kind, reason });
+      c = failures.labels(Object.assign({}, s.failureLabels, { reason }));
       s.failures.set(reason, c);
     }
     return c;
@@ -295,9 +307,8 @@ export function createMetrics(opts: MetricsOptions): LookoutMetrics {
         const phase = PHASES[i] as Phase;
         const v = result.phases[phase];
         if (v !== undefined && Number.isFinite(v)) {
-          // A literal, not { ...labels, phase }: V8 would give each such object its own hidden class.
-          const l = s.durationLabels;
-          (s.phases[i] ??= duration.series({ target: l.target, country: l.country, kind: l.kind, phase })).set(v);
+          // Made once per (target, phase): the label object is not on the per-probe path.
+          (s.phases[i] ??= duration.series(Object.assign({}, s.durationLabels, { phase }))).set(v);
         } else s.phases[i]?.clear();
       }
       if (result.ok) {

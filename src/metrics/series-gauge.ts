@@ -22,7 +22,7 @@ export function escapeLabelValue(value: string): string {
 }
 
 /** Label pairs rendered as text, without braces: `a="x",b="y"`, in the given order. */
-export function labelText(labels: Readonly<Record<string, string>>): string {
+export function labelText(labels: Readonly<Partial<Record<string, string>>>): string {
   let text = '';
   for (const name in labels) text += `${text === '' ? '' : ','}${name}="${escapeLabelValue(labels[name] as string)}"`;
   return text;
@@ -55,7 +55,7 @@ export class GaugeSeries {
 
   /** @param text the label pairs as text (labelText), rendered once */
   constructor(
-    readonly labels: Readonly<Record<string, string>>,
+    readonly labels: Readonly<Partial<Record<string, string>>>,
     readonly text: string,
   ) {}
 
@@ -108,9 +108,10 @@ export class SeriesGauge<L extends string> extends Gauge<L> {
 
   /**
    * A new series with these labels (in this order, which is the order of the exposition). The
-   * caller keeps it and writes to it; two series with the same labels are both exposed.
+   * caller keeps it and writes to it; two series with the same labels are both exposed. A label
+   * left out is not exposed (to Prometheus the same as an empty value).
    */
-  series(labels: Readonly<Record<L, string>>): GaugeSeries {
+  series(labels: Readonly<Partial<Record<L, string>>>): GaugeSeries {
     const s = new GaugeSeries(labels, labelText(labels));
     this.all.add(s);
     return s;

@@ -11,6 +11,7 @@ import type { ProbeResult } from './types.js';
 import type { FailurePhase } from './failure.js';
 import type { Phase } from './reasons.js';
 import type { TargetKind } from '../config/schema.js';
+import { sourceBindError } from './source.js';
 
 /** TLS trust settings the probers accept (the default is the system's trust store). */
 export interface TrustOptions {
@@ -247,15 +248,19 @@ export function abortable<T>(
   });
 }
 
-/** Opens a TCP connection to ip:port; on failure or when the deadline fires the socket is destroyed. */
-export function dialTcp(ip: string, port: number, deadline: Deadline): Promise<Socket> {
+/**
+ * Opens a TCP connection to ip:port, from `localAddress` when given (a source binding: see
+ * source.ts; a refused bind rejects with a SourceUnavailableError); on failure or when the
+ * deadline fires the socket is destroyed.
+ */
+export function dialTcp(ip: string, port: number, deadline: Deadline, localAddress?: string): Promise<Socket> {
   let socket: Socket | undefined;
   return abortable<Socket>(
     deadline,
     (resolve, reject) => {
-      const s = netConnect({ host: ip, port });
+      const s = netConnect(localAddress === undefined ? { host: ip, port } : { host: ip, port, localAddress });
       socket = s;
-      const onError = (err: Error): void => reject(err);
+      const onError = (err: Error): void => reject(sourceBindError(err, localAddress, undefined));
       s.once('error', onError);
       s.once('connect', () => {
         s.removeListener('error', onError);

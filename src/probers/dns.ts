@@ -12,6 +12,7 @@ import { Deadline, probeResult } from './dial.js';
 import { cidrMatcher, isBogon } from './bogon.js';
 import { classifyError, describeError } from './failure.js';
 import type { FailureReason } from './reasons.js';
+import { localAddressFor, sourceBindError } from './source.js';
 import type { ProbeResult, Prober } from './types.js';
 
 /** The verdict on one response. */
@@ -126,7 +127,7 @@ function matchResponse(message: Buffer, query: dnsPacket.Packet, rejected: Rejec
  * (another id, another question, garbage) are ignored. Rejects with the socket error, or with
  * the deadline's reason once it fires. The socket is always closed.
  */
-function queryUdp(ip: string, port: number, query: dnsPacket.Packet, deadline: Deadline, rejected: Rejected): Promise<DnsMessage> {
+function queryUdp(ip: string, port: number, query: dnsPacket.Packet, deadline: Deadline, rejected: Rejected, local?: string): Promise<DnsMessage> {
   return new Promise((resolve, reject) => {
     if (deadline.fired) {
       reject(deadline.reason);
@@ -144,7 +145,7 @@ function queryUdp(ip: string, port: number, query: dnsPacket.Packet, deadline: D
       settle();
     };
     const unsubscribe = deadline.onFire(() => finish(() => reject(deadline.reason)));
-    socket.once('error', (err) => finish(() => reject(err)));
+    socket.once('error', (err) => finish(() => reject(sourceBindError(err, local, undefined))));
     socket.on('message', (message) => {
       const response = matchResponse(message, query, rejected);
       if (response) finish(() => resolve(response));
@@ -157,7 +158,9 @@ function queryUdp(ip: string, port: number, query: dnsPacket.Packet, deadline: D
         if (err) finish(() => reject(err));
       });
     });
-    socket.connect(port, ip);
+    // A source binding: bind first (connect would bind to any address itself).
+    if (local === undefined) socket.connect(port, ip);
+    else socket.bind({ address: local, port: 0 }, () => (done ? undefined : socket.connect(port, ip)));
   });
 }
 
@@ -172,13 +175,13 @@ function closedEarly(): Error {
  * response counts as ECONNRESET), or with the deadline's reason once it fires. The socket is
  * always destroyed.
  */
-function queryTcp(ip: string, port: number, query: dnsPacket.Packet, deadline: Deadline, rejected: Rejected): Promise<DnsMessage> {
+function queryTcp(ip: string, port: number, query: dnsPacket.Packet, deadline: Deadline, rejected: Rejected, local?: string): Promise<DnsMessage> {
   return new Promise((resolve, reject) => {
     if (deadline.fired) {
       reject(deadline.reason);
       return;
     }
-    const socket = connect({ host: ip, port });
+    const socket = connect(local === undefined ? { host: ip, port } : { host: ip, port, localAddress: local });
     let buffered = Buffer.alloc(0);
     let done = false;
     const finish = (settle: () => void): void => {
@@ -192,7 +195,7 @@ function queryTcp(ip: string, port: number, query: dnsPacket.Packet, deadline: D
       settle();
     };
     const unsubscribe = deadline.onFire(() => finish(() => reject(deadline.reason)));
-    socket.once('error', (err) => finish(() => reject(err)));
+    socket.once('error', (err) => finish(() => reject(sourceBindError(err, local, undefined))));
     socket.once('close', () => finish(() => reject(closedEarly())));
     // write, not end: some servers drop a half-closed connection without answering.
     socket.once('connect', () => socket.write(dnsPacket.streamEncode(query)));
@@ -256,12 +259,18 @@ export const probeDns: Prober<DnsResolved> = async (target, ctx) => {
       flags: dnsPacket.RECURSION_DESIRED,
       questions: [{ type: target.query.type, name: target.query.name, class: 'IN' }],
     };
+    let local: string | undefined;
+    try {
+      local = localAddressFor(ctx.source, ip);
+    } catch (err) {
+      return result({ ok: false, reason: classifyError(err, 'dns'), ip, detail: describeError(err) });
+    }
     const queryStart = performance.now();
     let response: DnsMessage;
     const rejected = new Rejected();
     try {
-      response = await queryUdp(ip, hp.port, query, deadline, rejected);
-      if (response.flag_tc) response = await queryTcp(ip, hp.port, query, deadline, rejected);
+      response = await queryUdp(ip, hp.port, query, deadline, rejected, local);
+      if (response.flag_tc) response = await queryTcp(ip, hp.port, query, deadline, rejected, local);
     } catch (err) {
       // What was received instead of the answer says more than the timeout or the close.
       const instead = ctx.signal.aborted ? null : rejected.failure(ctx.timeoutMs);

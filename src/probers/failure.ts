@@ -109,6 +109,8 @@ function classifyOne(e: ErrorLike, phase: FailurePhase): FailureReason | null {
   const name = typeof e.name === 'string' ? e.name : '';
   const message = typeof e.message === 'string' ? e.message : '';
 
+  // A source binding that cannot be used: local, whatever the phase (src/probers/source.ts).
+  if (code === 'LOOKOUT_SOURCE_UNAVAILABLE') return 'source_unavailable';
   if (name === 'AbortError' || name === 'TimeoutError' || code === 'ETIMEDOUT' || code === 'ABORT_ERR') {
     return TIMEOUT_BY_PHASE[phase];
   }

@@ -11,9 +11,10 @@
 import type { Socket } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Client, type buildConnector, type Dispatcher } from 'undici';
-import type { HttpResolved } from '../config/schema.js';
+import type { HttpResolved, SourceBinding } from '../config/schema.js';
 import { abortable, certExpiry, Deadline, destroyQuietly, dialTcp, handshakeTls, ipLiteral, ProbeClock, resolveHost, type TrustOptions } from './dial.js';
 import { classifyError, describeError } from './failure.js';
+import { localAddressFor } from './source.js';
 import type { FailureReason } from './reasons.js';
 import type { HostResolver, ProbeResult, Prober } from './types.js';
 
@@ -271,6 +272,8 @@ interface Probe {
   clock: ProbeClock;
   deadline: Deadline;
   resolver: HostResolver;
+  /** The probe's source binding (every hop leaves from it). */
+  source: SourceBinding | undefined;
   trust: TrustOptions;
   resources: Resources;
   /** The address dialled last (the result's `ip`). */
@@ -293,7 +296,7 @@ async function exchange(probe: Probe, url: URL, method: 'GET' | 'HEAD'): Promise
   const ip = sameHost && target.ip !== undefined ? target.ip : await resolveHost(url.hostname, probe.resolver, clock, deadline);
   probe.ip = ip;
 
-  let socket: Socket = resources.socket(await clock.run('connect', 'connect', () => dialTcp(ip, port, deadline)));
+  let socket: Socket = resources.socket(await clock.run('connect', 'connect', async () => dialTcp(ip, port, deadline, localAddressFor(probe.source, ip))));
   let expiry: number | undefined;
   if (https) {
     const urlName = ipLiteral(url.hostname) === null ? url.hostname : undefined;
@@ -351,7 +354,7 @@ export function createHttpProber(trust: TrustOptions = {}): Prober<HttpResolved>
   return async (target, ctx) => {
     const clock = new ProbeClock();
     const deadline = new Deadline(ctx.timeoutMs, ctx.signal);
-    const probe: Probe = { target, clock, deadline, resolver: ctx.resolver, trust, resources: new Resources(), ip: null, status: undefined };
+    const probe: Probe = { target, clock, deadline, resolver: ctx.resolver, source: ctx.source, trust, resources: new Resources(), ip: null, status: undefined };
     const result = (fields: Pick<ProbeResult, 'ok' | 'reason'> & Partial<ProbeResult>): ProbeResult =>
       clock.result(target.id, 'http', { ip: probe.ip, ...fields });
     let ok = false;

@@ -33,6 +33,8 @@ export const FAILURE_REASONS = [
   'tls_protocol_error',
   'dns_malformed',
   'dns_mismatch',
+  // Issue #14: the probe's source binding (address or interface) cannot be used here: a local problem.
+  'source_unavailable',
 ] as const;
 
 export type FailureReason = (typeof FAILURE_REASONS)[number];

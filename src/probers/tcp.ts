@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import type { TcpResolved } from '../config/schema.js';
 import { Deadline, destroyQuietly, dialTcp, ProbeClock, resolveHost } from './dial.js';
 import { classifyError, describeError } from './failure.js';
+import { localAddressFor } from './source.js';
 import type { Prober } from './types.js';
 
 /**
@@ -29,7 +30,7 @@ export const probeTcp: Prober<TcpResolved> = async (target, ctx) => {
   try {
     ip = await resolveHost(target.host, ctx.resolver, clock, deadline);
     const dialled = ip;
-    const socket = await clock.run('connect', 'connect', () => dialTcp(dialled, target.port, deadline));
+    const socket = await clock.run('connect', 'connect', async () => dialTcp(dialled, target.port, deadline, localAddressFor(ctx.source, dialled)));
     const connected = clock.result(target.id, 'tcp', { ok: true, reason: null, ip });
     const reset = await watchForReset(socket, RESET_WATCH_MS, deadline);
     destroyQuietly(socket);

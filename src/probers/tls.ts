@@ -5,6 +5,7 @@
 import type { TlsResolved } from '../config/schema.js';
 import { certExpiry, Deadline, destroyQuietly, dialTcp, handshakeTls, ipLiteral, ProbeClock, resolveHost, type TrustOptions } from './dial.js';
 import { classifyError, describeError } from './failure.js';
+import { localAddressFor } from './source.js';
 import type { Prober } from './types.js';
 
 /**
@@ -22,7 +23,7 @@ export function createTlsProber(trust: TrustOptions = {}): Prober<TlsResolved> {
     try {
       ip = await resolveHost(target.host, ctx.resolver, clock, deadline);
       const dialled = ip;
-      const socket = await clock.run('connect', 'connect', () => dialTcp(dialled, target.port, deadline));
+      const socket = await clock.run('connect', 'connect', async () => dialTcp(dialled, target.port, deadline, localAddressFor(ctx.source, dialled)));
       const servername = target.sni ?? (ipLiteral(target.host) === null ? target.host : undefined);
       const tls = await clock.run('tls', 'tls', () =>
         handshakeTls(socket, { servername, verify: !target.insecure_skip_verify, verifyHost: ipLiteral(target.host) ?? target.host, ...trust }, deadline),

@@ -1,4 +1,4 @@
-import type { ResolvedTarget, TargetKind } from '../config/schema.js';
+import type { ResolvedTarget, SourceBinding, TargetKind } from '../config/schema.js';
 import type { FailureReason, Phase } from './reasons.js';
 
 /**
@@ -41,6 +41,12 @@ export interface ProbeContext {
   /** Aborted when the daemon stops; a prober returns promptly (any result) once aborted. */
   signal: AbortSignal;
   resolver: HostResolver;
+  /**
+   * The target's source binding (absent: the default route). Every socket the prober opens
+   * binds to `localAddressFor(ctx.source, ip)` (src/probers/source.ts); a binding that cannot be
+   * used fails the probe as source_unavailable.
+   */
+  source?: SourceBinding;
 }
 
 /**

@@ -17,11 +17,13 @@ interface EventFilter {
   active?: boolean;
   country?: string;
   kind?: EventKind;
+  /** Source binding name; "" for the default route (events without `path`). */
+  path?: string;
   /** Epoch ms: events still open at or after this time (ended_at null or >= since). */
   since?: number;
 }
 
-const KNOWN_PARAMS = new Set(['active', 'country', 'kind', 'since']);
+const KNOWN_PARAMS = new Set(['active', 'country', 'kind', 'path', 'since']);
 const KINDS: ReadonlySet<string> = new Set(EVENT_KINDS);
 
 /** A parameter name as an error names it: as given, or JSON-quoted when empty or not a plain word. */
@@ -33,7 +35,7 @@ function paramName(key: string): string {
 export function parseEventFilter(query: URLSearchParams): EventFilter | string {
   const filter: EventFilter = {};
   for (const key of query.keys()) {
-    if (!KNOWN_PARAMS.has(key)) return `${paramName(key)}: unknown parameter (use active, country, kind, since)`;
+    if (!KNOWN_PARAMS.has(key)) return `${paramName(key)}: unknown parameter (use active, country, kind, path, since)`;
     if (query.getAll(key).length > 1) return `${key}: given more than once`;
   }
   const active = query.get('active');
@@ -51,6 +53,11 @@ export function parseEventFilter(query: URLSearchParams): EventFilter | string {
     if (!KINDS.has(kind)) return `kind: must be one of ${EVENT_KINDS.join(', ')}`;
     filter.kind = kind as EventKind;
   }
+  const path = query.get('path');
+  if (path !== null) {
+    if (path !== '' && !/^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$/.test(path)) return 'path: must be a source name such as isp-a, or empty for the default route';
+    filter.path = path;
+  }
   // An unencoded "+" in an offset arrives as a space: take it as the "+" that was meant.
   const since = query.get('since')?.replace(' ', '+') ?? null;
   if (since !== null) {
@@ -66,6 +73,7 @@ function matches(e: DisruptionEvent, f: EventFilter): boolean {
   if (f.active !== undefined && (e.ended_at === null) !== f.active) return false;
   if (f.country !== undefined && e.country !== f.country) return false;
   if (f.kind !== undefined && e.kind !== f.kind) return false;
+  if (f.path !== undefined && (e.path ?? '') !== f.path) return false;
   if (f.since !== undefined && e.ended_at !== null && Date.parse(e.ended_at) < f.since) return false;
   return true;
 }

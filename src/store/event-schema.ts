@@ -31,6 +31,7 @@ export const DisruptionEventSchema = z.object({
   ended_at: z.iso.datetime().nullable(),
   summary: z.string(),
   evidence: EvidenceSchema,
+  path: z.string().min(1).optional(),
 });
 
 // Compile-time check that the schema and the public type agree in both directions.

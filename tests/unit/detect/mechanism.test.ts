@@ -18,7 +18,9 @@ describe('mechanismOf', () => {
     expect(mechanismOf('tls_timeout')).toBe('blackhole');
     expect(mechanismOf('network_unreachable')).toBe('blackhole');
     expect(mechanismOf('unknown')).toBeNull();
-    for (const r of FAILURE_REASONS) if (r !== 'unknown') expect(mechanismOf(r)).not.toBeNull();
+    // A source binding this host cannot use is a local problem: it says nothing about how anything was disrupted.
+    expect(mechanismOf('source_unavailable')).toBeNull();
+    for (const r of FAILURE_REASONS) if (r !== 'unknown' && r !== 'source_unavailable') expect(mechanismOf(r)).not.toBeNull();
   });
 });
 

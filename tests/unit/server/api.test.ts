@@ -42,19 +42,28 @@ describe('GET /api/v1/events', () => {
     expect(ids('since=2019-06-09T04:30:00Z')).toEqual(['b', 'c']);
     expect(ids('country=KZ&active=false&kind=service_blocking')).toEqual(['a']);
   });
+  it('filters by path: a source name, or empty for the default route', () => {
+    const withPaths = [...EVENTS, event('b@isp-a', { path: 'isp-a' })];
+    const r = apiRoutes({ events: () => withPaths, status: () => ({}) });
+    const ids = (q: string): string[] => ((r['/api/v1/events']!(new URLSearchParams(q)) as { body: { events: DisruptionEvent[] } }).body.events).map((e) => e.id);
+    expect(ids('path=isp-a')).toEqual(['b@isp-a']);
+    expect(ids('path=')).toEqual(['a', 'b', 'c']);
+    expect(ids('path=isp-b')).toEqual([]);
+    expect(r['/api/v1/events']!(new URLSearchParams('path=%20x'))).toMatchObject({ status: 400, body: { error: 'path: must be a source name such as isp-a, or empty for the default route' } });
+  });
   it('answers 400 naming the parameter for a bad filter', () => {
     expect(get('/api/v1/events', 'active=yes')).toEqual({ status: 400, body: { error: 'active: must be true or false' } });
     expect(get('/api/v1/events', 'country=kz').status).toBe(400);
     expect(get('/api/v1/events', 'kind=outage')).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^kind: must be one of shutdown, /) as unknown } });
     expect(get('/api/v1/events', 'since=yesterday').status).toBe(400);
     expect(get('/api/v1/events', 'since=2019-06-09').status).toBe(400);
-    expect(get('/api/v1/events', 'limit=5')).toMatchObject({ status: 400, body: { error: 'limit: unknown parameter (use active, country, kind, since)' } });
+    expect(get('/api/v1/events', 'limit=5')).toMatchObject({ status: 400, body: { error: 'limit: unknown parameter (use active, country, kind, path, since)' } });
     expect(get('/api/v1/events', 'country=KZ&country=BY').status).toBe(400);
   });
 
   it('an empty or odd parameter name is quoted, so the error still names it (found by the fuzzer)', () => {
-    expect(get('/api/v1/events', '=1')).toMatchObject({ status: 400, body: { error: '"": unknown parameter (use active, country, kind, since)' } });
-    expect(get('/api/v1/events', 'a%3A%20b=1')).toMatchObject({ status: 400, body: { error: '"a: b": unknown parameter (use active, country, kind, since)' } });
+    expect(get('/api/v1/events', '=1')).toMatchObject({ status: 400, body: { error: '"": unknown parameter (use active, country, kind, path, since)' } });
+    expect(get('/api/v1/events', 'a%3A%20b=1')).toMatchObject({ status: 400, body: { error: '"a: b": unknown parameter (use active, country, kind, path, since)' } });
   });
 });
 
