@@ -22,7 +22,9 @@ const RESET_BY_PHASE: Record<FailurePhase, FailureReason> = {
   http: 'http_reset',
 };
 
-const UNREACHABLE_CODES = new Set(['ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN', 'EHOSTDOWN', 'EADDRNOTAVAIL']);
+// EPERM: this host's packet filter refused to send (a UDP send under an iptables OUTPUT DROP
+// fails at once; TCP retries its SYN instead and times out): the packet cannot leave, as with no route.
+const UNREACHABLE_CODES = new Set(['ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN', 'EHOSTDOWN', 'EADDRNOTAVAIL', 'EPERM']);
 
 const DNS_CODES: Record<string, FailureReason> = {
   ENOTFOUND: 'dns_nxdomain',

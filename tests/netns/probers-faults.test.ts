@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTlsServer } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpTarget, TcpTarget, TlsTarget, type ResolvedTarget } from '../../src/config/schema.js';
+import { DnsTarget, HttpTarget, TcpTarget, TlsTarget, type ResolvedTarget } from '../../src/config/schema.js';
+import { probeDns } from '../../src/probers/dns.js';
 import { createHttpProber } from '../../src/probers/http.js';
 import { createResolver } from '../../src/probers/resolver.js';
 import { probeTcp } from '../../src/probers/tcp.js';
@@ -78,7 +79,8 @@ async function probe(target: ResolvedTarget, timeoutMs = 2000): Promise<ProbeRes
   if (target.kind === 'tcp') return probeTcp(target, ctx);
   if (target.kind === 'tls') return createTlsProber({ ca: certs.ca })(target, ctx);
   if (target.kind === 'http') return createHttpProber({ ca: certs.ca })(target, ctx);
-  throw new Error('no dns here');
+  if (target.kind === 'dns') return probeDns(target, ctx);
+  throw new Error(`no prober here for ${target.kind}`);
 }
 
 const KINDS = [tcp, tls, http] as const;
@@ -93,6 +95,17 @@ function expectFailure(r: ProbeResult, reason: ProbeResult['reason'], ip: string
 describe('iptables faults on loopback, in the private namespace', () => {
   it('DROP (a blackhole): tcp_timeout for tcp, tls and http', async () => {
     for (const make of KINDS) expectFailure(await probe(make(DROP), 400), 'tcp_timeout', DROP);
+  });
+
+  it('DROP in OUTPUT for a DNS query over UDP: the send fails at once with EPERM, network_unreachable (never unknown)', async () => {
+    const target: ResolvedTarget = {
+      ...DnsTarget.parse({ id: 'ns-dns', kind: 'dns', server: `${DROP}:53`, query: { name: 'example.test', type: 'A' } }),
+      ...common,
+    };
+    const r = await probe(target, 1000);
+    expect(r.reason, r.detail).toBe('network_unreachable');
+    expect(r.ok).toBe(false);
+    expect(r.detail).toMatch(/EPERM/);
   });
 
   it('REJECT with a TCP reset answering the SYN: the kernel reports ECONNREFUSED, i.e. tcp_refused', async () => {
