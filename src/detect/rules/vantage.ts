@@ -11,7 +11,8 @@
  * - Start-up: while no control has ever been seen up (none is eligible yet), every control having
  *   reported and >= the ratio of them failing their latest probe is already offline; without
  *   this a daemon started with no connectivity would never say so (its controls never become
- *   eligible).
+ *   eligible). Inside-out, a domestic target whose latest probe answered vetoes it here too (a
+ *   daemon restarted during a gateway cut).
  */
 import { Group } from '../groups.js';
 import { atLeast, needed } from '../stats.js';
@@ -90,6 +91,13 @@ function startUp(ctx: RuleContext): VantageVerdict {
   if (all.length === 0 || all.some((t) => t.lastUpAt !== null || t.latestOk === null)) return UNKNOWN;
   const failing = all.filter((t) => t.latestOk === false);
   if (!atLeast(failing.length, all.length, ctx.s.vantage_offline_ratio)) return { ...UNKNOWN, controls: all.length, failing };
+  // Inside-out, a daemon (re)started during a gateway cut: domestic targets answer, so it is the
+  // controls that are cut off, not the vantage. The cut itself cannot be named yet (targets never
+  // seen up are dead, not down), but calling the vantage offline would be wrong.
+  const dom = ctx.index.domestic;
+  if (dom !== null && dom.members.some((t) => t.latestOk === true)) {
+    return { ...UNKNOWN, online: true, vetoed: true, controls: all.length, failing };
+  }
   const group = new Group();
   for (const t of all) group.add(t, ctx.s.degradation_latency_ratio);
   const confirmed = atLeast(group.down.length, all.length, ctx.s.vantage_offline_ratio);

@@ -31,4 +31,17 @@ describe('rule 1: the vantage', () => {
     expect(judgeVantage(context(ts), false)).toMatchObject({ online: false, offline: true, frozen: true, controls: 3 });
     expect(judgeVantage(context(many(3, 'kz', 'KZ', 'news')), false)).toMatchObject({ online: null, offline: false, frozen: false });
   });
+
+  it('at start-up inside-out, a domestic target answering vetoes the offline verdict (restarted during a gateway cut)', () => {
+    const ctls = many(3, 'c', 'US', 'control', { control: true, down: 'tcp_timeout', neverUp: true });
+    expect(judgeVantage(context([...ctls, tracker('dom', 'KZ', 'news', { okAgo: 1_000 })], 'KZ'), false)).toMatchObject({
+      online: true,
+      vetoed: true,
+      offline: false,
+      frozen: false,
+    });
+    // Domestic targets failing too: offline, as before.
+    const domDown = tracker('dom', 'KZ', 'news', { down: 'tcp_timeout', neverUp: true });
+    expect(judgeVantage(context([...ctls, domDown], 'KZ'), false)).toMatchObject({ online: false, offline: true });
+  });
 });
