@@ -9,6 +9,7 @@
  * Usage: node servers.mjs N   (prints "ready" on stdout once every socket listens)
  * Only 127.0.0.0/8 addresses are ever bound.
  */
+/* global URL -- a Node global */
 import { Buffer } from 'node:buffer';
 import process from 'node:process';
 import { createSocket } from 'node:dgram';
