@@ -334,8 +334,10 @@ export function handshakeTls(socket: Socket, opts: HandshakeOptions, deadline: D
 
 /** The leaf certificate's notAfter in epoch seconds, when the peer sent one. */
 export function certExpiry(socket: TLSSocket): number | undefined {
-  const cert = socket.getPeerCertificate();
-  const ms = cert && typeof cert.valid_to === 'string' ? Date.parse(cert.valid_to) : NaN;
+  // The X509Certificate rather than getPeerCertificate(), which renders every field of the
+  // certificate into an object (a tenth of a DoT probe's CPU) for the one date used here.
+  const cert = socket.getPeerX509Certificate();
+  const ms = cert ? Date.parse(cert.validTo) : NaN;
   return Number.isFinite(ms) ? Math.floor(ms / 1000) : undefined;
 }
 

@@ -59,10 +59,22 @@ export function judgeResponse(response: DnsMessage, target: DnsQuestionTarget): 
 
   const addresses = answers.flatMap((a) => ('data' in a && typeof a.data === 'string' ? [a.data] : []));
   const detail = describeAnswers(addresses);
-  const allowed = target.expect.answers_in ? cidrMatcher(target.expect.answers_in) : () => false;
+  const allowed = target.expect.answers_in ? answersIn(target.expect.answers_in) : () => false;
   if (addresses.some((ip) => isBogon(ip) && !allowed(ip))) return { reason: 'dns_bogon_answer', detail };
   if (target.expect.answers_in && !addresses.every(allowed)) return { reason: 'dns_unexpected_answer', detail };
   return { reason: null };
+}
+
+/** Each target's answers_in as a matcher, built once (a BlockList per probe is measurable). */
+const matchers = new WeakMap<readonly string[], (ip: string) => boolean>();
+
+function answersIn(cidrs: readonly string[]): (ip: string) => boolean {
+  let matcher = matchers.get(cidrs);
+  if (!matcher) {
+    matcher = cidrMatcher(cidrs);
+    matchers.set(cidrs, matcher);
+  }
+  return matcher;
 }
 
 /** Addresses named in a verdict's detail at most; a 64 KB answer holds thousands. */
