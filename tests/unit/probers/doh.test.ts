@@ -139,6 +139,23 @@ describe('doh prober: HTTP and transport faults', () => {
     // Upstream silence is the same stall seen from the client.
     expectFailure(await probe(target('silent.test'), ctx(400)), 'http_timeout');
     expectFailure(await probe(at('/reset')), 'http_reset');
+    expectFailure(await probe(at('/close')), 'http_reset');
+    // HTTP/2's own reset of the one stream.
+    expectFailure(await probe(at('/refuse')), 'http_reset');
+  });
+
+  it('garbage in place of HTTP, over h2 and over http/1.1: http_protocol_error', async () => {
+    const { createServer } = await import('node:tls');
+    for (const alpn of ['h2', 'http/1.1']) {
+      const garbage = await serve(
+        createServer({ ...certs.leaf, ALPNProtocols: [alpn] }, (socket) => {
+          socket.on('error', () => undefined);
+          socket.once('data', () => socket.write(Buffer.alloc(64, 0x5a)));
+        }),
+      );
+      const r = await probe(target('ok.test', { url: `https://127.0.0.1:${garbage.port}/dns-query` }));
+      expectFailure(r, 'http_protocol_error');
+    }
   });
 
   it('handshake faults: tls_reset after the ClientHello, tls_timeout on silence, tls_cert_invalid unless insecure_skip_verify', async () => {
