@@ -1,9 +1,12 @@
 /**
  * The benchmark's target plan: target i lives on its own loopback address 127.20.a.b, with an
- * HTTP server on HTTP_PORT and a DNS server on DNS_PORT. Everything is in 127.0.0.0/8.
+ * HTTP server on HTTP_PORT, a DNS server on DNS_PORT, a DNS-over-TLS server on DOT_PORT and a
+ * DNS-over-HTTPS server on DOH_PORT. Everything is in 127.0.0.0/8.
  */
 export const HTTP_PORT = 8080;
 export const DNS_PORT = 5353;
+export const DOT_PORT = 853;
+export const DOH_PORT = 8443;
 export const DNS_QUERY_NAME = 'bench.test';
 /** Largest supported N (127.20.0.1 .. 127.20.199.250). */
 export const MAX_TARGETS = 200 * 250;
@@ -32,6 +35,30 @@ export function targetFor(kind, i) {
           expect: { rcode: 'NOERROR', answers_in: ['127.0.0.0/8'] },
         },
         blackbox: `${host}:${DNS_PORT}`,
+      };
+    case 'dot':
+      return {
+        lookout: {
+          kind: 'dot',
+          server: `${host}:${DOT_PORT}`,
+          // The servers' certificate is self-signed, for blackbox_exporter too.
+          insecure_skip_verify: true,
+          query: { name: DNS_QUERY_NAME, type: 'A' },
+          expect: { rcode: 'NOERROR', answers_in: ['127.0.0.0/8'] },
+        },
+        blackbox: `${host}:${DOT_PORT}`,
+      };
+    case 'doh':
+      return {
+        lookout: {
+          kind: 'doh',
+          url: `https://${host}:${DOH_PORT}/dns-query`,
+          insecure_skip_verify: true,
+          query: { name: DNS_QUERY_NAME, type: 'A' },
+          expect: { rcode: 'NOERROR', answers_in: ['127.0.0.0/8'] },
+        },
+        // blackbox_exporter has no DoH prober (its issue #647).
+        blackbox: null,
       };
     default:
       throw new Error(`unsupported kind: ${kind}`);

@@ -3,11 +3,13 @@
  * Per-probe CPU cost, Lookout vs Prometheus blackbox_exporter, measured side by side (issue 6).
  *
  *   scripts/netns-run.sh node bench/probe-cost/run.mjs [--targets N] [--rate R] [--seconds S]
- *       [--warmup S] [--kinds http,tcp,dns] [--probers lookout,blackbox] [--together]
+ *       [--warmup S] [--kinds http,tcp,dns,dot,doh] [--probers lookout,blackbox] [--together]
  *       [--cpu-prof DIR] [--json FILE] [--lookout DIR]
  *
  * Inside a private loopback-only network namespace (refuses to run elsewhere): a separate
- * process serves N distinct targets (127.20.a.b, HTTP :8080, DNS :5353). For each kind, first
+ * process serves N distinct targets (127.20.a.b, HTTP :8080, DNS :5353, DoT :853, DoH :8443).
+ * Kinds: http, tcp, dns (the default set), dot and doh (only on request; blackbox_exporter has
+ * no DoH prober, so doh is measured for Lookout alone). For each kind, first
  * Lookout (dist/main.js; run `npm run build` first) probes the N targets every N/R seconds, then
  * blackbox_exporter is driven with /probe?target=&module= for the same targets at the same rate.
  * Each prober runs alone, or with --together both run at once and are measured over the same
@@ -26,7 +28,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { blackboxVersion, driveBlackbox, startBlackbox } from './blackbox.mjs';
+import { blackboxVersion, driveBlackbox, MODULES, startBlackbox } from './blackbox.mjs';
 import { killAll, start, stop, waitForLine } from '../common/children.mjs';
 import { boundRun, describeLookout, lookoutRoot, machineInfo, ROOT, runBenchmark } from '../common/cli.mjs';
 import { refuseOutsideNetns } from '../common/netns-guard.mjs';
@@ -35,7 +37,8 @@ import { lookoutCounts, startLookout, writeLookoutConfig } from './lookout.mjs';
 import { formatTable } from './table.mjs';
 import { measureWindow } from './window.mjs';
 
-const KINDS = ['http', 'tcp', 'dns'];
+const KINDS = ['http', 'tcp', 'dns', 'dot', 'doh'];
+const DEFAULT_KINDS = ['http', 'tcp', 'dns'];
 const PROBERS = ['lookout', 'blackbox'];
 
 function options(argv) {
@@ -46,7 +49,7 @@ function options(argv) {
       rate: { type: 'string', default: '100' },
       seconds: { type: 'string', default: '30' },
       warmup: { type: 'string' },
-      kinds: { type: 'string', default: KINDS.join(',') },
+      kinds: { type: 'string', default: DEFAULT_KINDS.join(',') },
       json: { type: 'string' },
       probers: { type: 'string', default: PROBERS.join(',') },
       'cpu-prof': { type: 'string' },
@@ -113,7 +116,9 @@ async function measureSides(kind, sides, o) {
 
 /** The rows of one kind: the probers one after the other, or (--together) both at once. */
 async function measureKind(dir, kind, o) {
-  const groups = o.together ? [o.probers] : o.probers.map((p) => [p]);
+  // A kind blackbox_exporter cannot probe (doh) is measured for Lookout alone.
+  const probers = o.probers.filter((p) => p !== 'blackbox' || MODULES[kind] !== undefined);
+  const groups = o.together ? [probers] : probers.map((p) => [p]);
   const rows = [];
   for (const group of groups) {
     const sides = [];

@@ -40,8 +40,9 @@ export function formatTable(info, o, rows, command) {
   );
   const ratio = table(
     ['kind', 'goal', 'blackbox ms/probe', 'lookout ms/probe', 'ratio blackbox/lookout'],
-    ratios(rows).map((r) => [r.kind, r.kind === 'dns' ? '-' : '>= 2x', fmt(r.blackbox, 3), fmt(r.lookout, 3), `${fmt(r.ratio, 2)}x`]),
+    ratios(rows).map((r) => [r.kind, ['dns', 'dot', 'doh'].includes(r.kind) ? '-' : '>= 2x', fmt(r.blackbox, 3), fmt(r.lookout, 3), `${fmt(r.ratio, 2)}x`]),
   );
+  const alone = [...new Set(rows.map((r) => r.kind))].filter((k) => !rows.some((r) => r.kind === k && r.prober === 'blackbox_exporter'));
   const skipped = rows.filter((r) => (r.skipped ?? 0) > 0).map((r) => `${r.kind}: ${r.skipped}`);
   return [
     'Per-probe CPU cost: Lookout vs blackbox_exporter',
@@ -54,6 +55,7 @@ export function formatTable(info, o, rows, command) {
     main,
     '',
     ratio,
+    alone.includes('doh') ? '\ndoh: blackbox_exporter has no DNS-over-HTTPS prober (its issue #647); Lookout alone.' : '',
     skipped.length > 0 ? `\nblackbox /probe calls skipped (driver at its in-flight cap): ${skipped.join(', ')}` : '',
     '',
   ].join('\n');

@@ -10,6 +10,7 @@
  * succeeds, many times slower). Plus the world's chronically dead targets (every probe refused)
  * and flapping targets (now and then down for a few probes in a row).
  */
+import type { TargetKind } from '../../src/config/schema.js';
 import type { FailureReason } from '../../src/probers/reasons.js';
 import type { ProbeResult } from '../../src/probers/types.js';
 import { mulberry32, subSeed, type Rng } from './prng.js';
@@ -65,11 +66,14 @@ export interface GenerateOptions {
 }
 
 /** The failure reason of a probe that got no answer within the timeout, per target kind. */
-export const TIMEOUT_REASON: Record<'http' | 'tcp' | 'tls' | 'dns', FailureReason> = {
+export const TIMEOUT_REASON: Record<TargetKind, FailureReason> = {
   http: 'http_timeout',
   tcp: 'tcp_timeout',
   tls: 'tls_timeout',
   dns: 'dns_timeout',
+  // Encrypted DNS runs over TCP: a blackhole drops the SYNs.
+  dot: 'tcp_timeout',
+  doh: 'tcp_timeout',
 };
 
 /** Observation time of a result: when the detector can first know it. */
@@ -163,8 +167,8 @@ const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
 export function address(sim: SimTarget): string {
   const t = sim.target;
   const bare = (h: string): string => (h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h);
-  if (t.kind === 'dns') return bare(t.server.slice(0, t.server.lastIndexOf(':')));
-  if (t.kind === 'http') return t.ip ?? bare(new URL(t.url).hostname);
+  if (t.kind === 'dns' || t.kind === 'dot') return bare(t.server.slice(0, t.server.lastIndexOf(':')));
+  if (t.kind === 'http' || t.kind === 'doh') return t.ip ?? bare(new URL(t.url).hostname);
   return t.host;
 }
 

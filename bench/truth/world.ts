@@ -193,7 +193,7 @@ export function liveTargets(world: TruthWorld): TruthTarget[] {
 
 export function isV6(t: TruthTarget): boolean {
   const x = t.target;
-  if (x.kind === 'http') return x.ip === '::1' || x.url.includes('[::1]');
-  if (x.kind === 'dns') return x.server.startsWith('[');
+  if (x.kind === 'http' || x.kind === 'doh') return x.ip === '::1' || x.url.includes('[::1]');
+  if (x.kind === 'dns' || x.kind === 'dot') return x.server.startsWith('[');
   return x.host === '::1';
 }

@@ -209,7 +209,7 @@ function targetProblems(t: TargetInput, schedule: Schedule | undefined): Problem
     if (t.sni !== undefined) out.push({ path: ['sni'], message: 'only applies to https:// URLs' });
     if (t.insecure_skip_verify) out.push({ path: ['insecure_skip_verify'], message: 'only applies to https:// URLs' });
   }
-  if (t.kind === 'dns' && t.expect.answers_in !== undefined && t.query.type !== 'A' && t.query.type !== 'AAAA') {
+  if ((t.kind === 'dns' || t.kind === 'dot' || t.kind === 'doh') && t.expect.answers_in !== undefined && t.query.type !== 'A' && t.query.type !== 'AAAA') {
     out.push({ path: ['expect', 'answers_in'], message: `only applies to A and AAAA queries (query.type is ${t.query.type})` });
   }
   return out;

@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 
-export const TARGET_KINDS = ['http', 'tcp', 'tls', 'dns'] as const;
+export const TARGET_KINDS = ['http', 'tcp', 'tls', 'dns', 'dot', 'doh'] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
 
 /** A duration string parsed into milliseconds. */
@@ -164,24 +164,59 @@ export const TlsTarget = z.strictObject({
 export const DNS_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'TXT', 'SOA'] as const;
 export const DNS_RCODES = ['NOERROR', 'NXDOMAIN', 'SERVFAIL', 'REFUSED'] as const;
 
+/** The question of a dns, dot or doh target. */
+const DnsQuery = z.strictObject({
+  name: Host,
+  type: z.enum(DNS_TYPES).default('A'),
+});
+
+/** What a dns, dot or doh answer must look like. */
+const DnsExpect = z
+  .strictObject({
+    rcode: z.enum(DNS_RCODES).default('NOERROR'),
+    /** When set, every A/AAAA answer must fall in one of these ranges. */
+    answers_in: z.array(Cidr).optional(),
+  })
+  .prefault({});
+
 export const DnsTarget = z.strictObject({
   ...TargetCommon,
   kind: z.literal('dns'),
   server: HostPort,
-  query: z.strictObject({
-    name: Host,
-    type: z.enum(DNS_TYPES).default('A'),
-  }),
-  expect: z
-    .strictObject({
-      rcode: z.enum(DNS_RCODES).default('NOERROR'),
-      /** When set, every A/AAAA answer must fall in one of these ranges. */
-      answers_in: z.array(Cidr).optional(),
-    })
-    .prefault({}),
+  query: DnsQuery,
+  expect: DnsExpect,
 });
 
-export const TargetInput = z.discriminatedUnion('kind', [HttpTarget, TcpTarget, TlsTarget, DnsTarget], {
+/** DNS over TLS (RFC 7858): one query on a TLS connection to `server` (port 853 by convention). */
+export const DotTarget = z.strictObject({
+  ...TargetCommon,
+  kind: z.literal('dot'),
+  server: HostPort,
+  /** TLS server name; default the server's host when it is a name (an IP literal sends none). */
+  sni: Host.optional(),
+  insecure_skip_verify: z.boolean().default(false),
+  query: DnsQuery,
+  expect: DnsExpect,
+});
+
+/** DNS over HTTPS (RFC 8484): one query to `url` (https only) as an application/dns-message. */
+export const DohTarget = z.strictObject({
+  ...TargetCommon,
+  kind: z.literal('doh'),
+  url: z.url({ protocol: /^https$/, error: 'must be an https:// URL such as https://dns.example/dns-query' }),
+  /**
+   * POST (default): the query in the body, never answered from an HTTP cache, so every probe
+   * reaches the server. GET: the query as ?dns=<base64url>, as cache-friendly clients send it.
+   */
+  method: z.enum(['GET', 'POST']).default('POST'),
+  /** Dial this address instead of resolving the URL's host (no bootstrap lookup). */
+  ip: z.string().refine((s) => isIP(s) !== 0, 'must be an IP address').optional(),
+  insecure_skip_verify: z.boolean().default(false),
+  query: DnsQuery,
+  expect: DnsExpect,
+});
+
+export const TargetInput = z.discriminatedUnion('kind', [HttpTarget, TcpTarget, TlsTarget, DnsTarget, DotTarget, DohTarget], {
   error: (issue) =>
     issue.code === 'invalid_union' ? `kind must be one of ${TARGET_KINDS.join(', ')}` : undefined,
 });
@@ -309,6 +344,8 @@ export type HttpResolved = Extract<ResolvedTarget, { kind: 'http' }>;
 export type TcpResolved = Extract<ResolvedTarget, { kind: 'tcp' }>;
 export type TlsResolved = Extract<ResolvedTarget, { kind: 'tls' }>;
 export type DnsResolved = Extract<ResolvedTarget, { kind: 'dns' }>;
+export type DotResolved = Extract<ResolvedTarget, { kind: 'dot' }>;
+export type DohResolved = Extract<ResolvedTarget, { kind: 'doh' }>;
 
 /** The validated, fully resolved configuration the daemon runs on. */
 export interface Config extends Omit<ConfigFile, 'targets' | 'catalogs'> {

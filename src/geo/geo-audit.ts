@@ -46,7 +46,12 @@ export function ipLiterals(t: ResolvedTarget): string[] {
       add(t.host);
       break;
     case 'dns':
+    case 'dot':
       add(splitHostPort(t.server)?.host);
+      break;
+    case 'doh':
+      add(t.ip);
+      if (t.ip === undefined) add(new URL(t.url).hostname.replace(/^\[|\]$/g, ''));
       break;
   }
   return out;

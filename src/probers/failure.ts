@@ -62,6 +62,13 @@ const DNS_CODES: Record<string, FailureReason> = {
 const HTTP_PROTOCOL_CODES = new Set(['UND_ERR_HEADERS_OVERFLOW', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'UND_ERR_RES_EXCEEDED_MAX_SIZE', 'UND_ERR_INFO']);
 
 /**
+ * HTTP/2 (the doh prober negotiates it): the peer ended the stream (RST_STREAM) or the session
+ * (GOAWAY) with an error before a response, as a reset ends an HTTP/1.1 exchange. Any other
+ * ERR_HTTP2_* error (ERR_HTTP2_ERROR: nghttp2 could not parse the frames) is a protocol error.
+ */
+const HTTP2_ENDED_CODES = new Set(['ERR_HTTP2_STREAM_ERROR', 'ERR_HTTP2_SESSION_ERROR', 'ERR_HTTP2_GOAWAY_SESSION', 'ERR_HTTP2_STREAM_CANCEL']);
+
+/**
  * An OpenSSL error naming an alert the peer sent: ERR_SSL_SSLV3_ALERT_*, ERR_SSL_TLSV1_ALERT_*,
  * ERR_SSL_TLSV13_ALERT_* (OpenSSL 3.0, Node 20), ERR_SSL_SSL/TLS_ALERT_* (OpenSSL 3.5, Node 24).
  */
@@ -124,6 +131,8 @@ function classifyOne(e: ErrorLike, phase: FailurePhase): FailureReason | null {
   // A parser that gave up on the response: garbage, HTTP/0.9, bad chunking (undici sets `code`
   // to HPE_* only for some of them, the name always).
   if (name === 'HTTPParserError' || code.startsWith('HPE_') || HTTP_PROTOCOL_CODES.has(code)) return 'http_protocol_error';
+  if (HTTP2_ENDED_CODES.has(code)) return 'http_reset';
+  if (code.startsWith('ERR_HTTP2_')) return 'http_protocol_error';
   // OpenSSL names a received alert in the code; any other OpenSSL error during the handshake is
   // bytes that are not the TLS the client expects (garbage, a wrong version, an oversized
   // certificate chain, a storm of warning alerts: ERR_SSL_TOO_MANY_WARN_ALERTS).

@@ -3,6 +3,8 @@
  */
 import type { ResolvedTarget, TargetKind } from '../config/schema.js';
 import { probeDns } from './dns.js';
+import { probeDoh } from './doh.js';
+import { probeDot } from './dot.js';
 import { describeError } from './failure.js';
 import { probeHttp } from './http.js';
 import { probeTcp } from './tcp.js';
@@ -14,6 +16,8 @@ export const PROBERS: { [K in TargetKind]: Prober<Extract<ResolvedTarget, { kind
   tcp: probeTcp,
   tls: probeTls,
   dns: probeDns,
+  dot: probeDot,
+  doh: probeDoh,
 };
 
 function dispatch(target: ResolvedTarget, ctx: ProbeContext, probers: typeof PROBERS): Promise<ProbeResult> {
@@ -26,6 +30,10 @@ function dispatch(target: ResolvedTarget, ctx: ProbeContext, probers: typeof PRO
       return probers.tls(target, ctx);
     case 'dns':
       return probers.dns(target, ctx);
+    case 'dot':
+      return probers.dot(target, ctx);
+    case 'doh':
+      return probers.doh(target, ctx);
   }
 }
 

@@ -20,7 +20,7 @@ export interface ProbeResult {
   at: number;
   /** HTTP status code when a response arrived. */
   status?: number;
-  /** Leaf certificate notAfter, epoch seconds, for tls and https probes that got a certificate. */
+  /** Leaf certificate notAfter, epoch seconds, for tls, https, dot and doh probes that got a certificate. */
   cert_expiry?: number;
   /** Human-readable detail for logs (never a metric label). */
   detail?: string;

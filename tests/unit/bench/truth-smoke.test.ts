@@ -47,7 +47,12 @@ describe('ground-truth generator', () => {
         const { source: _source, ...input } = t.target;
         expect(() => TargetInput.parse(input)).not.toThrow();
         const x = t.target;
-        const addrs = x.kind === 'http' ? [x.ip, new URL(x.url).hostname.replace(/^\[|\]$/g, '')] : x.kind === 'dns' ? [x.server.replace(/^\[|\]?:\d+$/g, '')] : [x.host];
+        const addrs =
+          x.kind === 'http' || x.kind === 'doh'
+            ? [x.ip, new URL(x.url).hostname.replace(/^\[|\]$/g, '')]
+            : x.kind === 'dns' || x.kind === 'dot'
+              ? [x.server.replace(/^\[|\]?:\d+$/g, '')]
+              : [x.host];
         for (const a of addrs) if (a !== undefined && isIP(a) !== 0) expect(a === '::1' || a.startsWith('127.')).toBe(true);
         if (isV6(t)) v6++;
       }

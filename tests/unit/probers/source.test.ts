@@ -4,7 +4,9 @@ import { createServer as createNetServer, type Server } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import * as dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DnsTarget, HttpTarget, SourceBinding, TcpTarget, TlsTarget, type ResolvedTarget } from '../../../src/config/schema.js';
+import { DnsTarget, DohTarget, DotTarget, HttpTarget, SourceBinding, TcpTarget, TlsTarget, type ResolvedTarget } from '../../../src/config/schema.js';
+import { createDohProber } from '../../../src/probers/doh.js';
+import { createDotProber } from '../../../src/probers/dot.js';
 import { classifyError } from '../../../src/probers/failure.js';
 import { probeDns } from '../../../src/probers/dns.js';
 import { createHttpProber } from '../../../src/probers/http.js';
@@ -102,6 +104,10 @@ async function probe(target: ResolvedTarget, source: SourceBinding | undefined):
       return createHttpProber({ ca: certs.ca })(target, ctx);
     case 'dns':
       return probeDns(target, ctx);
+    case 'dot':
+      return createDotProber({ ca: certs.ca })(target, ctx);
+    case 'doh':
+      return createDohProber({ ca: certs.ca })(target, ctx);
   }
 }
 
@@ -121,6 +127,20 @@ describe('source binding on the dial path', () => {
       if (kind === 'dns') expect(seen.dnsTcp.slice(tcpFrom)).toEqual(['127.0.0.2', '127.0.0.3', '127.0.0.1']);
     });
   }
+
+  it('dot and doh: the TLS connection leaves from the source address too', async () => {
+    const query = { name: 'a.test' };
+    const dot: ResolvedTarget = { ...DotTarget.parse({ id: 's-dot', kind: 'dot', server: `127.0.0.1:${ports.tls}`, insecure_skip_verify: true, query }), ...common };
+    const doh: ResolvedTarget = { ...DohTarget.parse({ id: 's-doh', kind: 'doh', url: `https://127.0.0.1:${ports.tls}/dns-query`, insecure_skip_verify: true, query }), ...common };
+    for (const t of [dot, doh]) {
+      const from = seen.tls.length;
+      // The TLS server ends every connection after the handshake: the probes fail, the source is what counts here.
+      await probe(t, A);
+      await probe(t, B);
+      expect(seen.tls.slice(from), t.kind).toEqual(['127.0.0.2', '127.0.0.3']);
+      expect(await probe(t, SourceBinding.parse({ interface: 'lookout-none0', name: 'gone' }))).toMatchObject({ ok: false, reason: 'source_unavailable' });
+    }
+  });
 
   it('an interface means its address of the target family, looked up at probe time', async () => {
     const from = seen.tcp.length;

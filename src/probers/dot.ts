@@ -1,0 +1,141 @@
+/**
+ * The dot prober, DNS over TLS (RFC 7858): resolve the server's name if it has one, connect,
+ * TLS handshake, one query framed as DNS over TCP (2-byte length prefix), the answer judged as
+ * the dns prober judges it. Phases connect, tls, dns (query to answer), total.
+ */
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import * as dnsPacket from 'dns-packet';
+import { splitHostPort, type DotResolved } from '../config/schema.js';
+import { judgeResponse, matchResponse, newQuery, Rejected, type DnsMessage } from './dns-answer.js';
+import { localAddressFor } from './source.js';
+import { abortable, certExpiry, Deadline, destroyQuietly, dialTcp, handshakeTls, ipLiteral, ProbeClock, resolveHost, type TrustOptions } from './dial.js';
+import { classifyError, describeError } from './failure.js';
+import type { FailureReason } from './reasons.js';
+import type { ProbeResult, Prober } from './types.js';
+
+/** Error code of a stream that ended before the answer came (the server closed the connection). */
+const CLOSED_CODE = 'LOOKOUT_DNS_STREAM_CLOSED';
+
+/**
+ * Sends `query` on the connected `stream` (DNS-over-TCP framing) and resolves with the first
+ * framed message that is the response to it; messages that are not (another id or question,
+ * undecodable) are counted in `rejected` and skipped. Rejects with the stream's error, with a
+ * CLOSED_CODE error when the stream ends first, or with the deadline's reason. Never destroys
+ * the stream.
+ */
+export function exchangeFramed(stream: Duplex, query: dnsPacket.Packet, deadline: Deadline, rejected: Rejected): Promise<DnsMessage> {
+  let cleanup = (): void => undefined;
+  return abortable<DnsMessage>(
+    deadline,
+    (resolve, reject) => {
+      let buffered: Buffer = Buffer.alloc(0);
+      const onData = (chunk: Buffer): void => {
+        buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+        while (buffered.length >= 2) {
+          const length = buffered.readUInt16BE(0);
+          if (buffered.length < 2 + length) return;
+          const response = matchResponse(buffered.subarray(2, 2 + length), query, rejected);
+          buffered = buffered.subarray(2 + length);
+          if (response) {
+            cleanup();
+            resolve(response);
+            return;
+          }
+        }
+      };
+      const onError = (err: Error): void => {
+        cleanup();
+        reject(err);
+      };
+      const onEnd = (): void => {
+        cleanup();
+        reject(Object.assign(new Error('server closed the connection before answering'), { code: CLOSED_CODE }));
+      };
+      cleanup = (): void => {
+        stream.off('data', onData);
+        stream.off('error', onError);
+        stream.off('end', onEnd);
+        stream.off('close', onEnd);
+      };
+      stream.on('data', onData);
+      stream.once('error', onError);
+      stream.once('end', onEnd);
+      stream.once('close', onEnd);
+      // write, not end: a half-closed connection is dropped unanswered by some servers.
+      stream.write(dnsPacket.streamEncode(query));
+    },
+    () => cleanup(),
+  );
+}
+
+/**
+ * The reason for a failure after the handshake, while waiting for the answer. Time up or the
+ * stream closed: what came instead names it (dns_malformed, dns_mismatch), else dns_timeout
+ * (the answer never came, as for DNS over TCP). A reset or an alert on the TLS stream is a
+ * tls reason (tls_reset, tls_alert): interference with the encrypted connection itself.
+ */
+export function answerFailure(err: unknown, deadline: Deadline, rejected: Rejected, timeoutMs: number, aborted: boolean): { reason: FailureReason; detail: string } {
+  const closed = typeof err === 'object' && err !== null && (err as { code?: unknown }).code === CLOSED_CODE;
+  if (deadline.fired || closed) {
+    const instead = aborted ? null : rejected.failure(timeoutMs);
+    if (instead) return { reason: classifyError(instead, 'dns'), detail: instead.message };
+    return { reason: 'dns_timeout', detail: deadline.describe() ?? describeError(err) };
+  }
+  return { reason: classifyError(err, 'tls'), detail: describeError(err) };
+}
+
+/**
+ * A dot prober. The server is `server` (an IP literal, or a name resolved through the probe's
+ * resolver: that bootstrap lookup counts in `total` only, and its failure is a dns reason). The
+ * handshake sends SNI `sni` (else the server's name when it is one) and verifies the chain and
+ * the name unless `insecure_skip_verify`. One deadline (ctx.timeoutMs) covers every phase; a
+ * failure is classified by the phase in progress: tcp_timeout / tcp_refused / network_unreachable
+ * at connect, tls_* during the handshake (a reset after the ClientHello, SNI filtering, is
+ * tls_reset), and while waiting for the answer see answerFailure. The answer is judged with the
+ * dns prober's rules (judgeResponse). `trust` replaces the system roots (tests, private PKI).
+ */
+export function createDotProber(trust: TrustOptions = {}): Prober<DotResolved> {
+  return async (target, ctx) => {
+    const hp = splitHostPort(target.server);
+    if (!hp) throw new TypeError(`dot target ${target.id}: invalid server "${target.server}"`);
+    const clock = new ProbeClock();
+    const deadline = new Deadline(ctx.timeoutMs, ctx.signal);
+    const rejected = new Rejected();
+    let ip: string | null = null;
+    let socket: Socket | undefined;
+    let tls: TLSSocket | undefined;
+    let querying = false;
+    let expiry: number | undefined;
+    const result = (fields: Pick<ProbeResult, 'ok' | 'reason'> & Partial<ProbeResult>): ProbeResult =>
+      clock.result(target.id, 'dot', { ip, ...(expiry !== undefined ? { cert_expiry: expiry } : {}), ...fields });
+    try {
+      // A scratch clock: the bootstrap lookup is not the dns phase (that is the query itself).
+      ip = await resolveHost(hp.host, ctx.resolver, new ProbeClock(), deadline);
+      const dialled = ip;
+      const plain = await clock.run('connect', 'connect', async () => dialTcp(dialled, hp.port, deadline, localAddressFor(ctx.source, dialled)));
+      socket = plain;
+      const literal = ipLiteral(hp.host);
+      const servername = target.sni ?? (literal === null ? hp.host : undefined);
+      const options = { servername, verify: !target.insecure_skip_verify, verifyHost: literal ?? hp.host, ...trust };
+      const secured = await clock.run('tls', 'tls', () => handshakeTls(plain, options, deadline));
+      tls = secured;
+      expiry = certExpiry(secured);
+      querying = true;
+      const response = await clock.run('dns', 'dns', () => exchangeFramed(secured, newQuery(target.query), deadline, rejected));
+      const verdict = judgeResponse(response, target);
+      return verdict.reason === null ? result({ ok: true, reason: null }) : result({ ok: false, reason: verdict.reason, detail: verdict.detail });
+    } catch (err) {
+      if (querying) return result({ ok: false, ...answerFailure(err, deadline, rejected, ctx.timeoutMs, ctx.signal.aborted) });
+      return result({ ok: false, reason: classifyError(err, clock.current), detail: deadline.describe() ?? describeError(err) });
+    } finally {
+      deadline.dispose();
+      destroyQuietly(tls);
+      destroyQuietly(socket);
+    }
+  };
+}
+
+/** The dot prober with the system's trust store. */
+export const probeDot: Prober<DotResolved> = createDotProber();
