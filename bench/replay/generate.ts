@@ -65,11 +65,12 @@ export interface GenerateOptions {
 }
 
 /** The failure reason of a probe that got no answer within the timeout, per target kind. */
-export const TIMEOUT_REASON: Record<'http' | 'tcp' | 'tls' | 'dns', FailureReason> = {
+export const TIMEOUT_REASON: Record<'http' | 'tcp' | 'tls' | 'dns' | 'icmp', FailureReason> = {
   http: 'http_timeout',
   tcp: 'tcp_timeout',
   tls: 'tls_timeout',
   dns: 'dns_timeout',
+  icmp: 'icmp_timeout',
 };
 
 /** Observation time of a result: when the detector can first know it. */
@@ -165,6 +166,7 @@ export function address(sim: SimTarget): string {
   const bare = (h: string): string => (h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h);
   if (t.kind === 'dns') return bare(t.server.slice(0, t.server.lastIndexOf(':')));
   if (t.kind === 'http') return t.ip ?? bare(new URL(t.url).hostname);
+  if (t.kind === 'icmp') return t.host ?? t.hosts?.[0] ?? '';
   return t.host;
 }
 

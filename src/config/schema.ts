@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 
-export const TARGET_KINDS = ['http', 'tcp', 'tls', 'dns'] as const;
+export const TARGET_KINDS = ['http', 'tcp', 'tls', 'dns', 'icmp'] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
 
 /** A duration string parsed into milliseconds. */
@@ -142,7 +142,26 @@ export const DnsTarget = z.strictObject({
     .prefault({}),
 });
 
-export const TargetInput = z.discriminatedUnion('kind', [HttpTarget, TcpTarget, TlsTarget, DnsTarget], {
+/** Most addresses one icmp block may list. */
+export const ICMP_MAX_HOSTS = 256;
+
+/**
+ * ICMP echo to one host, or to a block of hosts that is up when any of them answers (the
+ * Trinocular way of judging a /24). Exactly one of `host` and `hosts`.
+ */
+export const IcmpTarget = z
+  .strictObject({
+    ...TargetCommon,
+    kind: z.literal('icmp'),
+    host: Host.optional(),
+    hosts: z.array(Host).min(1, 'must list at least one host').max(ICMP_MAX_HOSTS).optional(),
+  })
+  .refine((t) => (t.host === undefined) !== (t.hosts === undefined), {
+    message: 'an icmp target needs exactly one of host or hosts',
+    path: ['host'],
+  });
+
+export const TargetInput = z.discriminatedUnion('kind', [HttpTarget, TcpTarget, TlsTarget, DnsTarget, IcmpTarget], {
   error: (issue) =>
     issue.code === 'invalid_union' ? `kind must be one of ${TARGET_KINDS.join(', ')}` : undefined,
 });
@@ -231,6 +250,7 @@ export type HttpResolved = Extract<ResolvedTarget, { kind: 'http' }>;
 export type TcpResolved = Extract<ResolvedTarget, { kind: 'tcp' }>;
 export type TlsResolved = Extract<ResolvedTarget, { kind: 'tls' }>;
 export type DnsResolved = Extract<ResolvedTarget, { kind: 'dns' }>;
+export type IcmpResolved = Extract<ResolvedTarget, { kind: 'icmp' }>;
 
 /** The validated, fully resolved configuration the daemon runs on. */
 export interface Config extends Omit<ConfigFile, 'targets' | 'catalogs'> {

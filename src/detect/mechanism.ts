@@ -10,6 +10,9 @@ import { MECHANISMS, type Mechanism } from './events.js';
  * `http_reset` (a reset after the HTTP request was sent) is counted as `tcp_reset`: the blocking
  * was done by injecting a reset, the HTTP layer only triggered it. `dns_timeout` is `blackhole`:
  * a query nobody answers is a drop, like any other timeout, not DNS tampering (which answers).
+ * `icmp_unreachable` (an ICMP destination unreachable, admin-prohibited or another code) is an
+ * active rejection like a refused connection, so it is counted as `tcp_reset`; `icmp_timeout`,
+ * an echo nobody answers, is a `blackhole` like tcp_timeout.
  */
 export function mechanismOf(reason: FailureReason): Mechanism | null {
   switch (reason) {
@@ -25,6 +28,7 @@ export function mechanismOf(reason: FailureReason): Mechanism | null {
     case 'tcp_reset':
     case 'tcp_refused':
     case 'http_reset':
+    case 'icmp_unreachable':
       return 'tcp_reset';
     case 'tls_reset':
     case 'tls_alert':
@@ -42,6 +46,7 @@ export function mechanismOf(reason: FailureReason): Mechanism | null {
     case 'tls_timeout':
     case 'http_timeout':
     case 'timeout':
+    case 'icmp_timeout':
     case 'network_unreachable':
       return 'blackhole';
     case 'unknown':

@@ -48,6 +48,9 @@ export function ipLiterals(t: ResolvedTarget): string[] {
     case 'dns':
       add(splitHostPort(t.server)?.host);
       break;
+    case 'icmp':
+      for (const h of t.hosts ?? [t.host]) add(h);
+      break;
   }
   return out;
 }

@@ -33,6 +33,9 @@ export const FAILURE_REASONS = [
   'tls_protocol_error',
   'dns_malformed',
   'dns_mismatch',
+  // Issue #14: icmp targets (echo not answered; an ICMP destination unreachable came back).
+  'icmp_timeout',
+  'icmp_unreachable',
 ] as const;
 
 export type FailureReason = (typeof FAILURE_REASONS)[number];

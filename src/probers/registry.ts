@@ -5,6 +5,7 @@ import type { ResolvedTarget, TargetKind } from '../config/schema.js';
 import { probeDns } from './dns.js';
 import { describeError } from './failure.js';
 import { probeHttp } from './http.js';
+import { probeIcmp } from './icmp.js';
 import { probeTcp } from './tcp.js';
 import { probeTls } from './tls.js';
 import type { ProbeContext, ProbeResult, Prober } from './types.js';
@@ -14,6 +15,7 @@ export const PROBERS: { [K in TargetKind]: Prober<Extract<ResolvedTarget, { kind
   tcp: probeTcp,
   tls: probeTls,
   dns: probeDns,
+  icmp: probeIcmp,
 };
 
 function dispatch(target: ResolvedTarget, ctx: ProbeContext, probers: typeof PROBERS): Promise<ProbeResult> {
@@ -26,6 +28,8 @@ function dispatch(target: ResolvedTarget, ctx: ProbeContext, probers: typeof PRO
       return probers.tls(target, ctx);
     case 'dns':
       return probers.dns(target, ctx);
+    case 'icmp':
+      return probers.icmp(target, ctx);
   }
 }
 
