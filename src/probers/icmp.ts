@@ -36,9 +36,14 @@ export function localRouteError(address: string): Promise<string | null> {
       socket.close();
       resolve(code);
     };
-    socket.on('error', (err: NodeJS.ErrnoException) => finish(err.code ?? 'ERROR'));
+    const codeOf = (err: unknown): string => {
+      const code = (err as { code?: unknown } | null)?.code;
+      return typeof code === 'string' ? code : 'ERROR';
+    };
+    socket.on('error', (err) => finish(codeOf(err)));
     // Port 9 (discard): nothing is sent by a UDP connect, the port only completes the address.
-    socket.connect(9, address, () => finish(null));
+    // Node hands a failed route lookup to the callback (its typings say it takes no argument).
+    socket.connect(9, address, (...args: unknown[]) => finish(args[0] ? codeOf(args[0]) : null));
   });
 }
 
