@@ -33,6 +33,9 @@ export function targetFor(kind, i) {
         },
         blackbox: `${host}:${DNS_PORT}`,
       };
+    case 'icmp':
+      // The kernel answers echo on every loopback address: no server needed.
+      return { lookout: { kind: 'icmp', host }, blackbox: host };
     default:
       throw new Error(`unsupported kind: ${kind}`);
   }

@@ -1,5 +1,5 @@
 /**
- * The blackbox_exporter side: its modules (http_2xx, tcp_connect, dns over UDP), the exporter
+ * The blackbox_exporter side: its modules (http_2xx, tcp_connect, dns over UDP, icmp), the exporter
  * process, and a driver that calls /probe?target=&module= the way Prometheus does, each target
  * once per interval N/rate with the calls spread evenly, and counts the completed probes.
  * The driver runs in the benchmark's own process; only the exporter's CPU is measured.
@@ -16,7 +16,7 @@ import { DNS_QUERY_NAME, targetFor } from '../common/targets.mjs';
 
 export const BLACKBOX_BIN = 'prometheus-blackbox-exporter';
 export const BLACKBOX_LISTEN = '127.0.0.1:19115';
-export const MODULES = { http: 'http_2xx', tcp: 'tcp_connect', dns: 'dns' };
+export const MODULES = { http: 'http_2xx', tcp: 'tcp_connect', dns: 'dns', icmp: 'icmp' };
 /** The scrape timeout announced to the exporter, as Prometheus does in a header. */
 const SCRAPE_TIMEOUT_S = 5;
 /** At most this many /probe calls in flight; a call past it is skipped and counted. */
@@ -43,6 +43,12 @@ const CONFIG = `modules:
       query_name: ${DNS_QUERY_NAME}
       query_type: A
       transport_protocol: udp
+      preferred_ip_protocol: ip4
+      ip_protocol_fallback: false
+  icmp:
+    prober: icmp
+    timeout: 5s
+    icmp:
       preferred_ip_protocol: ip4
       ip_protocol_fallback: false
 `;

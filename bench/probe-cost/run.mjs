@@ -3,16 +3,17 @@
  * Per-probe CPU cost, Lookout vs Prometheus blackbox_exporter, measured side by side (issue 6).
  *
  *   scripts/netns-run.sh node bench/probe-cost/run.mjs [--targets N] [--rate R] [--seconds S]
- *       [--warmup S] [--kinds http,tcp,dns] [--probers lookout,blackbox] [--together]
+ *       [--warmup S] [--kinds http,tcp,dns,icmp] [--probers lookout,blackbox] [--together]
  *       [--cpu-prof DIR] [--json FILE] [--lookout DIR]
  *
  * Inside a private loopback-only network namespace (refuses to run elsewhere): a separate
- * process serves N distinct targets (127.20.a.b, HTTP :8080, DNS :5353). For each kind, first
+ * process serves N distinct targets (127.20.a.b, HTTP :8080, DNS :5353; the kernel answers icmp echo). For each kind, first
  * Lookout (dist/main.js; run `npm run build` first) probes the N targets every N/R seconds, then
  * blackbox_exporter is driven with /probe?target=&module= for the same targets at the same rate.
  * Each prober runs alone, or with --together both run at once and are measured over the same
  * window (on a shared machine whose speed drifts from minute to minute, that keeps the ratio
- * fair). A prober's CPU (utime+stime from /proc/<pid>/stat) and completed probes are read over
+ * fair). A prober's CPU (utime+stime from /proc/<pid>/stat, plus that of its children it reaped:
+ * the fping runs of Lookout's icmp prober) and completed probes are read over
  * a steady window after a warm-up (default 60 s: see options()). Prints one table; --json also
  * writes the figures.
  * --probers runs only the named side(s); --cpu-prof DIR runs Lookout under node --cpu-prof and
@@ -35,7 +36,7 @@ import { lookoutCounts, startLookout, writeLookoutConfig } from './lookout.mjs';
 import { formatTable } from './table.mjs';
 import { measureWindow } from './window.mjs';
 
-const KINDS = ['http', 'tcp', 'dns'];
+const KINDS = ['http', 'tcp', 'dns', 'icmp'];
 const PROBERS = ['lookout', 'blackbox'];
 
 function options(argv) {

@@ -95,7 +95,7 @@ export class FpingPinger {
 
   constructor(opts: FpingOptions = {}) {
     this.command = opts.command ?? 'fping';
-    this.windowMs = opts.batchWindowMs ?? 100;
+    this.windowMs = opts.batchWindowMs ?? 500;
     this.maxBatch = opts.maxBatch ?? 1000;
   }
 
