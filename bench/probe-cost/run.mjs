@@ -137,16 +137,19 @@ async function main(argv) {
   const clearBound = boundRun('probe-cost', boundMs);
 
   const dir = mkdtempSync(join(tmpdir(), 'lookout-probe-cost-'));
-  const servers = start('servers', process.execPath, [join(import.meta.dirname, 'servers.mjs'), String(o.n)], { cwd: ROOT });
+  // icmp needs no servers (the kernel answers echo): an icmp-only run starts none, which also
+  // keeps 10,000 targets within the open-file limit (the servers take two sockets per target).
+  const needServers = o.kinds.some((k) => k !== 'icmp');
+  const servers = needServers ? start('servers', process.execPath, [join(import.meta.dirname, 'servers.mjs'), String(o.n)], { cwd: ROOT }) : null;
   try {
-    await waitForLine(servers, /^ready$/m, 20_000);
+    if (servers) await waitForLine(servers, /^ready$/m, 20_000);
     const rows = [];
     for (const kind of o.kinds) rows.push(...(await measureKind(dir, kind, o)));
     const command = `scripts/netns-run.sh node bench/probe-cost/run.mjs ${argv.join(' ')}`.trim();
     process.stdout.write(formatTable(info, o, rows, command));
     if (o.json) writeFileSync(o.json, JSON.stringify({ machine: info, options: o, command, rows }, null, 2));
   } finally {
-    await stop(servers);
+    if (servers) await stop(servers);
     killAll();
     rmSync(dir, { recursive: true, force: true });
     clearBound();

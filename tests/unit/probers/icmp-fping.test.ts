@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseFpingLine, unreachableCode } from '../../../src/probers/icmp-fping.js';
-import { mechanismOf } from '../../../src/detect/mechanism.js';
+import { mechanismOf, mechanismOfFailure } from '../../../src/detect/mechanism.js';
 
 // Lines as fping 5.1 prints them in count mode (-c1), captured on loopback.
 describe('parseFpingLine', () => {
@@ -46,5 +46,16 @@ describe('icmp reasons in the detector', () => {
   it('an unanswered echo is a blackhole, an ICMP unreachable an active rejection', () => {
     expect(mechanismOf('icmp_timeout')).toBe('blackhole');
     expect(mechanismOf('icmp_unreachable')).toBe('tcp_reset');
+  });
+});
+
+describe('the mechanism of an icmp_unreachable follows its code', () => {
+  it('net and host (a router without a route) are blackhole; a filter answering is a rejection', () => {
+    expect(mechanismOfFailure('icmp_unreachable', 'net: ICMP Network Unreachable from 127.0.0.6')).toBe('blackhole');
+    expect(mechanismOfFailure('icmp_unreachable', 'host: ICMP Host Unreachable from 127.0.0.5')).toBe('blackhole');
+    expect(mechanismOfFailure('icmp_unreachable', 'admin-prohibited: ICMP Unreachable (Communication Administratively Prohibited) from 127.0.0.4')).toBe('tcp_reset');
+    expect(mechanismOfFailure('icmp_unreachable', 'port: ICMP Port Unreachable from 127.0.0.7')).toBe('tcp_reset');
+    expect(mechanismOfFailure('icmp_timeout', 'host: whatever')).toBe('blackhole');
+    expect(mechanismOfFailure('tcp_refused', undefined)).toBe('tcp_reset');
   });
 });
