@@ -61,7 +61,11 @@ export interface FpingOptions {
   command?: string;
   /** How long the first probe of a batch waits for others (ms). */
   batchWindowMs?: number;
-  /** Most addresses per fping process. */
+  /**
+   * Most addresses per fping process (default 128). A full batch goes at once: every probe
+   * waiting in a batch holds one of the scheduler's `concurrency` slots, so at high rates batches
+   * must fill and leave well before the window ends.
+   */
   maxBatch?: number;
 }
 
@@ -96,7 +100,7 @@ export class FpingPinger {
   constructor(opts: FpingOptions = {}) {
     this.command = opts.command ?? 'fping';
     this.windowMs = opts.batchWindowMs ?? 500;
-    this.maxBatch = opts.maxBatch ?? 1000;
+    this.maxBatch = opts.maxBatch ?? 128;
   }
 
   /** Echoes `address` (an IP literal) once; never rejects. */
