@@ -119,7 +119,8 @@ export function makeIcmpProber(pinger: Pinger): Prober<IcmpResolved> {
       }
       const spent = performance.now() - t0;
       const remaining = ctx.timeoutMs - spent;
-      const budget = Math.max(TIMEOUT_STEP_MS, Math.floor(remaining / TIMEOUT_STEP_MS) * TIMEOUT_STEP_MS);
+      // IP literals only (no dns phase): the whole timeout, so probes of one timeout share runs.
+      const budget = spent < 5 ? ctx.timeoutMs : Math.max(TIMEOUT_STEP_MS, Math.floor(remaining / TIMEOUT_STEP_MS) * TIMEOUT_STEP_MS);
       const outcomes = await abortable<EchoOutcome[]>(
         deadline,
         (resolve) => {
