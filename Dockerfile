@@ -19,9 +19,12 @@ ENV NODE_ENV=production \
     LOG_LEVEL=info
 WORKDIR /app
 # iproute2 and iptables serve `lookout simulate` (run it as root with --cap-add NET_ADMIN and
-# --cap-add SYS_ADMIN); the daemon itself needs neither.
+# --cap-add SYS_ADMIN); the daemon itself needs neither. fping sends the echoes of icmp targets
+# (docs/icmp.md): Debian installs it with the file capability cap_net_raw, which the `node` user
+# gets when the container keeps NET_RAW (Docker's default set does); fping 5.2 and later fall
+# back to an ICMP datagram socket where net.ipv4.ping_group_range allows.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends iproute2 iptables \
+ && apt-get install -y --no-install-recommends iproute2 iptables fping \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules

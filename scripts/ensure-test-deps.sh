@@ -8,6 +8,7 @@
 # podman, buildah, runc, mmdebstrap and slirp4netns (published ports) to build the container image and run it for real
 # (tests/container/container.test.ts; Debian's crun cannot run on a hybrid cgroup layout, runc can).
 # faketime (libfaketime steps the wall clock under the daemon in tests/e2e/clock-step.test.ts).
+# fping (the icmp prober sends its echoes through it: tests/netns/icmp-faults.test.ts).
 set -euo pipefail
 need=()
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
@@ -25,6 +26,7 @@ command -v runc >/dev/null 2>&1 || need+=(runc)
 command -v mmdebstrap >/dev/null 2>&1 || need+=(mmdebstrap)
 command -v slirp4netns >/dev/null 2>&1 || need+=(slirp4netns)
 command -v faketime >/dev/null 2>&1 || need+=(faketime)
+command -v fping >/dev/null 2>&1 || need+=(fping)
 [ "${#need[@]}" -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "tests need these Debian packages: ${need[*]} (run: sudo apt-get install -y ${need[*]})" >&2
@@ -35,6 +37,6 @@ export DEBIAN_FRONTEND=noninteractive
 # Other installs may hold the dpkg lock for a while: wait for it instead of failing.
 apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
 apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-for tool in promtool amtool prometheus-alertmanager docker-compose podman buildah runc mmdebstrap slirp4netns faketime; do
+for tool in promtool amtool prometheus-alertmanager docker-compose podman buildah runc mmdebstrap slirp4netns faketime fping; do
   command -v "$tool" >/dev/null 2>&1 || { echo "still missing after install: $tool" >&2; exit 1; }
 done

@@ -9,15 +9,21 @@ import { readFileSync } from 'node:fs';
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 if (!Number.isFinite(CLK_TCK) || CLK_TCK <= 0) throw new Error('getconf CLK_TCK gave no usable value');
 
-/** utime + stime of process `pid`, in seconds. Throws when the process is gone. */
-export function cpuSeconds(pid) {
+/**
+ * utime + stime of process `pid`, in seconds; with `children`, plus cutime + cstime (the CPU of
+ * the children it has waited for, such as the fping runs of Lookout's icmp prober). Throws when
+ * the process is gone.
+ */
+export function cpuSeconds(pid, { children = false } = {}) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // The command name (field 2) may contain spaces: fields after it start past the last ')'.
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // rest[0] is field 3 (state); utime is field 14, stime field 15.
   const utime = Number(rest[11]);
   const stime = Number(rest[12]);
-  return (utime + stime) / CLK_TCK;
+  // Fields 16 and 17: cutime, cstime.
+  const reaped = children ? Number(rest[13]) + Number(rest[14]) : 0;
+  return (utime + stime + reaped) / CLK_TCK;
 }
 
 export { CLK_TCK };

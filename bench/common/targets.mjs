@@ -60,6 +60,9 @@ export function targetFor(kind, i) {
         // blackbox_exporter has no DoH prober (its issue #647).
         blackbox: null,
       };
+    case 'icmp':
+      // The kernel answers echo on every loopback address: no server needed.
+      return { lookout: { kind: 'icmp', host }, blackbox: host };
     default:
       throw new Error(`unsupported kind: ${kind}`);
   }

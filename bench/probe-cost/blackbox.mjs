@@ -1,6 +1,6 @@
 /**
- * The blackbox_exporter side: its modules (http_2xx, tcp_connect, dns over UDP, dns over TLS;
- * it has no DoH prober, so doh has no module), the exporter
+ * The blackbox_exporter side: its modules (http_2xx, tcp_connect, dns over UDP, dns over TLS,
+ * icmp; it has no DoH prober, so doh has no module), the exporter
  * process, and a driver that calls /probe?target=&module= the way Prometheus does, each target
  * once per interval N/rate with the calls spread evenly, and counts the completed probes.
  * The driver runs in the benchmark's own process; only the exporter's CPU is measured.
@@ -17,7 +17,7 @@ import { DNS_QUERY_NAME, targetFor } from '../common/targets.mjs';
 
 export const BLACKBOX_BIN = 'prometheus-blackbox-exporter';
 export const BLACKBOX_LISTEN = '127.0.0.1:19115';
-export const MODULES = { http: 'http_2xx', tcp: 'tcp_connect', dns: 'dns', dot: 'dns_tls' };
+export const MODULES = { http: 'http_2xx', tcp: 'tcp_connect', dns: 'dns', dot: 'dns_tls', icmp: 'icmp' };
 /** The scrape timeout announced to the exporter, as Prometheus does in a header. */
 const SCRAPE_TIMEOUT_S = 5;
 /** At most this many /probe calls in flight; a call past it is skipped and counted. */
@@ -56,6 +56,10 @@ const CONFIG = `modules:
       dns_over_tls: true
       tls_config:
         insecure_skip_verify: true
+  icmp:
+    prober: icmp
+    timeout: 5s
+    icmp:
       preferred_ip_protocol: ip4
       ip_protocol_fallback: false
 `;

@@ -3,18 +3,20 @@
  * Per-probe CPU cost, Lookout vs Prometheus blackbox_exporter, measured side by side (issue 6).
  *
  *   scripts/netns-run.sh node bench/probe-cost/run.mjs [--targets N] [--rate R] [--seconds S]
- *       [--warmup S] [--kinds http,tcp,dns,dot,doh] [--probers lookout,blackbox] [--together]
+ *       [--warmup S] [--kinds http,tcp,dns,dot,doh,icmp] [--probers lookout,blackbox] [--together]
  *       [--cpu-prof DIR] [--json FILE] [--lookout DIR]
  *
  * Inside a private loopback-only network namespace (refuses to run elsewhere): a separate
- * process serves N distinct targets (127.20.a.b, HTTP :8080, DNS :5353, DoT :853, DoH :8443).
- * Kinds: http, tcp, dns (the default set), dot and doh (only on request; blackbox_exporter has
- * no DoH prober, so doh is measured for Lookout alone). For each kind, first
+ * process serves N distinct targets (127.20.a.b, HTTP :8080, DNS :5353, DoT :853, DoH :8443;
+ * the kernel answers icmp echo). Kinds: http, tcp, dns (the default set), dot, doh and icmp
+ * (only on request; blackbox_exporter has no DoH prober, so doh is measured for Lookout alone;
+ * an icmp-only run starts no target servers). For each kind, first
  * Lookout (dist/main.js; run `npm run build` first) probes the N targets every N/R seconds, then
  * blackbox_exporter is driven with /probe?target=&module= for the same targets at the same rate.
  * Each prober runs alone, or with --together both run at once and are measured over the same
  * window (on a shared machine whose speed drifts from minute to minute, that keeps the ratio
- * fair). A prober's CPU (utime+stime from /proc/<pid>/stat) and completed probes are read over
+ * fair). A prober's CPU (utime+stime from /proc/<pid>/stat, plus that of its children it reaped:
+ * the fping runs of Lookout's icmp prober) and completed probes are read over
  * a steady window after a warm-up (default 60 s: see options()). Prints one table; --json also
  * writes the figures.
  * --probers runs only the named side(s); --cpu-prof DIR runs Lookout under node --cpu-prof and
@@ -37,7 +39,7 @@ import { lookoutCounts, startLookout, writeLookoutConfig } from './lookout.mjs';
 import { formatTable } from './table.mjs';
 import { measureWindow } from './window.mjs';
 
-const KINDS = ['http', 'tcp', 'dns', 'dot', 'doh'];
+const KINDS = ['http', 'tcp', 'dns', 'dot', 'doh', 'icmp'];
 const DEFAULT_KINDS = ['http', 'tcp', 'dns'];
 const PROBERS = ['lookout', 'blackbox'];
 
@@ -141,16 +143,19 @@ async function main(argv) {
   const clearBound = boundRun('probe-cost', boundMs);
 
   const dir = mkdtempSync(join(tmpdir(), 'lookout-probe-cost-'));
-  const servers = start('servers', process.execPath, [join(import.meta.dirname, 'servers.mjs'), String(o.n)], { cwd: ROOT });
+  // icmp needs no servers (the kernel answers echo): an icmp-only run starts none, which also
+  // keeps 10,000 targets within the open-file limit (the servers take two sockets per target).
+  const needServers = o.kinds.some((k) => k !== 'icmp');
+  const servers = needServers ? start('servers', process.execPath, [join(import.meta.dirname, 'servers.mjs'), String(o.n)], { cwd: ROOT }) : null;
   try {
-    await waitForLine(servers, /^ready$/m, 20_000);
+    if (servers) await waitForLine(servers, /^ready$/m, 20_000);
     const rows = [];
     for (const kind of o.kinds) rows.push(...(await measureKind(dir, kind, o)));
     const command = `scripts/netns-run.sh node bench/probe-cost/run.mjs ${argv.join(' ')}`.trim();
     process.stdout.write(formatTable(info, o, rows, command));
     if (o.json) writeFileSync(o.json, JSON.stringify({ machine: info, options: o, command, rows }, null, 2));
   } finally {
-    await stop(servers);
+    if (servers) await stop(servers);
     killAll();
     rmSync(dir, { recursive: true, force: true });
     clearBound();

@@ -1,5 +1,6 @@
 /**
- * One measurement: after a warm-up, reads the prober's CPU time and its probe counters at the
+ * One measurement: after a warm-up, reads the prober's CPU time (its own and its reaped
+ * children's, so that work handed to a helper process such as fping is counted) and its probe counters at the
  * start and at the end of a steady window. `counts()` returns { probes, failed } cumulative.
  * The counters are read outside the CPU readings (before the first, after the last), so
  * whatever reading them costs the prober is not counted.
@@ -11,10 +12,10 @@ import { cpuSeconds } from '../common/proc.mjs';
 export async function measureWindow({ pid, counts, warmupMs, windowMs }) {
   await sleep(warmupMs);
   const c0 = await counts();
-  const cpu0 = cpuSeconds(pid);
+  const cpu0 = cpuSeconds(pid, { children: true });
   const t0 = performance.now();
   await sleep(windowMs);
-  const cpu1 = cpuSeconds(pid);
+  const cpu1 = cpuSeconds(pid, { children: true });
   const t1 = performance.now();
   const c1 = await counts();
   const probes = c1.probes - c0.probes;

@@ -74,6 +74,7 @@ export const TIMEOUT_REASON: Record<TargetKind, FailureReason> = {
   // Encrypted DNS runs over TCP: a blackhole drops the SYNs.
   dot: 'tcp_timeout',
   doh: 'tcp_timeout',
+  icmp: 'icmp_timeout',
 };
 
 /** Observation time of a result: when the detector can first know it. */
@@ -169,6 +170,7 @@ export function address(sim: SimTarget): string {
   const bare = (h: string): string => (h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h);
   if (t.kind === 'dns' || t.kind === 'dot') return bare(t.server.slice(0, t.server.lastIndexOf(':')));
   if (t.kind === 'http' || t.kind === 'doh') return t.ip ?? bare(new URL(t.url).hostname);
+  if (t.kind === 'icmp') return t.host ?? t.hosts?.[0] ?? '';
   return t.host;
 }
 

@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 
-export const TARGET_KINDS = ['http', 'tcp', 'tls', 'dns', 'dot', 'doh'] as const;
+export const TARGET_KINDS = ['http', 'tcp', 'tls', 'dns', 'dot', 'doh', 'icmp'] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
 
 /** A duration string parsed into milliseconds. */
@@ -216,7 +216,26 @@ export const DohTarget = z.strictObject({
   expect: DnsExpect,
 });
 
-export const TargetInput = z.discriminatedUnion('kind', [HttpTarget, TcpTarget, TlsTarget, DnsTarget, DotTarget, DohTarget], {
+/** Most addresses one icmp block may list. */
+export const ICMP_MAX_HOSTS = 256;
+
+/**
+ * ICMP echo to one host, or to a block of hosts that is up when any of them answers (the
+ * Trinocular way of judging a /24). Exactly one of `host` and `hosts`.
+ */
+export const IcmpTarget = z
+  .strictObject({
+    ...TargetCommon,
+    kind: z.literal('icmp'),
+    host: Host.optional(),
+    hosts: z.array(Host).min(1, 'must list at least one host').max(ICMP_MAX_HOSTS).optional(),
+  })
+  .refine((t) => (t.host === undefined) !== (t.hosts === undefined), {
+    message: 'an icmp target needs exactly one of host or hosts',
+    path: ['host'],
+  });
+
+export const TargetInput = z.discriminatedUnion('kind', [HttpTarget, TcpTarget, TlsTarget, DnsTarget, DotTarget, DohTarget, IcmpTarget], {
   error: (issue) =>
     issue.code === 'invalid_union' ? `kind must be one of ${TARGET_KINDS.join(', ')}` : undefined,
 });
@@ -346,6 +365,7 @@ export type TlsResolved = Extract<ResolvedTarget, { kind: 'tls' }>;
 export type DnsResolved = Extract<ResolvedTarget, { kind: 'dns' }>;
 export type DotResolved = Extract<ResolvedTarget, { kind: 'dot' }>;
 export type DohResolved = Extract<ResolvedTarget, { kind: 'doh' }>;
+export type IcmpResolved = Extract<ResolvedTarget, { kind: 'icmp' }>;
 
 /** The validated, fully resolved configuration the daemon runs on. */
 export interface Config extends Omit<ConfigFile, 'targets' | 'catalogs'> {

@@ -10,6 +10,9 @@ import { MECHANISMS, type Mechanism } from './events.js';
  * `http_reset` (a reset after the HTTP request was sent) is counted as `tcp_reset`: the blocking
  * was done by injecting a reset, the HTTP layer only triggered it. `dns_timeout` is `blackhole`:
  * a query nobody answers is a drop, like any other timeout, not DNS tampering (which answers).
+ * `icmp_unreachable` is an active rejection like a refused connection (`tcp_reset`) unless its
+ * code says a router has no way there: see mechanismOfFailure. `icmp_timeout`, an echo nobody
+ * answers, is a `blackhole` like tcp_timeout.
  */
 export function mechanismOf(reason: FailureReason): Mechanism | null {
   switch (reason) {
@@ -25,6 +28,7 @@ export function mechanismOf(reason: FailureReason): Mechanism | null {
     case 'tcp_reset':
     case 'tcp_refused':
     case 'http_reset':
+    case 'icmp_unreachable':
       return 'tcp_reset';
     case 'tls_reset':
     case 'tls_alert':
@@ -42,6 +46,7 @@ export function mechanismOf(reason: FailureReason): Mechanism | null {
     case 'tls_timeout':
     case 'http_timeout':
     case 'timeout':
+    case 'icmp_timeout':
     case 'network_unreachable':
       return 'blackhole';
     // A bug, or a source binding this host cannot use: neither says how anything was disrupted.
@@ -52,16 +57,24 @@ export function mechanismOf(reason: FailureReason): Mechanism | null {
 }
 
 /**
- * The dominant mechanism among the given latest failure reasons: each reason votes for its
- * mechanism, the most votes wins, ties go to the earlier entry of MECHANISMS (deterministic).
- * `unknown` reasons do not vote; null when nothing voted.
+ * The mechanism of one failure, its detail considered where the reason alone does not decide:
+ * an `icmp_unreachable` whose code is `net` or `host` (detail "net: ..." / "host: ...", as the
+ * icmp prober writes it) is a router without a route, what a withdrawn network looks like, so
+ * `blackhole` (as a TCP connect that drew the same ICMP is network_unreachable); any other code
+ * (admin-prohibited, port, protocol: a filter answering) is a rejection, `tcp_reset`.
  */
-export function dominantMechanism(reasons: Iterable<FailureReason | null>): Mechanism | null {
+export function mechanismOfFailure(reason: FailureReason, detail: string | undefined): Mechanism | null {
+  if (reason === 'icmp_unreachable' && detail !== undefined && /^(net|host):/.test(detail)) return 'blackhole';
+  return mechanismOf(reason);
+}
+
+/**
+ * The dominant mechanism among the given per-target mechanisms (null: did not vote), as
+ * dominantMechanism counts them.
+ */
+export function dominantOf(mechanisms: Iterable<Mechanism | null>): Mechanism | null {
   const votes = new Map<Mechanism, number>();
-  for (const reason of reasons) {
-    const m = mechanismOf(reason ?? 'unknown');
-    if (m !== null) votes.set(m, (votes.get(m) ?? 0) + 1);
-  }
+  for (const m of mechanisms) if (m !== null) votes.set(m, (votes.get(m) ?? 0) + 1);
   let best: Mechanism | null = null;
   let bestVotes = 0;
   for (const m of MECHANISMS) {
@@ -72,4 +85,15 @@ export function dominantMechanism(reasons: Iterable<FailureReason | null>): Mech
     }
   }
   return best;
+}
+
+/**
+ * The dominant mechanism among the given latest failure reasons: each reason votes for its
+ * mechanism, the most votes wins, ties go to the earlier entry of MECHANISMS (deterministic).
+ * `unknown` reasons do not vote; null when nothing voted.
+ */
+export function dominantMechanism(reasons: Iterable<FailureReason | null>): Mechanism | null {
+  const mechanisms: (Mechanism | null)[] = [];
+  for (const reason of reasons) mechanisms.push(mechanismOf(reason ?? 'unknown'));
+  return dominantOf(mechanisms);
 }

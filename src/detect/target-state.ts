@@ -37,6 +37,11 @@ export class TargetTracker {
   recoveredFrom: number | null = null;
   /** Reason of the latest failure (kept while down, also after a recovering success). */
   lastReason: FailureReason | null = null;
+  /**
+   * The detail of the latest failure, kept only where it decides the mechanism (an
+   * icmp_unreachable's code: mechanismOfFailure), so trackers hold no log text otherwise.
+   */
+  lastDetail: string | undefined = undefined;
   /** Outcome of the latest result; null before any. */
   latestOk: boolean | null = null;
   /** Set by the location check (src/geo): the target's address lies outside its declared country or AS. */
@@ -118,6 +123,7 @@ export class TargetTracker {
     this.failStart ??= result.at;
     this.lastFailAt = result.at;
     this.lastReason = result.reason ?? 'unknown';
+    this.lastDetail = this.lastReason === 'icmp_unreachable' ? result.detail : undefined;
     if (this.failStreak >= s.down_after) this.state = 'down';
     else if (this.state === 'up') this.state = 'suspect';
   }

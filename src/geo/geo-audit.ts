@@ -53,6 +53,9 @@ export function ipLiterals(t: ResolvedTarget): string[] {
       add(t.ip);
       if (t.ip === undefined) add(new URL(t.url).hostname.replace(/^\[|\]$/g, ''));
       break;
+    case 'icmp':
+      for (const h of t.hosts ?? [t.host]) add(h);
+      break;
   }
   return out;
 }

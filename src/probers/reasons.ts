@@ -35,6 +35,9 @@ export const FAILURE_REASONS = [
   'dns_mismatch',
   // Issue #14: the probe's source binding (address or interface) cannot be used here: a local problem.
   'source_unavailable',
+  // Issue #14: icmp targets (echo not answered; an ICMP destination unreachable came back).
+  'icmp_timeout',
+  'icmp_unreachable',
 ] as const;
 
 export type FailureReason = (typeof FAILURE_REASONS)[number];

@@ -7,6 +7,7 @@ import { probeDoh } from './doh.js';
 import { probeDot } from './dot.js';
 import { describeError } from './failure.js';
 import { probeHttp } from './http.js';
+import { probeIcmp } from './icmp.js';
 import { probeTcp } from './tcp.js';
 import { probeTls } from './tls.js';
 import type { ProbeContext, ProbeResult, Prober } from './types.js';
@@ -18,6 +19,7 @@ export const PROBERS: { [K in TargetKind]: Prober<Extract<ResolvedTarget, { kind
   dns: probeDns,
   dot: probeDot,
   doh: probeDoh,
+  icmp: probeIcmp,
 };
 
 function dispatch(target: ResolvedTarget, ctx: ProbeContext, probers: typeof PROBERS): Promise<ProbeResult> {
@@ -34,6 +36,8 @@ function dispatch(target: ResolvedTarget, ctx: ProbeContext, probers: typeof PRO
       return probers.dot(target, ctx);
     case 'doh':
       return probers.doh(target, ctx);
+    case 'icmp':
+      return probers.icmp(target, ctx);
   }
 }
 

@@ -82,6 +82,27 @@ describe('bench/probe-cost at tiny size', () => {
     expect(stdout).toContain('doh: blackbox_exporter has no DNS-over-HTTPS prober');
   }, 60_000);
 
+  it('measures icmp beside blackbox_exporter\'s icmp prober, fping runs counted as Lookout CPU', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      ['bench/probe-cost/run.mjs', '--targets', '5', '--rate', '10', '--seconds', '2', '--warmup', '1', '--kinds', 'icmp'],
+      { cwd: ROOT, timeout: 50_000 },
+    );
+    const rows = firstTableRows(stdout);
+    expect(rows.map((r) => r.slice(0, 2))).toEqual([
+      ['icmp', 'lookout'],
+      ['icmp', 'blackbox_exporter'],
+    ]);
+    for (const row of rows) {
+      expect(row).toHaveLength(9);
+      const [probes, failed, ...figures] = row.slice(2).map(Number);
+      expect(probes).toBeGreaterThan(0);
+      expect(failed).toBe(0);
+      for (const x of figures) expect(Number.isFinite(x)).toBe(true);
+    }
+    expect(stdout).toMatch(/^icmp\s+>= 2x\s+\d+\.\d{3}\s+\d+\.\d{3}\s+\d+\.\d{2}x$/m);
+  }, 60_000);
+
   it('refuses a --lookout checkout that has not been built, naming the file it needs', async () => {
     const err: unknown = await run(process.execPath, ['bench/probe-cost/run.mjs', '--lookout', resolve(ROOT, 'tests'), '--kinds', 'tcp'], {
       cwd: ROOT,

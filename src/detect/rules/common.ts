@@ -3,10 +3,9 @@
  * tests rules are built from (onset of a failing group, "answered across", interference, which
  * categories fail outside a group). Pure.
  */
-import type { FailureReason } from '../../probers/reasons.js';
 import type { EventKind, Mechanism, Severity } from '../events.js';
 import type { Group, GroupIndex } from '../groups.js';
-import { dominantMechanism } from '../mechanism.js';
+import { dominantOf, mechanismOfFailure } from '../mechanism.js';
 import type { DetectionSettings } from '../options.js';
 import { atLeast } from '../stats.js';
 import type { TargetTracker } from '../target-state.js';
@@ -162,8 +161,7 @@ export function mostlyDown(g: Group, ratio: number, min: number): boolean {
 
 /** The mechanism named by the latest failure reasons of the given (down) targets. */
 export function mechanismOfTargets(ts: readonly TargetTracker[]): Mechanism | null {
-  const reasons: FailureReason[] = ts.map((t) => t.lastReason ?? 'unknown');
-  return dominantMechanism(reasons);
+  return dominantOf(ts.map((t) => mechanismOfFailure(t.lastReason ?? 'unknown', t.lastDetail)));
 }
 
 /**

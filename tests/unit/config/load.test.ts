@@ -230,7 +230,7 @@ describe('loadConfig: problems', () => {
 `,
     });
     expect(await problemsOf(file)).toEqual([
-      'targets.0 (a).kind: kind must be one of http, tcp, tls, dns, dot, doh',
+      'targets.0 (a).kind: kind must be one of http, tcp, tls, dns, dot, doh, icmp',
       'targets.1 (b).expect.status: expected number or tuple, received string',
       'targets.2 (c).expect.status: status range must be [low, high] with low <= high',
       'targets.3.id: required (expected string)',

@@ -236,13 +236,13 @@ describe('daemon metrics', () => {
     const m = metrics({ inFlight: () => inFlight, targets: () => targets });
     let s = await scrape(m);
     expect(value(s, names.PROBES_IN_FLIGHT)).toBe(3);
-    expect(Object.fromEntries(find(s, names.TARGETS).map((x) => [x.labels.kind, x.value]))).toEqual({ http: 0, tcp: 2, tls: 0, dns: 1, dot: 0, doh: 0 });
+    expect(Object.fromEntries(find(s, names.TARGETS).map((x) => [x.labels.kind, x.value]))).toEqual({ http: 0, tcp: 2, tls: 0, dns: 1, dot: 0, doh: 0, icmp: 0 });
 
     inFlight = 0;
     targets = [target({ id: 'd', kind: 'http' })];
     s = await scrape(m);
     expect(value(s, names.PROBES_IN_FLIGHT)).toBe(0);
-    expect(Object.fromEntries(find(s, names.TARGETS).map((x) => [x.labels.kind, x.value]))).toEqual({ http: 1, tcp: 0, tls: 0, dns: 0, dot: 0, doh: 0 });
+    expect(Object.fromEntries(find(s, names.TARGETS).map((x) => [x.labels.kind, x.value]))).toEqual({ http: 1, tcp: 0, tls: 0, dns: 0, dot: 0, doh: 0, icmp: 0 });
   });
 
   it('tracks config reloads', async () => {

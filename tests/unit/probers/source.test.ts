@@ -108,6 +108,8 @@ async function probe(target: ResolvedTarget, source: SourceBinding | undefined):
       return createDotProber({ ca: certs.ca })(target, ctx);
     case 'doh':
       return createDohProber({ ca: certs.ca })(target, ctx);
+    case 'icmp':
+      throw new Error('icmp needs fping with CAP_NET_RAW: its source binding is tested in tests/netns/icmp-faults.test.ts');
   }
 }
 

@@ -127,7 +127,7 @@ describe('runProbe', () => {
   });
 
   it('the table has one prober per kind', () => {
-    expect(Object.keys(PROBERS).sort()).toEqual(['dns', 'doh', 'dot', 'http', 'tcp', 'tls']);
+    expect(Object.keys(PROBERS).sort()).toEqual(['dns', 'doh', 'dot', 'http', 'icmp', 'tcp', 'tls']);
   });
 
   it('turns a prober that rejects (a bug) into reason unknown instead of rejecting', async () => {

@@ -126,7 +126,7 @@ describe('readResults', () => {
         'not json at all',
         JSON.stringify({ ...result(2), ok: true, reason: 'tcp_reset' }),
         '',
-        JSON.stringify({ ...result(4), kind: 'icmp' }),
+        JSON.stringify({ ...result(4), kind: 'gopher' }),
         JSON.stringify({ ...result(4), phases: { dns: 0.1 } }),
         '[1, 2, 3]',
         JSON.stringify(result(7)) + '\r',
