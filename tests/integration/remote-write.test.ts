@@ -129,7 +129,7 @@ describe('remote write into Prometheus 2.42 (real receiver on loopback)', () => 
     expect(metric(text, 'lookout_remote_write_samples_sent_total')).toBe(270);
     expect(metric(text, 'lookout_remote_write_oldest_pending_age_seconds')).toBe(0);
     expect(entries().some((e) => e.msg === 'remote write recovered' && e.remote === 'center')).toBe(true);
-  });
+  }, 60_000);
 });
 
 describe('remote write against a counting receiver', () => {
