@@ -15,7 +15,7 @@ import { mkdir, open, readdir, readFile, rename, rm, chmod, type FileHandle } fr
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import type { Label, TimeSeries } from './prompb.js';
-import { labelsToText, readRecord, sampleAt, samplesRecord, scanSegment, seriesRecord, textToLabels } from './segment.js';
+import { HEADER_BYTES, labelsToText, readRecord, sampleAt, samplesRecord, scanSegment, seriesRecord, textToLabels, type SegmentRecord } from './segment.js';
 
 /** A series as the collector keeps it: labels sorted by name (with __name__), rendered once. */
 export class SeriesRef {
@@ -88,6 +88,8 @@ interface SeriesText {
 /** Cannot happen with files this module wrote (a series record precedes its samples): kept as data, not a crash. */
 const UNKNOWN_SERIES: SeriesText = { text: '', labels: [{ name: '__name__', value: 'lookout_remote_write_unknown_series' }] };
 const SEG_RE = /^(\d{20})\.seg$/;
+/** Bytes the reader reads from a segment at once. */
+const READ_CHUNK = 1024 * 1024;
 /** Staged (not yet durable) samples kept at most while the disk fails; the oldest go over it. */
 const MAX_STAGED = 1_000_000;
 
@@ -96,8 +98,8 @@ export class DurableQueue {
   private ackSeq = 0;
   private nextSeq = 0;
   private cursor: Cursor | null = null;
-  /** The segment being read into memory by the reader, and its bytes. */
-  private readBuf: { seg: Segment; buf: Buffer } | null = null;
+  /** What the reader last read of a segment: its bytes from offset `base` on. */
+  private readBuf: { seg: Segment; base: number; buf: Buffer } | null = null;
   private active: { seg: Segment; fh: FileHandle; ids: Map<SeriesRef, number>; nextId: number } | null = null;
   private stagedSeries: SeriesRef[] = [];
   private stagedTs: number[] = [];
@@ -321,14 +323,12 @@ export class DurableQueue {
     let count = 0;
     let firstTs: number | null = null;
     while (count < max) {
-      let buf = await this.bufferOf(cur.seg);
-      if (cur.offset >= buf.length) {
+      if (cur.offset >= cur.seg.bytes) {
         const next: Segment | undefined = this.segments[this.segments.indexOf(cur.seg) + 1];
         if (next === undefined) break;
         cur = { seg: next, offset: 0, within: 0, seq: next.firstSeq, ids: new Map() };
-        buf = await this.bufferOf(cur.seg);
       }
-      const rec = readRecord(buf, cur.offset);
+      const rec = await this.recordAt(cur.seg, cur.offset);
       if (rec === null) break;
       if (rec.type === 'series') {
         // The ids map is shared with the committed cursor: a series record it has not passed yet
@@ -361,10 +361,9 @@ export class DurableQueue {
   private async seek(seq: number): Promise<Cursor | null> {
     const seg = this.segments.find((s) => s.endSeq > seq);
     if (seg === undefined) return null;
-    const buf = await this.bufferOf(seg);
     let cur: Cursor = { seg, offset: 0, within: 0, seq: seg.firstSeq, ids: new Map() };
     while (cur.seq < seq) {
-      const rec = readRecord(buf, cur.offset);
+      const rec = await this.recordAt(seg, cur.offset);
       if (rec === null) break;
       if (rec.type === 'series') {
         cur.ids.set(rec.id, { text: rec.labels, labels: textToLabels(rec.labels) });
@@ -377,23 +376,42 @@ export class DurableQueue {
     return cur;
   }
 
-  /** The durable bytes of a segment, read once; for the segment being written, what it grew by is read on. */
-  private async bufferOf(seg: Segment): Promise<Buffer> {
-    const have = this.readBuf?.seg === seg ? this.readBuf.buf : null;
-    if (have !== null && have.length >= seg.bytes) return have;
-    const from = have?.length ?? 0;
+  /**
+   * The record at `offset` of a segment's durable bytes (offsets in it are the segment's), or
+   * null at the end. Reads the segment from `offset` on in chunks of READ_CHUNK (more for a
+   * larger record), so that following the segment being written costs only what it grew by.
+   */
+  private async recordAt(seg: Segment, offset: number): Promise<SegmentRecord | null> {
+    if (offset + HEADER_BYTES > seg.bytes) return null;
+    type Window = NonNullable<DurableQueue['readBuf']>;
+    const covers = (w: Window | null, need: number): w is Window => w !== null && w.seg === seg && offset >= w.base && offset + need <= w.base + w.buf.length;
+    let w = this.readBuf;
+    if (!covers(w, HEADER_BYTES)) w = await this.load(seg, offset, HEADER_BYTES);
+    if (!covers(w, HEADER_BYTES)) return null;
+    const need = HEADER_BYTES + w.buf.readUInt32LE(offset - w.base);
+    if (!covers(w, need)) {
+      if (offset + need > seg.bytes) return null;
+      w = await this.load(seg, offset, need);
+      if (!covers(w, need)) return null;
+    }
+    const rec = readRecord(w.buf, offset - w.base);
+    if (rec === null) return null;
+    return { ...rec, offset, end: rec.end + w.base };
+  }
+
+  private async load(seg: Segment, offset: number, need: number): Promise<{ seg: Segment; base: number; buf: Buffer } | null> {
+    const size = Math.min(seg.bytes - offset, Math.max(READ_CHUNK, need));
     const fh = await open(seg.path, 'r');
     try {
-      const more = Buffer.allocUnsafe(seg.bytes - from);
+      const buf = Buffer.allocUnsafe(size);
       let got = 0;
-      while (got < more.length) {
-        const { bytesRead } = await fh.read(more, got, more.length - got, from + got);
+      while (got < size) {
+        const { bytesRead } = await fh.read(buf, got, size - got, offset + got);
         if (bytesRead === 0) break;
         got += bytesRead;
       }
-      const buf = have === null ? more.subarray(0, got) : Buffer.concat([have, more.subarray(0, got)]);
-      this.readBuf = { seg, buf };
-      return buf;
+      this.readBuf = { seg, base: offset, buf: buf.subarray(0, got) };
+      return this.readBuf;
     } finally {
       await fh.close();
     }

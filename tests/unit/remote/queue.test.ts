@@ -244,6 +244,33 @@ describe('DurableQueue', () => {
     await q2.close();
   });
 
+  it('reads records larger than its read chunk, and follows a segment as it grows', async () => {
+    const q = await openQueue({ maxBytes: 64 * 1024 * 1024 });
+    const a = series('a');
+    // One flush of 80,000 samples: a 1.6 MB record, over the 1 MiB read chunk.
+    for (let i = 0; i < 80_000; i++) q.append(a, i, i);
+    await q.flush();
+    let n = 0;
+    let last = -1;
+    for (;;) {
+      const b = await q.peek(7000);
+      if (b === null) break;
+      for (const s of b.series[0]?.samples ?? []) {
+        expect(s.timestamp).toBe(last + 1);
+        last = s.timestamp;
+        n++;
+      }
+      await q.ack(b);
+      // The segment grows while it is read.
+      if (n === 35_000) {
+        q.append(a, 80_000, 1);
+        await q.flush();
+      }
+    }
+    expect(n).toBe(80_001);
+    await q.close();
+  });
+
   it('makes its directory 0700 and its files 0600', async () => {
     const q = await openQueue();
     q.append(series('a'), 1, 1);
