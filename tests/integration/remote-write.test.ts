@@ -222,4 +222,40 @@ describe('remote write against a counting receiver', () => {
     expect(sample(await m.registry.metrics(), 'lookout_remote_write_samples_sent_total', { remote: 'rw0' })).toBeGreaterThan(0);
     expect(JSON.stringify(entries())).not.toContain('sekrit');
   });
+
+  it('on reload keeps the queue of a remote whose name is unchanged (backlog and all), even with a new url', async () => {
+    const down = await freePort();
+    const rx = await receiver();
+    const storage = mkdtempSync(join(tmpdir(), 'lookout-rw-'));
+    const m = createMetrics({ vantage: 'kz-1', version: '0', nodeVersion: 'v0', targets: () => [], inFlight: () => 0 });
+    const { log, entries } = capturedLogger();
+    const stage = await RemoteWriteStage.start({
+      remotes: RemoteWriteList.parse([{ url: `http://127.0.0.1:${down}/api/v1/write`, name: 'center', queue: { send_interval: '100ms' } }]),
+      storageDir: storage,
+      vantage: 'kz-1',
+      registry: m.registry,
+      log,
+      backoff: { minMs: 50, maxMs: 200 },
+    });
+    cleanups.push(async () => {
+      await stage.stop(500);
+      rmSync(storage, { recursive: true, force: true });
+    });
+    const t = target('r');
+    const base = Date.now() - 60_000;
+    for (let i = 0; i < 10; i++) stage.collector.probe({ ...result(t, base + i, true), phases: { total: 0.1 } }, t);
+    await waitFor('a backlog', async () => (sample(await m.registry.metrics(), 'lookout_remote_write_pending_samples', { remote: 'center' }) === 20 ? true : null));
+    // Same name, new url: the backlog goes to the new url. A second remote is added.
+    await stage.reload(RemoteWriteList.parse([{ url: rx.writeUrl, name: 'center', queue: { send_interval: '100ms' } }, { url: rx.writeUrl, name: 'second' }]));
+    await waitFor('the backlog at the new url', () => (rx.accepted().length >= 20 ? true : null));
+    expect(rx.accepted().filter((k) => k.includes('__name__=lookout_probe_success')).map((k) => Number(/@(\d+)=/.exec(k)?.[1]))).toEqual(
+      Array.from({ length: 10 }, (_, i) => base + i),
+    );
+    expect(entries().some((e) => e.msg === 'remote write settings changed; queue kept' && e.remote === 'center')).toBe(true);
+    // Removing a remote stops it and forgets its series.
+    await stage.reload(RemoteWriteList.parse([{ url: rx.writeUrl, name: 'second' }]));
+    const text = await m.registry.metrics();
+    expect(sample(text, 'lookout_remote_write_pending_samples', { remote: 'center' })).toBeUndefined();
+    expect(sample(text, 'lookout_remote_write_pending_samples', { remote: 'second' })).toBe(0);
+  }, 30_000);
 });
