@@ -3,8 +3,9 @@
  * memory (cheap: the probe path calls it), then written and fsynced to a segment file by
  * flush(); only then do they count as pending and may be sent. The sender reads batches in
  * order with peek() and moves the acknowledged position with ack(), which is persisted
- * atomically (temporary file, fsync, rename): after a crash, sending resumes from it and
- * nothing acknowledged is sent again. Over `maxBytes` on disk the oldest segments are deleted,
+ * atomically (temporary file, rename; fsynced at most once a second): after a crash of the
+ * process, sending resumes from it and nothing acknowledged is sent again (after a power loss,
+ * at most about a second of acknowledged batches goes again). Over `maxBytes` on disk the oldest segments are deleted,
  * their unsent samples counted as dropped and logged. A torn last record (a crash mid-write) is
  * cut off when the queue is opened.
  *
@@ -88,6 +89,8 @@ interface SeriesText {
 /** Cannot happen with files this module wrote (a series record precedes its samples): kept as data, not a crash. */
 const UNKNOWN_SERIES: SeriesText = { text: '', labels: [{ name: '__name__', value: 'lookout_remote_write_unknown_series' }] };
 const SEG_RE = /^(\d{20})\.seg$/;
+/** The acknowledged position is fsynced at most this often (see ack()). */
+const ACK_SYNC_EVERY_MS = 1000;
 /** Bytes the reader reads from a segment at once. */
 const READ_CHUNK = 1024 * 1024;
 /** Staged (not yet durable) samples kept at most while the disk fails; the oldest go over it. */
@@ -107,6 +110,7 @@ export class DurableQueue {
   private flushing: Promise<void> = Promise.resolve();
   private closed = false;
   private lastWriteError = 0;
+  private lastAckSync = 0;
   private readonly segmentBytes: number;
 
   private constructor(private readonly opts: QueueOptions) {
@@ -426,7 +430,14 @@ export class DurableQueue {
     this.ackSeq = batch.endSeq;
     this.cursor = this.segments.includes(batch.cursor.seg) ? batch.cursor : null;
     this.headTs = null;
-    await writeAck(this.opts.dir, this.ackSeq);
+    // The rename alone makes the new position survive a crash of the process (SIGKILL); the
+    // fsync, at most once a second, bounds what a power loss can take back to about a second
+    // of acknowledgements (sent again, as duplicates the receiver ignores). An fsync per
+    // request would make a busy disk's latency the drain's pace.
+    const now = Date.now();
+    const sync = now - this.lastAckSync >= ACK_SYNC_EVERY_MS;
+    if (sync) this.lastAckSync = now;
+    await writeAck(this.opts.dir, this.ackSeq, sync);
     while (this.segments.length > 0) {
       const oldest = this.segments[0] as Segment;
       if (oldest.endSeq > this.ackSeq || this.active?.seg === oldest) break;
@@ -463,13 +474,13 @@ async function readAck(path: string, opts: QueueOptions): Promise<number> {
   return seq;
 }
 
-/** Writes the acknowledged position atomically: temporary file, fsync, rename. */
-async function writeAck(dir: string, seq: number): Promise<void> {
+/** Writes the acknowledged position atomically: temporary file (fsynced when `sync`), rename. */
+async function writeAck(dir: string, seq: number, sync: boolean): Promise<void> {
   const tmp = join(dir, 'ack.tmp');
   const fh = await open(tmp, 'w', 0o600);
   try {
     await fh.write(`${seq}\n`);
-    await fh.datasync();
+    if (sync) await fh.datasync();
   } finally {
     await fh.close();
   }
