@@ -27,7 +27,7 @@ export function writeLookoutConfig(dir, kind, n, rate, remoteWriteUrl) {
     storage: { dir: join(dir, `lookout-data-${kind}`) },
     schedule: { interval: `${intervalMs}ms`, timeout: `${timeoutMs}ms`, concurrency: 4096, confirm_delay: `${confirmMs}ms` },
     targets: Array.from({ length: n }, (_, i) => ({ id: `${kind}-${i}`, category: 'bench', ...targetFor(kind, i).lookout })),
-    ...(remoteWriteUrl ? { remote_write: [{ url: remoteWriteUrl, name: 'sink', queue: { send_interval: '1s' } }] } : {}),
+    ...(remoteWriteUrl ? { remote_write: [{ url: remoteWriteUrl, name: 'sink' }] } : {}),
   };
   const path = join(dir, `lookout-${kind}.yaml`);
   writeFileSync(path, JSON.stringify(config, null, 1));
