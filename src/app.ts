@@ -26,6 +26,7 @@ import type { GeoDb } from './geo/geo-db.js';
 import { withGeo } from './geo/geo-status.js';
 import { registerGeoMetrics } from './metrics/geo-metrics.js';
 import { ResultRecorder } from './store/result-recorder.js';
+import { RemoteWriteStage } from './remote/stage.js';
 
 export interface AppOptions {
   configPath: string;
@@ -80,12 +81,21 @@ export async function startApp(opts: AppOptions): Promise<App> {
   detector.resume(resumed);
   if (resumed.length > 0) log.info({ events: resumed.map((e) => e.id) }, 'resuming events still open at the last shutdown');
   const detectorMetrics = registerDetectorMetrics(metrics.registry, () => detector);
+  // Opened before the first probe so that no result is missed; resumes each remote's backlog.
+  const remoteWrite = await RemoteWriteStage.start({
+    remotes: config.remote_write,
+    storageDir: config.storageDir,
+    vantage: config.vantage.id,
+    registry: metrics.registry,
+    log,
+  });
   const geo = new GeoCheck(geoOpened.db);
   registerGeoMetrics(metrics.registry, () => targets, geo);
   logGeo(log, geoOpened.db, geoOpened.paths);
 
   const onResult = (result: ProbeResult, target: ResolvedTarget): void => {
     metrics.recordProbe(result, target);
+    remoteWrite.collector.probe(result, target);
     recorder?.write(result);
     const moved = geo.observe(result, target);
     if (moved) {
@@ -162,6 +172,8 @@ export async function startApp(opts: AppOptions): Promise<App> {
       logGeoChange(log, moved);
     }
     scheduler.update(targets, config.schedule);
+    // A remote whose name is unchanged keeps its queue and backlog.
+    await remoteWrite.reload(config.remote_write);
     metrics.configReload(true);
     log.info({ path: opts.configPath, targets: targets.length, added, removed }, 'config reloaded');
     return { ok: true, problems: [] };
@@ -180,7 +192,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
   try {
     address = await server.listen();
   } catch (err) {
-    await Promise.all([events.close(), recorder?.close()]);
+    await Promise.all([events.close(), recorder?.close(), remoteWrite.stop(0)]);
     throw err;
   }
   metrics.configReload(true);
@@ -190,6 +202,11 @@ export async function startApp(opts: AppOptions): Promise<App> {
     () => config.detection.evaluate_every,
     (at) => {
       for (const change of detector.evaluate(at)) onChange(change);
+      remoteWrite.evaluation(at, () => {
+        const status = detector.status();
+        const paths = status.paths ?? [{ path: '', vantage: status.vantage, countries: status.countries }];
+        return { paths: paths.map((p) => ({ path: p.path, online: p.vantage.online, countries: p.countries })), active: detector.active() };
+      });
       for (const vantage of detector.vantageStates()) {
         if (vantage.online !== null && vantage.online !== online.get(vantage.path)) logVantage(log, vantage);
         if (vantage.online !== null) online.set(vantage.path, vantage.online);
@@ -236,8 +253,9 @@ export async function startApp(opts: AppOptions): Promise<App> {
         log.info(outcome, 'scheduler stopped');
         evaluator.stop();
         // Open events stay open in the store: the next start resumes or closes them. close()
-        // writes what is still queued (one last try when the disk is failing).
-        await Promise.all([events.close(), recorder?.close()]);
+        // writes what is still queued (one last try when the disk is failing). The remote
+        // write queues take what was appended; a send in flight gets a second at most.
+        await Promise.all([events.close(), recorder?.close(), remoteWrite.stop(Math.min(graceMs, 1000))]);
         await server.close(Math.min(graceMs, 1000));
         log.info('lookout stopped');
       })();
