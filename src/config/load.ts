@@ -84,7 +84,14 @@ export async function loadConfig(file: string): Promise<Config> {
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
 
   const { targets: _inline, catalogs, ...rest } = parsed.data;
-  return { ...rest, path, storageDir: resolve(dir, rest.storage.dir), catalogs, targets };
+  // Credential and CA files are relative to the config file, like storage.dir.
+  const remote_write = rest.remote_write.map((r) => ({
+    ...r,
+    ...(r.bearer_token_file !== undefined ? { bearer_token_file: resolve(dir, r.bearer_token_file) } : {}),
+    ...(r.basic_auth?.password_file !== undefined ? { basic_auth: { ...r.basic_auth, password_file: resolve(dir, r.basic_auth.password_file) } } : {}),
+    ...(r.tls?.ca_file !== undefined ? { tls: { ...r.tls, ca_file: resolve(dir, r.tls.ca_file) } } : {}),
+  }));
+  return { ...rest, remote_write, path, storageDir: resolve(dir, rest.storage.dir), catalogs, targets };
 }
 
 /**

@@ -173,6 +173,81 @@ export const DetectionConfig = z.strictObject({
   evaluate_every: Duration.default(5_000),
 });
 
+const BYTE_UNITS: Record<string, number> = { '': 1, B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, KB: 1000, MB: 1000 ** 2, GB: 1000 ** 3 };
+
+/** A byte size: a whole number of bytes, or a string such as 512KiB, 256MiB, 2GiB (KB/MB/GB are powers of 1000). */
+export const ByteSize = z.union([z.number().int().positive(), z.string()]).transform((v, ctx) => {
+  if (typeof v === 'number') return v;
+  const m = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|KB|MB|GB)?$/.exec(v.trim());
+  const bytes = m ? Math.floor(Number(m[1]) * (BYTE_UNITS[m[2] ?? ''] as number)) : NaN;
+  if (!Number.isFinite(bytes) || bytes <= 0) {
+    ctx.addIssue({ code: 'custom', message: `invalid size "${v}": use bytes or a number with KiB, MiB or GiB (256MiB)` });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+/** Default disk budget of one remote's queue. */
+export const REMOTE_WRITE_DEFAULT_MAX_BYTES = 256 * 1024 ** 2;
+/** The smallest queue budget accepted: a few segments' worth. */
+export const REMOTE_WRITE_MIN_MAX_BYTES = 64 * 1024;
+
+/**
+ * One remote write destination (docs: README "remote_write"), shaped like Prometheus' own.
+ * Secrets come from files (bearer_token_file, basic_auth.password_file) read when the sender
+ * starts; they are never logged and never in the API.
+ */
+export const RemoteWriteConfig = z
+  .strictObject({
+    url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+    name: z
+      .string()
+      .regex(/^[a-z0-9_-]{1,32}$/, 'must be 1-32 lower-case letters, digits, "_" or "-"')
+      .optional(),
+    headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name'), z.string()).default({}),
+    bearer_token_file: z.string().min(1).optional(),
+    basic_auth: z
+      .strictObject({
+        username: z.string().min(1),
+        password: z.string().optional(),
+        password_file: z.string().min(1).optional(),
+      })
+      .refine((b) => (b.password === undefined) !== (b.password_file === undefined), 'set exactly one of password and password_file')
+      .optional(),
+    tls: z
+      .strictObject({
+        ca_file: z.string().min(1).optional(),
+        insecure_skip_verify: z.boolean().default(false),
+      })
+      .optional(),
+    queue: z
+      .strictObject({
+        max_bytes: ByteSize.default(REMOTE_WRITE_DEFAULT_MAX_BYTES).refine((n) => n >= REMOTE_WRITE_MIN_MAX_BYTES, 'must be at least 64KiB'),
+        batch_samples: z.number().int().min(1).max(100_000).default(5000),
+        send_interval: Duration.default(5_000),
+      })
+      .prefault({}),
+  })
+  .refine((r) => !(r.bearer_token_file !== undefined && r.basic_auth !== undefined), 'set at most one of bearer_token_file and basic_auth');
+export type RemoteWriteInput = z.output<typeof RemoteWriteConfig>;
+
+/** A remote after defaults: its name is always set (rw0, rw1, … by position when not given). */
+export type RemoteWriteResolved = RemoteWriteInput & { name: string };
+
+/** The remote_write list: names default to rw<position> and must be unique. */
+export const RemoteWriteList = z
+  .array(RemoteWriteConfig)
+  .default([])
+  .transform((list, ctx): RemoteWriteResolved[] => {
+    const out = list.map((r, i) => ({ ...r, name: r.name ?? `rw${i}` }));
+    const seen = new Set<string>();
+    out.forEach((r, i) => {
+      if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate remote_write name "${r.name}"` });
+      seen.add(r.name);
+    });
+    return out;
+  });
+
 export const ConfigFile = z.strictObject({
   vantage: z.strictObject({
     id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be letters, digits, ".", "_" or "-"').max(64),
@@ -215,6 +290,8 @@ export const ConfigFile = z.strictObject({
     })
     .prefault({}),
   detection: DetectionConfig.prefault({}),
+  /** Durable remote write of Lookout's own series (issue 12); empty: off. */
+  remote_write: RemoteWriteList,
   catalogs: z.array(z.string().min(1)).default([]),
   targets: z.array(TargetInput).default([]),
 });
