@@ -78,6 +78,13 @@ describe('config/prometheus/prometheus-center.yml', () => {
     const refused = await withoutWindow.write(body('kz-inside', [{ value: 0, timestamp: now - 3 * HOUR }]), REMOTE_WRITE_HEADERS);
     expect(refused.status).toBe(400);
     expect(refused.body).toMatch(/out of bounds/);
+    // One refused sample rolls back the whole request: the good series beside it is not kept.
+    const mixed = encodeWriteRequest([
+      { labels: [{ name: '__name__', value: 'lookout_vantage_online' }, { name: 'vantage', value: 'kz-mixed' }], samples: [{ value: 1, timestamp: now - 60_000 }] },
+      { labels: [{ name: '__name__', value: 'lookout_probe_success' }, { name: 'vantage', value: 'kz-mixed' }], samples: [{ value: 1, timestamp: now - 3 * HOUR }] },
+    ]);
+    expect((await withoutWindow.write(mixed, REMOTE_WRITE_HEADERS)).status).toBe(400);
+    expect(await withoutWindow.query('lookout_vantage_online{vantage="kz-mixed"}[10m]', now / 1000)).toEqual([]);
     // Half an hour behind is still inside the head: taken even without the window.
     expect(await withoutWindow.write(body('kz-inside', [{ value: 0, timestamp: now - HOUR / 2 }]), REMOTE_WRITE_HEADERS)).toMatchObject({ status: 204 });
   });
