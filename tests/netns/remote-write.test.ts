@@ -23,10 +23,15 @@ import { waitFor } from '../fixtures/stack.js';
 // oldest samples and delivered its newest.
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const INTERVAL_MS = 1000;
+// A failing probe takes timeout + confirm_delay + timeout (its confirmation): well under the
+// interval, or the scheduler skips the next probe and the series has a gap of its own making.
+const INTERVAL_MS = 2000;
+const TIMEOUT_MS = 500;
+const CONFIRM_MS = 200;
 const LINK_CUT_MS = 150_000;
 const KILL_AFTER_MS = 40_000;
 const DOWN_MS = 5_000;
+const SMALL_COPIES = 3;
 const PROM_PORT = 9090;
 const PROXY_PORT = 9201;
 /** A sample missing would leave a gap of two intervals; jitter stays well under half of one. */
@@ -54,12 +59,13 @@ const daemons: Daemon[] = [];
 let dir: string;
 const t: Partial<Timeline> = {};
 
-function targets(): string {
+/** The world's targets, `copies` times over (ids suffixed -2, -3… after the first). */
+function targets(copies: number): string {
   const http = (id: string, country: string, host: string, category: string): string =>
     `  - { id: ${id}, kind: http, url: "http://${host}:8080/", country: ${country}, category: ${category} }`;
   const tcp = (id: string, country: string, host: string, category: string, control = false): string =>
     `  - { id: ${id}, kind: tcp, host: ${host}, port: 8443, country: ${country}, category: ${category}${control ? ', control: true' : ''} }`;
-  return [
+  const one = (n: string): string[] => [
     http('kz-gov-1', 'KZ', DOMESTIC, 'government'),
     http('kz-gov-2', 'KZ', DOMESTIC, 'government'),
     http('kz-news-1', 'KZ', DOMESTIC, 'news'),
@@ -74,31 +80,32 @@ function targets(): string {
     tcp('ctl-1', 'ZZ', CONTROLS, 'control', true),
     tcp('ctl-2', 'ZZ', CONTROLS, 'control', true),
     tcp('ctl-3', 'ZZ', CONTROLS, 'control', true),
-  ].join('\n');
+  ].map((line) => line.replace(/id: ([a-z0-9-]+)/, `id: $1${n}`));
+  return Array.from({ length: copies }, (_, i) => one(i === 0 ? '' : `-${i + 1}`)).flat().join('\n');
 }
 
-function config(id: string, port: number, maxBytes: string): string {
+function config(id: string, port: number, maxBytes: string, copies: number): string {
   const path = join(dir, `${id}.yaml`);
   writeFileSync(
     path,
     `vantage: { id: ${id}, country: KZ }
 server: { listen: "127.0.0.1:${port}" }
 storage: { dir: ${join(dir, id)} }
-schedule: { interval: ${INTERVAL_MS}ms, timeout: 400ms, confirm_delay: 200ms }
+schedule: { interval: ${INTERVAL_MS}ms, timeout: ${TIMEOUT_MS}ms, confirm_delay: ${CONFIRM_MS}ms }
 detection: { evaluate_every: ${INTERVAL_MS}ms }
 remote_write:
   - url: http://${LINK.center}:${PROXY_PORT}/api/v1/write
     name: center
     queue: { max_bytes: ${maxBytes}, batch_samples: 2000, send_interval: 1s }
 targets:
-${targets()}
+${targets(copies)}
 `,
   );
   return path;
 }
 
-async function start(id: string, port: number, maxBytes: string): Promise<Daemon> {
-  const d = await startDaemon(config(id, port, maxBytes), port, { LOG_LEVEL: 'info' }, hosts.vantage.argv([]));
+async function start(id: string, port: number, maxBytes: string, copies = 1): Promise<Daemon> {
+  const d = await startDaemon(config(id, port, maxBytes, copies), port, { LOG_LEVEL: 'info' }, hosts.vantage.argv([]));
   daemons.push(d);
   return d;
 }
@@ -171,7 +178,8 @@ afterAll(async () => {
 describe('remote write across two hosts: a gateway cut, the link to the center cut for minutes, a SIGKILL', () => {
   it('plays the scenario, and the center fills in once the link is back', { timeout: 300_000 }, async () => {
     let inside = await start('kz-inside', 9464, '64MiB');
-    const small = await start('kz-small', 9465, '64KiB');
+    // Three times the targets: its smallest budget (64KiB) then holds well under the cut.
+    const small = await start('kz-small', 9465, '64KiB', SMALL_COPIES);
     await waitFor('both vantages to reach the center', async () => {
       const got = await center.query('count by (vantage) (lookout_vantage_online == 1)');
       return got.length === 2 ? true : null;
@@ -266,7 +274,7 @@ describe('remote write across two hosts: a gateway cut, the link to the center c
     const dropped = sample(m, 'lookout_remote_write_samples_dropped_total', { remote: 'center' }) ?? 0;
     expect(dropped).toBeGreaterThan(0);
     const series = await raw('lookout_probe_success{vantage="kz-small"}', linkCut, linkBack);
-    expect(series.length).toBe(14);
+    expect(series.length).toBe(14 * SMALL_COPIES);
     for (const s of series) {
       const ts = times(s).filter((x) => x > linkCut && x < linkBack);
       // The oldest part of the cut is gone ...
