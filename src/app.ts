@@ -25,6 +25,7 @@ import type { GeoDb } from './geo/geo-db.js';
 import { withGeo } from './geo/geo-status.js';
 import { registerGeoMetrics } from './metrics/geo-metrics.js';
 import { ResultRecorder } from './store/result-recorder.js';
+import { RemoteWriteStage } from './remote/stage.js';
 
 export interface AppOptions {
   configPath: string;
@@ -78,12 +79,21 @@ export async function startApp(opts: AppOptions): Promise<App> {
   detector.resume(resumed);
   if (resumed.length > 0) log.info({ events: resumed.map((e) => e.id) }, 'resuming events still open at the last shutdown');
   const detectorMetrics = registerDetectorMetrics(metrics.registry, () => detector);
+  // Opened before the first probe so that no result is missed; resumes each remote's backlog.
+  const remoteWrite = await RemoteWriteStage.start({
+    remotes: config.remote_write,
+    storageDir: config.storageDir,
+    vantage: config.vantage.id,
+    registry: metrics.registry,
+    log,
+  });
   const geo = new GeoCheck(geoOpened.db);
   registerGeoMetrics(metrics.registry, () => targets, geo);
   logGeo(log, geoOpened.db, geoOpened.paths);
 
   const onResult = (result: ProbeResult, target: ResolvedTarget): void => {
     metrics.recordProbe(result, target);
+    remoteWrite.collector.probe(result, target);
     recorder?.write(result);
     const moved = geo.observe(result, target);
     if (moved) {
@@ -160,6 +170,8 @@ export async function startApp(opts: AppOptions): Promise<App> {
       logGeoChange(log, moved);
     }
     scheduler.update(targets, config.schedule);
+    // A remote whose name is unchanged keeps its queue and backlog.
+    await remoteWrite.reload(config.remote_write);
     metrics.configReload(true);
     log.info({ path: opts.configPath, targets: targets.length, added, removed }, 'config reloaded');
     return { ok: true, problems: [] };
@@ -178,7 +190,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
   try {
     address = await server.listen();
   } catch (err) {
-    await Promise.all([events.close(), recorder?.close()]);
+    await Promise.all([events.close(), recorder?.close(), remoteWrite.stop(0)]);
     throw err;
   }
   metrics.configReload(true);
@@ -188,6 +200,10 @@ export async function startApp(opts: AppOptions): Promise<App> {
     () => config.detection.evaluate_every,
     (at) => {
       for (const change of detector.evaluate(at)) onChange(change);
+      remoteWrite.evaluation(at, () => {
+        const status = detector.status();
+        return { online: status.vantage.online, countries: status.countries, active: detector.active() };
+      });
       const vantage = detector.vantageState();
       if (vantage.online !== null && vantage.online !== online) logVantage(log, vantage);
       online = vantage.online ?? online;
@@ -228,8 +244,9 @@ export async function startApp(opts: AppOptions): Promise<App> {
         log.info(outcome, 'scheduler stopped');
         evaluator.stop();
         // Open events stay open in the store: the next start resumes or closes them. close()
-        // writes what is still queued (one last try when the disk is failing).
-        await Promise.all([events.close(), recorder?.close()]);
+        // writes what is still queued (one last try when the disk is failing). The remote
+        // write queues take what was appended; a send in flight gets a second at most.
+        await Promise.all([events.close(), recorder?.close(), remoteWrite.stop(Math.min(graceMs, 1000))]);
         await server.close(Math.min(graceMs, 1000));
         log.info('lookout stopped');
       })();

@@ -60,3 +60,19 @@ export const STORAGE_HEALTHY = 'lookout_storage_healthy';
 export const EVENTS_PENDING = 'lookout_events_pending';
 /** counter {op = check | write | sync | rotate}: failed storage operations of the event log. */
 export const STORAGE_ERRORS_TOTAL = 'lookout_storage_errors_total';
+
+// Remote write (issue 12), label `remote` = the remote's name.
+/** gauge {remote}: samples durable in the queue and not yet acknowledged. */
+export const REMOTE_WRITE_PENDING_SAMPLES = 'lookout_remote_write_pending_samples';
+/** gauge {remote}: bytes of the queue's segment files on disk. */
+export const REMOTE_WRITE_PENDING_BYTES = 'lookout_remote_write_pending_bytes';
+/** gauge {remote}: age of the oldest pending sample, seconds (0 when nothing is pending). */
+export const REMOTE_WRITE_OLDEST_PENDING_AGE_SECONDS = 'lookout_remote_write_oldest_pending_age_seconds';
+/** counter {remote}: samples acknowledged by the receiver. */
+export const REMOTE_WRITE_SAMPLES_SENT_TOTAL = 'lookout_remote_write_samples_sent_total';
+/** counter {remote}: samples the receiver refused with a 4xx (skipped, never retried). */
+export const REMOTE_WRITE_SAMPLES_FAILED_TOTAL = 'lookout_remote_write_samples_failed_total';
+/** counter {remote}: samples dropped unsent because the queue was over queue.max_bytes. */
+export const REMOTE_WRITE_SAMPLES_DROPPED_TOTAL = 'lookout_remote_write_samples_dropped_total';
+/** counter {remote, outcome = ok | refused | retry}: remote write requests by outcome. */
+export const REMOTE_WRITE_REQUESTS_TOTAL = 'lookout_remote_write_requests_total';

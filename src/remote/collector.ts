@@ -1,0 +1,120 @@
+/**
+ * Turns probe results and detector evaluations into remote write samples, each at the time it
+ * was measured, with the same names and labels as the scraped series (plus `vantage`; empty
+ * label values left out, as a scrape leaves them out). The probe path is cheap: each target's
+ * series are built once (per target object, so a reload that changes a target builds new ones)
+ * and a result costs a few array pushes per queue.
+ */
+import type { ResolvedTarget } from '../config/schema.js';
+import type { DisruptionEvent } from '../detect/events.js';
+import * as names from '../metrics/names.js';
+import { PHASES } from '../probers/reasons.js';
+import type { ProbeResult } from '../probers/types.js';
+import type { Label } from './prompb.js';
+import { SeriesRef } from './queue.js';
+
+/** Where samples go: every configured remote's queue. */
+export interface SampleSink {
+  append(series: SeriesRef, ts: number, value: number): void;
+}
+
+/** What the collector reads from the detector at each evaluation. */
+export interface EvaluationView {
+  online: boolean | null;
+  countries: readonly { country: string; ratio: number | null }[];
+  active: readonly DisruptionEvent[];
+}
+
+interface TargetRefs {
+  success: SeriesRef;
+  /** By PHASES index. */
+  phases: SeriesRef[];
+}
+
+/** Labels sorted by name with __name__ first, empty values left out. */
+export function seriesOf(name: string, labels: Readonly<Record<string, string>>): SeriesRef {
+  const list: Label[] = [{ name: '__name__', value: name }];
+  for (const key of Object.keys(labels).sort()) {
+    const value = labels[key] as string;
+    if (value !== '') list.push({ name: key, value });
+  }
+  return new SeriesRef(list);
+}
+
+export class Collector {
+  private readonly targets = new WeakMap<ResolvedTarget, TargetRefs>();
+  private readonly evalSeries = new Map<string, SeriesRef>();
+  /** Disruption series that were 1 at the last evaluation: they get a 0 when their event closes. */
+  private lastActive = new Set<SeriesRef>();
+
+  constructor(
+    private readonly vantage: string,
+    private readonly sinks: () => readonly SampleSink[],
+  ) {}
+
+  /** One probe result: lookout_probe_success and lookout_probe_duration_seconds{phase} at result.at. */
+  probe(result: ProbeResult, target: ResolvedTarget): void {
+    const sinks = this.sinks();
+    if (sinks.length === 0) return;
+    let refs = this.targets.get(target);
+    if (refs === undefined) {
+      refs = this.build(target);
+      this.targets.set(target, refs);
+    }
+    const at = result.at;
+    const ok = result.ok ? 1 : 0;
+    for (const sink of sinks) sink.append(refs.success, at, ok);
+    for (let i = 0; i < PHASES.length; i++) {
+      const seconds = result.phases[PHASES[i] as (typeof PHASES)[number]];
+      if (seconds === undefined) continue;
+      for (const sink of sinks) sink.append(refs.phases[i] as SeriesRef, at, seconds);
+    }
+  }
+
+  /**
+   * One detector evaluation at `at`: the country ratios, lookout_disruption_active (1 per open
+   * event; 0 once for a series whose events all closed) and lookout_vantage_online.
+   */
+  evaluation(at: number, view: EvaluationView): void {
+    const sinks = this.sinks();
+    if (sinks.length === 0) return;
+    const emit = (ref: SeriesRef, value: number): void => {
+      for (const sink of sinks) sink.append(ref, at, value);
+    };
+    if (view.online !== null) emit(this.evalRef(names.VANTAGE_ONLINE, {}), view.online ? 1 : 0);
+    for (const c of view.countries) {
+      if (c.ratio !== null) emit(this.evalRef(names.COUNTRY_REACHABILITY_RATIO, { country: c.country }), c.ratio);
+    }
+    const active = new Map<SeriesRef, number>();
+    for (const e of view.active) {
+      const ref = this.evalRef(names.DISRUPTION_ACTIVE, {
+        kind: e.kind,
+        country: e.country ?? '',
+        asn: e.asn === null ? '' : String(e.asn),
+        category: e.category ?? '',
+        mechanism: e.mechanism ?? '',
+      });
+      active.set(ref, (active.get(ref) ?? 0) + 1);
+    }
+    for (const [ref, n] of active) emit(ref, n);
+    for (const ref of this.lastActive) if (!active.has(ref)) emit(ref, 0);
+    this.lastActive = new Set(active.keys());
+  }
+
+  private build(t: ResolvedTarget): TargetRefs {
+    const asn = t.asn === undefined ? '' : String(t.asn);
+    const success = seriesOf(names.PROBE_SUCCESS, { target: t.id, country: t.country, asn, category: t.category, kind: t.kind, [names.VANTAGE_LABEL]: this.vantage });
+    const phases = PHASES.map((phase) => seriesOf(names.PROBE_DURATION_SECONDS, { target: t.id, country: t.country, kind: t.kind, phase, [names.VANTAGE_LABEL]: this.vantage }));
+    return { success, phases };
+  }
+
+  private evalRef(name: string, labels: Record<string, string>): SeriesRef {
+    const key = `${name}\u0000${Object.entries(labels).join('\u0000')}`;
+    let ref = this.evalSeries.get(key);
+    if (ref === undefined) {
+      ref = seriesOf(name, { ...labels, [names.VANTAGE_LABEL]: this.vantage });
+      this.evalSeries.set(key, ref);
+    }
+    return ref;
+  }
+}
