@@ -295,6 +295,8 @@ describe('remote write across two hosts: a gateway cut, the link to the center c
     expect(opened).toBeGreaterThan(linkCut);
     const found = gaps(ones, opened, linkBack, MAX_GAP_MS).filter((g) => g.to < killed || g.from > restarted);
     expect(found).toEqual([]);
+    const all = await raw('lookout_disruption_active{vantage="kz-inside"}', linkCut, linkBack);
+    console.log(`kz-inside events during the cut: ${all.map((x) => `${x.metric.kind}/${x.metric.country} ${x.values.filter(([, v]) => v === '1').length}×1 ${x.values.filter(([, v]) => v === '0').length}×0`).join(', ')}; the shutdown opened ${sec(opened - linkCut).toFixed(1)} s into the link cut`);
   });
 
   it('no (series, timestamp) pair reached the center twice, and none was refused', async () => {
