@@ -11,8 +11,11 @@ import { targetFor } from '../common/targets.mjs';
 
 export const LOOKOUT_LISTEN = '127.0.0.1:19464';
 
-/** Writes the config (JSON is valid YAML) into `dir`; returns its path and interval in ms. */
-export function writeLookoutConfig(dir, kind, n, rate) {
+/**
+ * Writes the config (JSON is valid YAML) into `dir`; returns its path and interval in ms. With
+ * `remoteWriteUrl`, the daemon also queues every sample for remote write to that (loopback) sink.
+ */
+export function writeLookoutConfig(dir, kind, n, rate, remoteWriteUrl) {
   const intervalMs = Math.max(1, Math.round((n / rate) * 1000));
   // The schema wants timeout and confirm_delay shorter than the interval; on loopback every
   // probe answers in well under a millisecond, so neither matters for the cost.
@@ -24,6 +27,7 @@ export function writeLookoutConfig(dir, kind, n, rate) {
     storage: { dir: join(dir, `lookout-data-${kind}`) },
     schedule: { interval: `${intervalMs}ms`, timeout: `${timeoutMs}ms`, concurrency: 4096, confirm_delay: `${confirmMs}ms` },
     targets: Array.from({ length: n }, (_, i) => ({ id: `${kind}-${i}`, category: 'bench', ...targetFor(kind, i).lookout })),
+    ...(remoteWriteUrl ? { remote_write: [{ url: remoteWriteUrl, name: 'sink', queue: { send_interval: '1s' } }] } : {}),
   };
   const path = join(dir, `lookout-${kind}.yaml`);
   writeFileSync(path, JSON.stringify(config, null, 1));

@@ -4,7 +4,7 @@
  *
  *   scripts/netns-run.sh node bench/probe-cost/run.mjs [--targets N] [--rate R] [--seconds S]
  *       [--warmup S] [--kinds http,tcp,dns] [--probers lookout,blackbox] [--together]
- *       [--cpu-prof DIR] [--json FILE] [--lookout DIR]
+ *       [--cpu-prof DIR] [--json FILE] [--lookout DIR] [--remote-write]
  *
  * Inside a private loopback-only network namespace (refuses to run elsewhere): a separate
  * process serves N distinct targets (127.20.a.b, HTTP :8080, DNS :5353). For each kind, first
@@ -20,8 +20,12 @@
  * profiler itself costs CPU: figures from a profiled run are not comparable with others.
  * --lookout DIR measures the built checkout in DIR instead of this one (before/after a change:
  * `git worktree add /tmp/before <commit>`, `npm ci && npm run build` there).
+ * --remote-write turns Lookout's remote_write on, pointed at a loopback sink in this process that
+ * answers 204 to every request: the probe path then also queues (and fsyncs, and sends) every
+ * sample. Compare a run with it against one without (issue 12: queueing costs < 5% CPU).
  */
 import process from 'node:process';
+import { createServer } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -52,6 +56,7 @@ function options(argv) {
       'cpu-prof': { type: 'string' },
       together: { type: 'boolean', default: false },
       lookout: { type: 'string' },
+      'remote-write': { type: 'boolean', default: false },
     },
   });
   const n = Number(values.targets);
@@ -73,7 +78,7 @@ function options(argv) {
   const warmup = values.warmup !== undefined ? Number(values.warmup) : Math.max(60, (2 * n) / rate);
   if (!(warmup >= 0)) throw new Error('--warmup must be >= 0');
   const cpuProf = values['cpu-prof'] !== undefined ? resolve(values['cpu-prof']) : undefined;
-  return { n, rate, seconds, warmup, kinds, probers, together: values.together, cpuProf, json: values.json, lookout: lookoutRoot(values.lookout) };
+  return { n, rate, seconds, warmup, kinds, probers, together: values.together, cpuProf, json: values.json, lookout: lookoutRoot(values.lookout), remoteWrite: values['remote-write'] };
 }
 
 /**
@@ -82,7 +87,7 @@ function options(argv) {
  */
 async function startSide(dir, kind, prober, o) {
   if (prober === 'lookout') {
-    const { path, intervalMs } = writeLookoutConfig(dir, kind, o.n, o.rate);
+    const { path, intervalMs } = writeLookoutConfig(dir, kind, o.n, o.rate, o.sinkUrl);
     const child = await startLookout(o.lookout, path, kind, { cpuProfDir: o.cpuProf });
     return { prober, intervalMs, pid: child.proc.pid, counts: () => lookoutCounts(kind), extra: async () => ({}), stop: () => stop(child) };
   }
@@ -137,6 +142,8 @@ async function main(argv) {
 
   const dir = mkdtempSync(join(tmpdir(), 'lookout-probe-cost-'));
   const servers = start('servers', process.execPath, [join(import.meta.dirname, 'servers.mjs'), String(o.n)], { cwd: ROOT });
+  const sink = o.remoteWrite ? await startSink() : null;
+  if (sink) o.sinkUrl = sink.url;
   try {
     await waitForLine(servers, /^ready$/m, 20_000);
     const rows = [];
@@ -146,10 +153,30 @@ async function main(argv) {
     if (o.json) writeFileSync(o.json, JSON.stringify({ machine: info, options: o, command, rows }, null, 2));
   } finally {
     await stop(servers);
+    if (sink) await sink.close();
     killAll();
     rmSync(dir, { recursive: true, force: true });
     clearBound();
   }
+}
+
+/** A loopback remote write sink: reads each request's body and answers 204; counts samples' bytes only. */
+async function startSink() {
+  const server = createServer((req, res) => {
+    req.on('data', () => undefined);
+    req.on('end', () => {
+      res.statusCode = 204;
+      res.end();
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/api/v1/write`,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((r) => server.close(r));
+    },
+  };
 }
 
 runBenchmark('probe-cost', main);

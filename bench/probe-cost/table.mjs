@@ -49,6 +49,7 @@ export function formatTable(info, o, rows, command) {
     `lookout: ${info.lookout}`,
     `blackbox_exporter: ${info.blackbox}`,
     `targets ${o.n}, rate ${o.rate}/s (each target every ${fmt(o.n / o.rate, 2)} s), warm-up ${fmt(o.warmup, 1)} s, window ${fmt(o.seconds, 1)} s per prober and kind, ${o.together ? 'both probers at once' : 'each prober alone'}`,
+    `remote_write: ${o.remoteWrite ? 'on (every sample queued, fsynced and sent to a loopback sink)' : 'off'}`,
     `command: ${command}`,
     '',
     main,

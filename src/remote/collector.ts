@@ -46,6 +46,8 @@ export class Collector {
   private readonly evalSeries = new Map<string, SeriesRef>();
   /** Disruption series that were 1 at the last evaluation: they get a 0 when their event closes. */
   private lastActive = new Set<SeriesRef>();
+  /** Time of the last evaluation recorded: one at the same instant again is not sent twice. */
+  private lastEvaluation = -Infinity;
 
   constructor(
     private readonly vantage: string,
@@ -78,6 +80,10 @@ export class Collector {
   evaluation(at: number, view: EvaluationView): void {
     const sinks = this.sinks();
     if (sinks.length === 0) return;
+    // A second evaluation at the same instant would be a duplicate sample (with a different
+    // value, a receiver refuses the whole batch); one earlier would be out of order.
+    if (at <= this.lastEvaluation) return;
+    this.lastEvaluation = at;
     const emit = (ref: SeriesRef, value: number): void => {
       for (const sink of sinks) sink.append(ref, at, value);
     };

@@ -105,6 +105,9 @@ describe('config/prometheus', () => {
       LookoutConfigReloadFailed: 'warning',
       LookoutStorageFailing: 'warning',
       LookoutSchedulerLagging: 'warning',
+      LookoutRemoteWriteStopped: 'warning',
+      LookoutRemoteWriteBacklog: 'warning',
+      LookoutRemoteWriteLosingSamples: 'warning',
     };
     expect(Object.fromEntries(alerts.map((a) => [a.alert, a.labels?.severity]))).toEqual(expected);
     const anchors = runbookAnchors();
