@@ -11,12 +11,16 @@ export interface AlignedTicker {
 export function startAlignedTicker(periodMs: () => number, onTick: (at: number) => void, now: () => number = Date.now): AlignedTicker {
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
+  let last = -Infinity;
   const arm = (): void => {
     if (stopped) return;
     const period = periodMs();
     const t = now();
-    const next = Math.floor(t / period) * period + period;
+    // A timer can fire a few ms before the wall clock reaches its slot (Node times it from the
+    // event loop's cached clock): the next tick is then still a slot ahead, never the same one.
+    const next = Math.floor(Math.max(t, last) / period) * period + period;
     timer = setTimeout(() => {
+      last = next;
       onTick(next);
       arm();
     }, next - t);

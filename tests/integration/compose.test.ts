@@ -48,6 +48,18 @@ function flag(s: Service, name: string): string {
   return value;
 }
 
+/** The repository file the stack's Lookout reads as /etc/lookout/lookout.yaml (the image's own copy of config/lookout.yaml when nothing is mounted there). */
+function lookoutConfigPath(): string {
+  return hostPath(service('lookout'), '/etc/lookout/lookout.yaml') ?? join(ROOT, 'config/lookout.yaml');
+}
+
+/** A Prometheus duration of days or hours, in days. */
+function days(duration: string): number {
+  const m = /^(\d+)([dhwy])$/.exec(duration);
+  if (!m) throw new Error(`not a duration of days, hours, weeks or years: ${duration}`);
+  return Number(m[1]) * { h: 1 / 24, d: 1, w: 7, y: 365 }[m[2] as 'h' | 'd' | 'w' | 'y'];
+}
+
 /** The container port a service publishes, by container port. */
 function publishes(s: Service, port: number): boolean {
   return (s.ports ?? []).some((p) => p.split(':').at(-1) === String(port));
@@ -60,13 +72,13 @@ describe('docker-compose.yml', () => {
     expect(run.code).toBe(0);
   });
 
-  it('runs Lookout, Prometheus, Alertmanager and Grafana, publishing their ports on loopback only', () => {
-    expect(Object.keys(services).sort()).toEqual(['alertmanager', 'grafana', 'lookout', 'prometheus']);
-    const published = { lookout: 9464, prometheus: 9090, alertmanager: 9093, grafana: 3000 };
-    for (const [name, port] of Object.entries(published)) {
-      expect(service(name).ports, name).toEqual([`127.0.0.1:${port}:${port}`]);
+  it('runs Lookout, Prometheus, the center, Alertmanager and Grafana, publishing their ports on loopback only', () => {
+    expect(Object.keys(services).sort()).toEqual(['alertmanager', 'center', 'grafana', 'lookout', 'prometheus']);
+    const published = { lookout: [9464, 9464], prometheus: [9090, 9090], center: [9091, 9090], alertmanager: [9093, 9093], grafana: [3000, 3000] };
+    for (const [name, [host, container]] of Object.entries(published)) {
+      expect(service(name).ports, name).toEqual([`127.0.0.1:${host}:${container}`]);
     }
-    for (const name of ['prometheus', 'alertmanager', 'grafana']) expect(service(name).image, name).toMatch(/:v?\d+\.\d+\.\d+$/);
+    for (const name of ['prometheus', 'center', 'alertmanager', 'grafana']) expect(service(name).image, name).toMatch(/:v?\d+\.\d+\.\d+$/);
   });
 
   it('mounts only paths that exist, and declares every named volume', () => {
@@ -113,10 +125,45 @@ describe('docker-compose.yml', () => {
     const job = config.scrape_configs.find((j) => j.job_name === 'lookout');
     const target = job?.static_configs.find((c) => c.targets.some((t) => t.startsWith('lookout:')));
     expect(target?.targets).toEqual(['lookout:9464']);
-    // The image runs config/lookout.yaml: its vantage.id is what the daemon's series carry.
-    const lookoutConfig = parse(readFileSync(join(ROOT, 'config/lookout.yaml'), 'utf8')) as { vantage: { id: string }; server: { listen: string } };
+    // The config the stack's Lookout runs: its vantage.id is what the daemon's series carry.
+    const lookoutConfig = parse(readFileSync(lookoutConfigPath(), 'utf8')) as { vantage: { id: string }; server: { listen: string } };
     expect(target?.labels?.vantage).toBe(lookoutConfig.vantage.id);
     expect(lookoutConfig.server.listen.endsWith(':9464')).toBe(true);
+  });
+
+  it('runs Lookout on the default config plus remote_write, and nothing else changed', () => {
+    expect(lookoutConfigPath()).toBe(join(ROOT, 'config/lookout-compose.yaml'));
+    const own = parse(readFileSync(lookoutConfigPath(), 'utf8')) as Record<string, unknown> & { storage: Record<string, unknown> };
+    const base = parse(readFileSync(join(ROOT, 'config/lookout.yaml'), 'utf8')) as Record<string, unknown> & { storage: Record<string, unknown> };
+    // The image's Dockerfile rewrites storage.dir to its volume; the compose config names it.
+    expect(own.storage.dir).toBe('/var/lib/lookout');
+    expect((service('lookout').volumes ?? []).some((v) => v.endsWith(':/var/lib/lookout'))).toBe(true);
+    const { remote_write: _rw, storage: { dir: _d, ...ownStorage }, ...ownRest } = own;
+    const { storage: { dir: _b, ...baseStorage }, ...baseRest } = base;
+    expect({ ...ownRest, storage: ownStorage }).toEqual({ ...baseRest, storage: baseStorage });
+  });
+
+  it('passes lookout check-config (the built daemon), catalogs resolved as in the container', async () => {
+    const run = await runTool(process.execPath, [join(ROOT, 'dist/main.js'), 'check-config', '--config', lookoutConfigPath()]);
+    expect(run.output).toMatch(/: ok \(\d+ targets/);
+    expect(run.code).toBe(0);
+  });
+
+  it('gives the center the receiver config and flag, retention past its out-of-order window, and Lookout writes to it', () => {
+    const center = service('center');
+    expect(hostPath(center, flag(center, 'config.file'))).toBe(join(ROOT, 'config/prometheus/prometheus-center.yml'));
+    expect(center.command).toContain('--web.enable-remote-write-receiver');
+    const config = parse(readFileSync(join(ROOT, 'config/prometheus/prometheus-center.yml'), 'utf8')) as { storage: { tsdb: { out_of_order_time_window: string } } };
+    expect(days(flag(center, 'storage.tsdb.retention.time'))).toBeGreaterThan(days(config.storage.tsdb.out_of_order_time_window));
+    expect(Object.keys(compose.volumes)).toContain('center-data');
+
+    const lookout = parse(readFileSync(lookoutConfigPath(), 'utf8')) as { remote_write: { url: string; name?: string }[] };
+    expect(lookout.remote_write).toHaveLength(1);
+    const url = new URL(lookout.remote_write[0]?.url ?? '');
+    expect(url.hostname).toBe('center');
+    // Inside the compose network the center listens on its container port.
+    expect(publishes(center, Number(url.port))).toBe(true);
+    expect(url.pathname).toBe('/api/v1/write');
   });
 
   it('gives Alertmanager the example config', () => {
