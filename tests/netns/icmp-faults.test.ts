@@ -94,6 +94,19 @@ describe('icmp echo and ICMP faults on loopback, in the private namespace', () =
     expect(r.ip).toBe('::1');
   });
 
+  it('IPv6: an ICMPv6 admin-prohibited answer is not reported by fping 5.1, so the probe is icmp_timeout (docs/icmp.md)', async () => {
+    // The kernel does answer with ICMPv6 type 1 code 1; fping (Debian bookworm's 5.1) ignores
+    // ICMPv6 errors. This pins the documented limitation: a newer fping that reports them makes
+    // this test fail, and the docs should then change with it.
+    const rule = ['-d', '::1', '-p', 'ipv6-icmp', '--icmpv6-type', 'echo-request', '-j', 'REJECT', '--reject-with', 'icmp6-adm-prohibited'];
+    execFileSync('ip6tables', ['-A', 'INPUT', ...rule], { stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      expectFailure(await probe(single('::1'), 600), 'icmp_timeout', '::1');
+    } finally {
+      execFileSync('ip6tables', ['-D', 'INPUT', ...rule], { stdio: ['ignore', 'ignore', 'pipe'] });
+    }
+  });
+
   it('an echo dropped by iptables is icmp_timeout, after the timeout', async () => {
     const t0 = performance.now();
     const r = await probe(single(DROP), 800);
