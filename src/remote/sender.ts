@@ -36,6 +36,9 @@ type Outcome =
 
 const DEFAULT_MIN_BACKOFF_MS = 100;
 const DEFAULT_MAX_BACKOFF_MS = 5_000;
+/** A 5xx body that refuses the samples themselves (tests/integration/prometheus-center.test.ts). */
+const SAMPLE_REFUSAL = /too old sample|out of bounds|out of order sample/i;
+
 /** 'remote write failing, retrying' at most this often per remote. */
 const FAILING_LOG_EVERY_MS = 30_000;
 const BODY_EXCERPT = 256;
@@ -179,6 +182,10 @@ export class Sender {
     }
     const status = res.statusCode;
     if (status >= 200 && status < 300) return { kind: 'ok' };
+    // Prometheus 2.42 answers a sample older than its out-of-order window with 500 "too old
+    // sample" (later versions with 400): that batch will never be taken, and retrying it would
+    // hold every newer sample behind it until the disk budget dropped it.
+    if (status >= 500 && SAMPLE_REFUSAL.test(body)) return { kind: 'refused', status, body };
     if (status >= 500 || status === 429 || status === 408) {
       return { kind: 'retry', error: `HTTP ${status}`, retryAfterMs: retryAfter(res.headers['retry-after']) };
     }

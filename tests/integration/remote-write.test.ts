@@ -170,6 +170,21 @@ describe('remote write against a counting receiver', () => {
     });
   });
 
+  it('skips a batch that a 500 refuses for its samples (Prometheus 2.42: "too old sample"), never retrying it', async () => {
+    const rx = await receiver();
+    rx.answer(500, 0, 'too old sample\n');
+    const { stage, metrics } = await startStage(rx.writeUrl, { batch_samples: 4 });
+    const t = target('old');
+    const base = Date.now() - 60_000;
+    for (let i = 0; i < 2; i++) stage.collector.probe(result(t, base + i, false), t); // 4 samples: one batch
+    await waitFor('refusal', async () => (metric(await metrics(), 'lookout_remote_write_samples_failed_total') === 4 ? true : null));
+    rx.answer(204);
+    stage.collector.probe(result(t, base + 100, false), t);
+    await waitFor('sent', async () => (metric(await metrics(), 'lookout_remote_write_samples_sent_total') === 2 ? true : null));
+    expect(rx.requests.filter((r) => r.status === 500).length).toBe(1);
+    expect(metric(await metrics(), 'lookout_remote_write_requests_total', { remote: 'center', outcome: 'retry' })).toBe(0);
+  });
+
   it('retries 5xx and 429 with the same batch, and delivers everything once, in order', async () => {
     const rx = await receiver();
     rx.answer(503);
