@@ -18,6 +18,9 @@ import type { Logger } from '../log.js';
 import type { Label, TimeSeries } from './prompb.js';
 import { HEADER_BYTES, labelsToText, readRecord, sampleAt, samplesRecord, scanSegment, seriesRecord, textToLabels, type SegmentRecord } from './segment.js';
 
+/** The 'dropped oldest samples' log line comes at most this often per queue. */
+const DROP_LOG_EVERY_MS = 60_000;
+
 /** A series as the collector keeps it: labels sorted by name (with __name__), rendered once. */
 export class SeriesRef {
   readonly text: string;
@@ -110,6 +113,8 @@ export class DurableQueue {
   private flushing: Promise<void> = Promise.resolve();
   private closed = false;
   private lastWriteError = 0;
+  /** Drops not yet logged (the log line comes at most once a minute; the counter at once). */
+  private readonly unloggedDrops = { samples: 0, bytes: 0, lastLog: -Infinity };
   private lastAckSync = 0;
   private readonly segmentBytes: number;
 
@@ -239,8 +244,7 @@ export class DurableQueue {
       this.stagedSeries.splice(0, over);
       this.stagedTs.splice(0, over);
       this.stagedValues.splice(0, over);
-      this.opts.onDrop?.(over);
-      this.opts.log.warn({ remote: this.opts.remote, samples: over, bytes: 0 }, 'remote write queue over budget, dropped oldest samples');
+      this.noteDrop(over, 0);
     }
   }
 
@@ -282,10 +286,29 @@ export class DurableQueue {
       if (this.readBuf?.seg === oldest) this.readBuf = null;
       await rm(oldest.path, { force: true });
     }
-    if (bytes > 0) {
-      this.opts.onDrop?.(samples);
-      this.opts.log.warn({ remote: this.opts.remote, samples, bytes }, 'remote write queue over budget, dropped oldest samples');
-    }
+    // Segments already acknowledged hold nothing unsent: their removal is not a loss.
+    if (samples > 0) this.noteDrop(samples, bytes);
+  }
+
+  /**
+   * Counts dropped samples at once; logs them at most once a minute (a queue that stays over
+   * budget through a long cut drops at every flush), and what is left at close().
+   */
+  private noteDrop(samples: number, bytes: number): void {
+    this.opts.onDrop?.(samples);
+    const u = this.unloggedDrops;
+    u.samples += samples;
+    u.bytes += bytes;
+    if (Date.now() - u.lastLog >= DROP_LOG_EVERY_MS) this.logDrops();
+  }
+
+  private logDrops(): void {
+    const u = this.unloggedDrops;
+    if (u.samples === 0) return;
+    this.opts.log.warn({ remote: this.opts.remote, samples: u.samples, bytes: u.bytes }, 'remote write queue over budget, dropped oldest samples');
+    u.samples = 0;
+    u.bytes = 0;
+    u.lastLog = Date.now();
   }
 
   private diskBytes(): number {
@@ -454,6 +477,7 @@ export class DurableQueue {
     this.closed = true;
     await this.flushing;
     await this.closeActive();
+    this.logDrops();
   }
 }
 

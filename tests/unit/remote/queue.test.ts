@@ -199,15 +199,18 @@ describe('DurableQueue', () => {
     expect(st.pendingBytes).toBeLessThanOrEqual(2000);
     expect(dropped).toBeGreaterThan(0);
     expect(st.pendingSamples + dropped).toBe(200);
-    const warn = entries().filter((e) => e.msg === 'remote write queue over budget, dropped oldest samples');
-    expect(warn.length).toBeGreaterThan(0);
-    expect(warn.reduce((n, e) => n + (e.samples as number), 0)).toBe(dropped);
     const got = await drain(q);
     expect(got.length).toBe(st.pendingSamples);
     // The newest sample is kept, and what is left is the unbroken tail.
     expect(got.at(-1)).toBe('a@199=199');
     expect(got).toEqual(Array.from({ length: got.length }, (_, i) => `a@${200 - got.length + i}=${200 - got.length + i}`));
+    // Logged at once the first time, then at most once a minute: the rest comes at close().
+    const warns = () => entries().filter((e) => e.msg === 'remote write queue over budget, dropped oldest samples');
+    expect(warns().length).toBe(1);
     await q.close();
+    expect(warns().length).toBe(2);
+    expect(warns().reduce((n, e) => n + (e.samples as number), 0)).toBe(dropped);
+    expect(warns().every((e) => (e.samples as number) > 0)).toBe(true);
   });
 
   it('drops already acknowledged samples without counting them', async () => {
