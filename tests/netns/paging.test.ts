@@ -70,9 +70,18 @@ describe('paging: the election day through Prometheus and Alertmanager', () => {
     // A second vantage in the same country: the daemon's own `run`, on the world's config.
     const simConfig = await waitFor('the simulation to write its daemon config', () => /^daemon: config (\S+),/m.exec(sim.stdout())?.[1] ?? null, 30_000);
     const dir = mkdtempSync(join(tmpdir(), 'lookout-second-'));
-    const config = parse(readFileSync(simConfig, 'utf8')) as { vantage: { id: string }; server: { listen: string }; storage: { dir: string } };
+    const config = parse(readFileSync(simConfig, 'utf8')) as {
+      vantage: { id: string };
+      server: { listen: string };
+      storage: { dir: string };
+      remote_write?: { url: string; name: string }[];
+    };
     config.vantage.id = 'almaty-2';
     config.server.listen = `127.0.0.1:${secondPort}`;
+    // Its center is out of reach all along (nothing listens on the discard port), as for a vantage
+    // cut off from it: the health dashboard's remote write panels have a queue to show.
+    config.storage.dir = join(dir, 'data');
+    config.remote_write = [{ url: 'http://127.0.0.1:9/api/v1/write', name: 'center' }];
     const secondConfig = join(dir, 'lookout.yaml');
     writeFileSync(secondConfig, stringify(config));
     const second = run(['run', '--config', secondConfig]);

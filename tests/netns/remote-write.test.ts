@@ -207,6 +207,12 @@ describe('remote write across two hosts: a gateway cut, the link to the center c
       const got = await center.query('count by (vantage) (lookout_vantage_online == 1)');
       return got.length === 2 ? true : null;
     }, 30_000);
+    // Every country seen up by both before the cut: a target never seen up is dead, not down, and
+    // a gateway cut of targets that never answered is not one (docs/detection.md).
+    await waitFor('every country reachable from both vantages', async () => {
+      const got = await center.query('count by (vantage) (lookout_country_reachability_ratio == 1) == 4');
+      return got.length === 2 ? true : null;
+    }, 30_000);
 
     t.gatewayCut = Date.now();
     await iptablesGatewayCut(true);
