@@ -42,7 +42,7 @@ beforeAll(async () => {
   if (process.env.LOOKOUT_NETNS !== '1') throw new Error('tests/netns must run under scripts/netns-run.sh');
   expect(execFileSync('ip', ['-4', 'route', 'show'], { encoding: 'utf8' }).trim()).toBe('');
   certs = makeTestCerts();
-  dns = await startDnsServer({ 'ok.test': { kind: 'answer', A: ['203.0.113.5'] } });
+  dns = await startDnsServer({ 'ok.test': { kind: 'answer', A: ['127.0.0.5'] } });
   for (const rule of RULES) {
     iptables(['-A', 'OUTPUT', ...rule]);
     added.push(rule);
@@ -60,7 +60,7 @@ afterAll(async () => {
 
 const common = { country: 'ZZ', category: 'test', source: 'test.yaml' };
 const query = { name: 'ok.test' };
-const expectAnswer = { answers_in: ['203.0.113.0/24'] };
+const expectAnswer = { answers_in: ['127.0.0.0/8'] };
 
 function dot(host: string, sni?: string): DotResolved {
   return { ...DotTarget.parse({ id: 'ns-dot', kind: 'dot', server: `${host}:853`, query, expect: expectAnswer, ...(sni ? { sni, insecure_skip_verify: true } : {}) }), ...common };
