@@ -26,6 +26,13 @@ export function cpuSeconds(pid, { children = false } = {}) {
   return (utime + stime + reaped) / CLK_TCK;
 }
 
+/** utime and stime of process `pid` (all its threads), in seconds. Throws when the process is gone. */
+export function cpuTimes(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: Number(rest[11]) / CLK_TCK, system: Number(rest[12]) / CLK_TCK };
+}
+
 export { CLK_TCK };
 
 /** Resident memory of a process from /proc/<pid>/status: VmRSS (now) and VmHWM (peak), in MB. */

@@ -14,8 +14,9 @@ export const LOOKOUT_LISTEN = '127.0.0.1:19464';
 /**
  * Writes the config (JSON is valid YAML) into `dir`; returns its path and interval in ms. With
  * `remoteWriteUrl`, the daemon also queues every sample for remote write to that (loopback) sink.
+ * `listen` and `name` let two daemons run side by side (their own port, config and data dir).
  */
-export function writeLookoutConfig(dir, kind, n, rate, remoteWriteUrl) {
+export function writeLookoutConfig(dir, kind, n, rate, remoteWriteUrl, { listen = LOOKOUT_LISTEN, name = kind } = {}) {
   const intervalMs = Math.max(1, Math.round((n / rate) * 1000));
   // The schema wants timeout and confirm_delay shorter than the interval; on loopback every
   // probe answers in well under a millisecond, so neither matters for the cost.
@@ -23,13 +24,13 @@ export function writeLookoutConfig(dir, kind, n, rate, remoteWriteUrl) {
   const confirmMs = Math.min(1000, Math.max(1, Math.floor(intervalMs * 0.5)));
   const config = {
     vantage: { id: 'bench', country: 'KZ' },
-    server: { listen: LOOKOUT_LISTEN },
-    storage: { dir: join(dir, `lookout-data-${kind}`) },
+    server: { listen },
+    storage: { dir: join(dir, `lookout-data-${name}`) },
     schedule: { interval: `${intervalMs}ms`, timeout: `${timeoutMs}ms`, concurrency: 4096, confirm_delay: `${confirmMs}ms` },
     targets: Array.from({ length: n }, (_, i) => ({ id: `${kind}-${i}`, category: 'bench', ...targetFor(kind, i).lookout })),
     ...(remoteWriteUrl ? { remote_write: [{ url: remoteWriteUrl, name: 'sink' }] } : {}),
   };
-  const path = join(dir, `lookout-${kind}.yaml`);
+  const path = join(dir, `lookout-${name}.yaml`);
   writeFileSync(path, JSON.stringify(config, null, 1));
   return { path, intervalMs };
 }
@@ -44,9 +45,9 @@ function sumSamples(text, name, kind) {
   return sum;
 }
 
-/** Cumulative { probes, failed } of one kind from the daemon's /metrics. */
-export async function lookoutCounts(kind) {
-  const res = await fetch(`http://${LOOKOUT_LISTEN}/metrics`, { signal: AbortSignal.timeout(5000) });
+/** Cumulative { probes, failed } of one kind from the /metrics of the daemon listening on `listen`. */
+export async function lookoutCounts(kind, listen = LOOKOUT_LISTEN) {
+  const res = await fetch(`http://${listen}/metrics`, { signal: AbortSignal.timeout(5000) });
   if (!res.ok) throw new Error(`lookout /metrics answered ${res.status}`);
   const text = await res.text();
   return { probes: sumSamples(text, 'lookout_probes_total', kind), failed: sumSamples(text, 'lookout_probe_failures_total', kind) };
@@ -57,13 +58,13 @@ export async function lookoutCounts(kind) {
  * `cpuProfDir` it runs under node --cpu-prof, writing `lookout-<kind>.cpuprofile` there when
  * it exits (it must be stopped with SIGTERM, not killed).
  */
-export async function startLookout(root, configPath, kind, { cpuProfDir, readyMs = 20_000 } = {}) {
-  const child = startLookoutProcess(root, configPath, { cpuProfDir, profName: `lookout-${kind}` });
+export async function startLookout(root, configPath, kind, { cpuProfDir, readyMs = 20_000, listen = LOOKOUT_LISTEN, profName = `lookout-${kind}` } = {}) {
+  const child = startLookoutProcess(root, configPath, { cpuProfDir, profName });
   const deadline = Date.now() + readyMs;
   while (Date.now() < deadline) {
     if (child.proc.exitCode !== null) throw new Error(`lookout exited (${child.proc.exitCode})\n${child.tail()}`);
     try {
-      if ((await lookoutCounts(kind)).probes > 0) return child;
+      if ((await lookoutCounts(kind, listen)).probes > 0) return child;
     } catch {
       // Not listening yet.
     }

@@ -29,7 +29,6 @@
  * sample. Compare a run with it against one without (issue 12: queueing costs < 5% CPU).
  */
 import process from 'node:process';
-import { createServer } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -41,6 +40,7 @@ import { refuseOutsideNetns } from '../common/netns-guard.mjs';
 import { MAX_TARGETS } from '../common/targets.mjs';
 import { lookoutCounts, startLookout, writeLookoutConfig } from './lookout.mjs';
 import { formatTable } from './table.mjs';
+import { startSink } from '../remote-write/sink.mjs';
 import { measureWindow } from './window.mjs';
 
 const KINDS = ['http', 'tcp', 'dns', 'dot', 'doh', 'icmp'];
@@ -168,25 +168,6 @@ async function main(argv) {
     rmSync(dir, { recursive: true, force: true });
     clearBound();
   }
-}
-
-/** A loopback remote write sink: reads each request's body and answers 204; counts samples' bytes only. */
-async function startSink() {
-  const server = createServer((req, res) => {
-    req.on('data', () => undefined);
-    req.on('end', () => {
-      res.statusCode = 204;
-      res.end();
-    });
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${server.address().port}/api/v1/write`,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((r) => server.close(r));
-    },
-  };
 }
 
 runBenchmark('probe-cost', main);

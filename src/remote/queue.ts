@@ -322,9 +322,15 @@ export class DurableQueue {
     return first === undefined ? this.ackSeq : Math.max(this.ackSeq, first.firstSeq);
   }
 
-  status(): QueueStatus {
+  /** Durable samples not yet acknowledged. Cheap: the sender asks at every wake-up. */
+  get pendingSamples(): number {
     let pending = 0;
     for (const s of this.segments) pending += Math.max(0, s.endSeq - Math.max(s.firstSeq, this.ackSeq));
+    return pending;
+  }
+
+  status(): QueueStatus {
+    const pending = this.pendingSamples;
     let oldestTs: number | null = null;
     if (pending > 0) {
       const start = this.startSeq();

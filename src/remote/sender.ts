@@ -3,16 +3,18 @@
  * time. 2xx: the batch is acknowledged (persisted) and the next one goes at once, so a backlog
  * drains back to back. Network error, 5xx, 408 or 429: the same batch again after an exponential
  * backoff with jitter (Retry-After honoured up to the cap). 400 and any other 4xx: logged and
- * skipped (acknowledged, counted as failed), never retried. With nothing pending it waits for
- * send_interval or for the queue to say new samples are durable.
+ * skipped (acknowledged, counted as failed), never retried. Pending samples go out once a full
+ * batch (batch_samples) is pending or send_interval has passed since the last batch was done
+ * with, whichever comes first (Prometheus' max_samples_per_send and batch_send_deadline): a
+ * steady vantage makes one request per send_interval, a backlog drains back to back.
  */
 import { readFile } from 'node:fs/promises';
-import { Agent, request, type Dispatcher } from 'undici';
 import type { RemoteWriteResolved } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { RemoteCounters } from './metrics.js';
 import { encodeWriteRequest, REMOTE_WRITE_HEADERS } from './prompb.js';
 import type { Batch, DurableQueue } from './queue.js';
+import { HttpTransport, TransportError, type TransportAnswer } from './transport.js';
 
 export interface SenderOptions {
   remote: RemoteWriteResolved;
@@ -50,19 +52,20 @@ export class Sender {
   private woken = false;
   private readonly inFlight = new AbortController();
   private running: Promise<void> | null = null;
-  private readonly agent: Agent;
+  /** The HTTP requests, in a worker thread (transport.ts says why). */
+  private readonly transport: HttpTransport;
   private failingSince: number | null = null;
   private lastFailingLog = 0;
+  /** When the last batch was done with (acknowledged or refused): send_interval counts from it. */
+  private lastBatchDone = -Infinity;
 
   constructor(private readonly opts: SenderOptions) {
     const tls = opts.remote.tls;
-    this.agent = new Agent({
-      connect: {
-        rejectUnauthorized: !(tls?.insecure_skip_verify ?? false),
-        ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
-      },
-      headersTimeout: opts.requestTimeoutMs ?? 30_000,
-      bodyTimeout: opts.requestTimeoutMs ?? 30_000,
+    this.transport = new HttpTransport({
+      rejectUnauthorized: !(tls?.insecure_skip_verify ?? false),
+      ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
+      timeoutMs: opts.requestTimeoutMs ?? 30_000,
+      bodyExcerpt: BODY_EXCERPT,
     });
   }
 
@@ -71,7 +74,7 @@ export class Sender {
     this.running ??= this.loop();
   }
 
-  /** New samples are durable: send now rather than at the next send_interval. */
+  /** New samples are durable (or the sender is stopping): look again whether a batch is due. */
   wake(): void {
     if (this.wakeUp !== null) this.wakeUp();
     else this.woken = true;
@@ -95,14 +98,22 @@ export class Sender {
     await Promise.race([running, late]);
     await running;
     clearTimeout(timer);
-    await this.agent.close().catch(() => undefined);
+    await this.transport.close();
   }
 
   private async loop(): Promise<void> {
     const { queue, remote, log } = this.opts;
     let backoff = this.opts.minBackoffMs ?? DEFAULT_MIN_BACKOFF_MS;
     const maxBackoff = this.opts.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS;
+    let retrying = false;
     while (!this.stopped) {
+      // A retry goes at the backoff's pace; otherwise a partial batch waits for send_interval.
+      const pending = queue.pendingSamples;
+      const due = this.lastBatchDone + remote.queue.send_interval - Date.now();
+      if (pending === 0 || (!retrying && pending < remote.queue.batch_samples && due > 0)) {
+        await this.sleep(pending === 0 ? remote.queue.send_interval : due);
+        continue;
+      }
       let batch: Batch | null;
       try {
         batch = await queue.peek(remote.queue.batch_samples);
@@ -116,6 +127,7 @@ export class Sender {
         continue;
       }
       const outcome = await this.send(batch);
+      retrying = outcome.kind === 'retry';
       if (this.stopped && outcome.kind === 'retry') break;
       this.opts.counters.request(outcome.kind);
       if (outcome.kind === 'retry') {
@@ -132,6 +144,7 @@ export class Sender {
         continue;
       }
       backoff = this.opts.minBackoffMs ?? DEFAULT_MIN_BACKOFF_MS;
+      this.lastBatchDone = Date.now();
       if (outcome.kind === 'refused') {
         this.opts.counters.failed(batch.samples);
         log.warn({ remote: remote.name, status: outcome.status, samples: batch.samples, body: outcome.body }, 'remote write refused a batch');
@@ -161,33 +174,21 @@ export class Sender {
     } catch (err) {
       return { kind: 'retry', error: `credentials: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, retryAfterMs: null };
     }
-    let res: Dispatcher.ResponseData;
+    let res: TransportAnswer;
     try {
-      res = await request(remote.url, {
-        method: 'POST',
-        headers,
-        body: encodeWriteRequest(batch.series),
-        dispatcher: this.agent,
-        signal: this.inFlight.signal,
-      });
+      res = await this.transport.post(remote.url, headers, encodeWriteRequest(batch.series), this.inFlight.signal);
     } catch (err) {
-      const e = err as { code?: string; message?: string };
-      return { kind: 'retry', error: e.code ?? e.message ?? String(err), retryAfterMs: null };
+      const e = err instanceof TransportError ? err : new TransportError(undefined, String(err));
+      return { kind: 'retry', error: e.code ?? e.message, retryAfterMs: null };
     }
-    let body = '';
-    try {
-      body = (await res.body.text()).slice(0, BODY_EXCERPT);
-    } catch {
-      // The status decides; the body is only for the log.
-    }
-    const status = res.statusCode;
+    const { status, body } = res;
     if (status >= 200 && status < 300) return { kind: 'ok' };
     // Prometheus 2.42 answers a sample older than its out-of-order window with 500 "too old
     // sample" (later versions with 400): that batch will never be taken, and retrying it would
     // hold every newer sample behind it until the disk budget dropped it.
     if (status >= 500 && SAMPLE_REFUSAL.test(body)) return { kind: 'refused', status, body };
     if (status >= 500 || status === 429 || status === 408) {
-      return { kind: 'retry', error: `HTTP ${status}`, retryAfterMs: retryAfter(res.headers['retry-after']) };
+      return { kind: 'retry', error: `HTTP ${status}`, retryAfterMs: retryAfter(res.retryAfter) };
     }
     return { kind: 'refused', status, body };
   }
@@ -231,8 +232,7 @@ function round(x: number): number {
 }
 
 /** Retry-After in milliseconds (seconds or an HTTP date); null when absent or unreadable. */
-function retryAfter(value: string | string[] | undefined): number | null {
-  const v = Array.isArray(value) ? value[0] : value;
+function retryAfter(v: string | undefined): number | null {
   if (v === undefined) return null;
   const secs = Number(v);
   if (Number.isFinite(secs) && secs >= 0) return secs * 1000;

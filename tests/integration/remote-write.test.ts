@@ -2,7 +2,7 @@
  * The remote write stage against real receivers on loopback: Debian's Prometheus 2.42 with its
  * remote write receiver, and a counting receiver that decodes requests and answers as told.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -15,6 +15,7 @@ import { RemoteWriteStage } from '../../src/remote/stage.js';
 import { sample } from '../e2e/harness.js';
 import { startCountingReceiver, startPromReceiver, type CountingReceiver, type PromReceiver } from '../fixtures/remote-write-receivers.js';
 import { freePort, waitFor } from '../fixtures/stack.js';
+import { makeTestCerts, type TestCerts } from '../fixtures/tls-certs.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -272,5 +273,186 @@ describe('remote write against a counting receiver', () => {
     const text = await m.registry.metrics();
     expect(sample(text, 'lookout_remote_write_pending_samples', { remote: 'center' })).toBeUndefined();
     expect(sample(text, 'lookout_remote_write_pending_samples', { remote: 'second' })).toBe(0);
+  }, 30_000);
+});
+
+describe('remote write over TLS, with credentials and with Retry-After', () => {
+  /** A stage with one remote configured as given (queue.send_interval 100 ms unless set). */
+  async function startRemote(remote: Record<string, unknown>, opts: { log?: Logger; backoff?: { minMs: number; maxMs: number } } = {}) {
+    const storage = mkdtempSync(join(tmpdir(), 'lookout-rw-'));
+    const m = createMetrics({ vantage: 'kz-1', version: '0', nodeVersion: 'v0', targets: () => [], inFlight: () => 0 });
+    const stage = await RemoteWriteStage.start({
+      remotes: RemoteWriteList.parse([{ name: 'center', queue: { send_interval: '100ms' }, ...remote }]),
+      storageDir: storage,
+      vantage: 'kz-1',
+      registry: m.registry,
+      log: opts.log ?? capturedLogger().log,
+      backoff: opts.backoff ?? { minMs: 50, maxMs: 400 },
+    });
+    cleanups.push(async () => {
+      await stage.stop(500);
+      rmSync(storage, { recursive: true, force: true });
+    });
+    return { stage, metrics: () => m.registry.metrics() };
+  }
+
+  function tempDir(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'lookout-rw-secrets-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    return dir;
+  }
+
+  function testCerts(): TestCerts {
+    const certs = makeTestCerts();
+    cleanups.push(() => certs.cleanup());
+    return certs;
+  }
+
+  async function receiver(opts: Parameters<typeof startCountingReceiver>[0] = {}): Promise<CountingReceiver> {
+    const r = await startCountingReceiver(opts);
+    cleanups.push(() => r.close());
+    return r;
+  }
+
+  it('refuses a receiver whose certificate it cannot verify (batch kept), logs an unreadable ca_file, and delivers once tls.ca_file names the CA', async () => {
+    const certs = testCerts();
+    const dir = tempDir();
+    writeFileSync(join(dir, 'ca.pem'), certs.ca);
+    const rx = await receiver({ tls: certs.leaf });
+    const { log, entries } = capturedLogger();
+    const { stage, metrics } = await startRemote({ url: rx.writeUrl }, { log });
+    const t = target('tls');
+    const base = Date.now() - 60_000;
+    for (let i = 0; i < 3; i++) stage.collector.probe(result(t, base + i, true), t); // 3 x 3 samples
+    const failing = await waitFor('a verification failure', () => entries().find((e) => e.msg === 'remote write failing, retrying') ?? null);
+    expect(String(failing.error)).toMatch(/CERT|SIGNATURE|ISSUER/i);
+    const text = await metrics();
+    expect(metric(text, 'lookout_remote_write_samples_sent_total')).toBe(0);
+    expect(metric(text, 'lookout_remote_write_pending_samples')).toBe(9);
+    expect(rx.requests).toHaveLength(0);
+
+    // An unreadable CA file is named in the log; the batch still waits.
+    await stage.reload(RemoteWriteList.parse([{ name: 'center', url: rx.writeUrl, tls: { ca_file: join(dir, 'missing.pem') }, queue: { send_interval: '100ms' } }]));
+    const unreadable = entries().find((e) => e.msg === 'remote write CA file unreadable');
+    expect(unreadable).toMatchObject({ remote: 'center', ca_file: join(dir, 'missing.pem'), code: 'ENOENT' });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(rx.requests).toHaveLength(0);
+
+    await stage.reload(RemoteWriteList.parse([{ name: 'center', url: rx.writeUrl, tls: { ca_file: join(dir, 'ca.pem') }, queue: { send_interval: '100ms' } }]));
+    await waitFor('delivery over TLS', async () => (metric(await metrics(), 'lookout_remote_write_samples_sent_total') === 9 ? true : null));
+    expect(rx.accepted()).toHaveLength(9);
+    expect(metric(await metrics(), 'lookout_remote_write_pending_samples')).toBe(0);
+  }, 30_000);
+
+  it('takes a self-signed receiver only with insecure_skip_verify', async () => {
+    const certs = testCerts();
+    const rx = await receiver({ tls: certs.selfSigned });
+    const { log, entries } = capturedLogger();
+    const { stage, metrics } = await startRemote({ url: rx.writeUrl }, { log });
+    const t = target('self');
+    stage.collector.probe(result(t, Date.now() - 1000, true), t);
+    const failing = await waitFor('a verification failure', () => entries().find((e) => e.msg === 'remote write failing, retrying') ?? null);
+    expect(String(failing.error)).toMatch(/SELF_SIGNED|CERT/i);
+    expect(rx.requests).toHaveLength(0);
+    await stage.reload(RemoteWriteList.parse([{ name: 'center', url: rx.writeUrl, tls: { insecure_skip_verify: true }, queue: { send_interval: '100ms' } }]));
+    await waitFor('delivery', async () => (metric(await metrics(), 'lookout_remote_write_samples_sent_total') === 3 ? true : null));
+    expect(rx.accepted()).toHaveLength(3);
+  }, 30_000);
+
+  it('sends basic_auth with an inline password or one read from password_file at each request, never logging it', async () => {
+    const dir = tempDir();
+    const pwFile = join(dir, 'password');
+    writeFileSync(pwFile, 'first-s3cret\n');
+    const rx = await receiver();
+    const { log, entries } = capturedLogger();
+    const fromFile = await startRemote({ url: rx.writeUrl, basic_auth: { username: 'kz-vantage', password_file: pwFile } }, { log });
+    const t = target('auth');
+    fromFile.stage.collector.probe(result(t, Date.now() - 2000, true), t);
+    await waitFor('a first request', () => (rx.requests.length >= 1 ? true : null));
+    // A rotated password is picked up without a reload.
+    writeFileSync(pwFile, 'second-s3cret\n');
+    fromFile.stage.collector.probe(result(t, Date.now() - 1000, true), t);
+    await waitFor('a second request', () => (rx.requests.length >= 2 ? true : null));
+    const basic = (user: string, pw: string): string => `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}`;
+    expect(rx.requests[0]?.headers.authorization).toBe(basic('kz-vantage', 'first-s3cret'));
+    expect(rx.requests[1]?.headers.authorization).toBe(basic('kz-vantage', 'second-s3cret'));
+
+    const inline = await startRemote({ url: rx.writeUrl, basic_auth: { username: 'other', password: 'inline-s3cret' } }, { log });
+    inline.stage.collector.probe(result(t, Date.now(), true), t);
+    await waitFor('a third request', () => (rx.requests.length >= 3 ? true : null));
+    expect(rx.requests[2]?.headers.authorization).toBe(basic('other', 'inline-s3cret'));
+
+    // A password file that disappears: retried (not skipped), and the log says why, not what.
+    rmSync(pwFile);
+    fromFile.stage.collector.probe(result(t, Date.now(), true), t);
+    const failing = await waitFor('a credentials failure', () => entries().find((e) => e.msg === 'remote write failing, retrying') ?? null);
+    expect(failing.error).toBe('credentials: ENOENT');
+    expect(JSON.stringify(entries())).not.toMatch(/s3cret/);
+  }, 30_000);
+
+  it('waits as long as Retry-After says (seconds or an HTTP date) before sending the batch again, up to the backoff cap', async () => {
+    const rx = await receiver();
+    const { stage } = await startRemote({ url: rx.writeUrl }, { backoff: { minMs: 50, maxMs: 5000 } });
+    const t = target('ra');
+    const gapAfter = async (n: number): Promise<number> => {
+      await waitFor(`request ${n + 1}`, () => (rx.requests.length >= n + 1 ? true : null));
+      rx.answer(204);
+      await waitFor(`request ${n + 2}`, () => (rx.requests.length >= n + 2 ? true : null));
+      return (rx.requests[n + 1]?.at ?? NaN) - (rx.requests[n]?.at ?? NaN);
+    };
+    // Without Retry-After the first retry comes after 25-50 ms (minMs with jitter).
+    rx.answer(503, 0, 'busy', { 'retry-after': '1' });
+    stage.collector.probe(result(t, Date.now() - 3000, true), t);
+    expect(await gapAfter(0)).toBeGreaterThanOrEqual(950);
+
+    // An HTTP date 4 s ahead: whole seconds, so at least 3 s ahead now, and at least about 1.8 s
+    // when the request goes (at the next flush, within a second and a bit).
+    rx.answer(429, 0, 'slow down', { 'retry-after': new Date(Date.now() + 4000).toUTCString() });
+    stage.collector.probe(result(t, Date.now() - 2000, true), t);
+    expect(await gapAfter(2)).toBeGreaterThanOrEqual(1500);
+    expect(rx.accepted()).toHaveLength(6);
+
+    // An hour asked for: the backoff cap (here 400 ms) wins, so a vantage never sits idle on a receiver's word.
+    const capped = await receiver();
+    const second = await startRemote({ url: capped.writeUrl }, { backoff: { minMs: 50, maxMs: 400 } });
+    capped.answer(503, 0, 'busy', { 'retry-after': '3600' });
+    second.stage.collector.probe(result(t, Date.now(), true), t);
+    await waitFor('request 1', () => (capped.requests.length >= 1 ? true : null));
+    capped.answer(204);
+    await waitFor('request 2', () => (capped.requests.length >= 2 ? true : null), 3000);
+    expect((capped.requests[1]?.at ?? NaN) - (capped.requests[0]?.at ?? NaN)).toBeLessThan(1500);
+  }, 30_000);
+});
+
+describe('remote write pacing', () => {
+  it('ships a steady trickle once per send_interval, and a full batch at once', async () => {
+    const rx = await startCountingReceiver();
+    cleanups.push(() => rx.close());
+    const { stage } = await startStage(rx.writeUrl, { send_interval: '2s', batch_samples: 60 });
+    const t = target('steady');
+    // 3 samples per result, a result every 200 ms for 6.5 s: about 100 samples, made durable
+    // at each one-second flush, but never a full batch (60) pending: at most 30 per interval.
+    const started = Date.now();
+    let i = 0;
+    while (Date.now() - started < 6500) {
+      stage.collector.probe(result(t, Date.now(), true), t);
+      i++;
+      await new Promise((r) => setTimeout(r, 200));
+      if (i % 5 === 0 && rx.requests.length > 0) expect(rx.requests.at(-1)?.series.reduce((n, s) => n + s.samples.length, 0)).toBeLessThan(60);
+    }
+    const gaps = rx.requests.slice(1).map((r, k) => r.at - (rx.requests[k]?.at ?? NaN));
+    // One request per flush would be six or seven; one per send_interval is three or four.
+    expect(rx.requests.length).toBeGreaterThanOrEqual(2);
+    expect(rx.requests.length).toBeLessThanOrEqual(4);
+    for (const g of gaps) expect(g).toBeGreaterThanOrEqual(1900);
+
+    // A full batch pending at a flush: sent at that flush, without waiting out the interval.
+    await waitFor('the trickle delivered', () => (rx.accepted().length === i * 3 ? true : null));
+    const before = rx.requests.length;
+    const at = Date.now();
+    for (let k = 0; k < 20; k++) stage.collector.probe(result(t, Date.now() + k, true), t);
+    await waitFor('the full batch', () => (rx.requests.length > before ? true : null));
+    expect(rx.requests[before]?.series.reduce((n, s) => n + s.samples.length, 0)).toBe(60);
+    expect((rx.requests[before]?.at ?? NaN) - at).toBeLessThan(1800);
   }, 30_000);
 });
