@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+/**
+ * CPU of encoding one remote write batch (protobufjs, then snappyjs: dist/remote/prompb.js; run
+ * `npm run build` first), cold and hot, and again after a pause with garbage being made (as a
+ * daemon encodes a batch every send_interval between probes).
+ *
+ *   node bench/remote-write/encode-cost.mjs [--targets 200] [--samples-per-series 3] [--pauses 10] [--pause-ms 1500]
+ *
+ * The batch is shaped like the probe-path benchmark's: per target, lookout_probe_success and four
+ * phase series with the daemon's labels, each with a few samples. Prints CPU ms per call. No
+ * network.
+ */
+import process from 'node:process';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const { encodeWriteRequest } = await import(join(ROOT, 'dist/remote/prompb.js'));
+
+const { values } = parseArgs({
+  options: {
+    targets: { type: 'string', default: '200' },
+    'samples-per-series': { type: 'string', default: '3' },
+    pauses: { type: 'string', default: '10' },
+    'pause-ms': { type: 'string', default: '1500' },
+  },
+});
+const targets = Number(values.targets);
+const perSeries = Number(values['samples-per-series']);
+
+const series = [];
+for (let t = 0; t < targets; t++) {
+  for (const phase of ['', 'connect', 'processing', 'transfer', 'total']) {
+    const labels = [
+      { name: '__name__', value: phase === '' ? 'lookout_probe_success' : 'lookout_probe_duration_seconds' },
+      { name: 'category', value: 'bench' },
+      { name: 'country', value: 'KZ' },
+      { name: 'kind', value: 'http' },
+      ...(phase === '' ? [] : [{ name: 'phase', value: phase }]),
+      { name: 'target', value: `http-${t}` },
+      { name: 'vantage', value: 'bench' },
+    ];
+    series.push({ labels, samples: Array.from({ length: perSeries }, (_, i) => ({ value: Math.random(), timestamp: 1_764_550_000_000 + i * 2000 + t })) });
+  }
+}
+const samples = series.reduce((n, s) => n + s.samples.length, 0);
+
+function cpuMs(fn) {
+  const c0 = process.cpuUsage();
+  fn();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000;
+}
+
+let kept = [];
+/** Probe-like garbage, some of it surviving a while, for `ms`: scavenges and major GCs between calls. */
+function churn(ms) {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    const a = [];
+    for (let i = 0; i < 2000; i++) a.push({ i, s: `x${i}`, b: new Uint8Array(64) });
+    kept.push(a);
+    if (kept.length > 200) kept = kept.slice(100);
+  }
+}
+
+const first = [1, 2, 3].map(() => cpuMs(() => encodeWriteRequest(series)));
+let bytes = 0;
+const hotCalls = 200;
+const hot = cpuMs(() => {
+  for (let i = 0; i < hotCalls; i++) bytes = encodeWriteRequest(series).length;
+});
+const paused = [];
+for (let i = 0; i < Number(values.pauses); i++) {
+  churn(Number(values['pause-ms']));
+  paused.push(cpuMs(() => encodeWriteRequest(series)));
+}
+const f = (x) => x.toFixed(2);
+process.stdout.write(
+  [
+    `batch: ${series.length} series, ${samples} samples, ${bytes} bytes encoded; node ${process.version}`,
+    `first three calls: ${first.map(f).join(', ')} CPU ms`,
+    `hot (${hotCalls} calls back to back): ${f(hot / hotCalls)} CPU ms per call, ${f((hot / hotCalls / samples) * 1000)} CPU µs per sample`,
+    `after ${values['pause-ms']} ms of garbage each: ${paused.map(f).join(', ')} CPU ms`,
+    '',
+  ].join('\n'),
+);
