@@ -7,16 +7,20 @@
  *   node bench/remote-write/encode-cost.mjs [--targets 200] [--samples-per-series 3] [--pauses 10] [--pause-ms 1500]
  *
  * The batch is shaped like the probe-path benchmark's: per target, lookout_probe_success and four
- * phase series with the daemon's labels, each with a few samples. Prints CPU ms per call. No
- * network.
+ * phase series with the daemon's labels, each with a few samples. Prints CPU ms per call, the same
+ * against encoding every series' labels afresh (the full schema, as the encoder did before it kept
+ * them), and the bytes a call allocates on V8's young generation. No network.
  */
+import { createRequire } from 'node:module';
 import process from 'node:process';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import v8 from 'node:v8';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const { encodeWriteRequest } = await import(join(ROOT, 'dist/remote/prompb.js'));
+const { encodeWriteRequest, encodeWriteRequestReference } = await import(join(ROOT, 'dist/remote/prompb.js'));
+const snappy = createRequire(join(ROOT, 'package.json'))('snappyjs');
 
 const { values } = parseArgs({
   options: {
@@ -71,6 +75,31 @@ const hotCalls = 200;
 const hot = cpuMs(() => {
   for (let i = 0; i < hotCalls; i++) bytes = encodeWriteRequest(series).length;
 });
+/** Bytes the call allocated on the young generation (a call during which a scavenge ran is left out: its delta is meaningless). */
+function youngBytes(fn) {
+  const used = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_used_size;
+  const before = used();
+  fn();
+  const d = used() - before;
+  return d >= 0 ? d : null;
+}
+const young = Array.from({ length: 60 }, () => youngBytes(() => encodeWriteRequest(series)))
+  .filter((d) => d !== null)
+  .sort((a, b) => a - b);
+// The same batch encoded with every series' labels encoded afresh (the full schema, as before
+// the labels were kept), then snappy alone: interleaved rounds, so that drift hits all alike.
+const raw = encodeWriteRequestReference(series);
+const ways = { kept: () => encodeWriteRequest(series), afresh: () => snappy.compress(encodeWriteRequestReference(series)), snappy: () => snappy.compress(raw) };
+const waysMs = { kept: 0, afresh: 0, snappy: 0 };
+const rounds = 25;
+const perRound = 40;
+for (let r = 0; r < rounds; r++) {
+  for (const [way, fn] of Object.entries(ways)) {
+    waysMs[way] += cpuMs(() => {
+      for (let i = 0; i < perRound; i++) fn();
+    });
+  }
+}
 const paused = [];
 for (let i = 0; i < Number(values.pauses); i++) {
   churn(Number(values['pause-ms']));
@@ -82,6 +111,8 @@ process.stdout.write(
     `batch: ${series.length} series, ${samples} samples, ${bytes} bytes encoded; node ${process.version}`,
     `first three calls: ${first.map(f).join(', ')} CPU ms`,
     `hot (${hotCalls} calls back to back): ${f(hot / hotCalls)} CPU ms per call, ${f((hot / hotCalls / samples) * 1000)} CPU µs per sample`,
+    `interleaved (${rounds} rounds of ${perRound} calls each): labels kept ${f(waysMs.kept / rounds / perRound)}, labels encoded afresh ${f(waysMs.afresh / rounds / perRound)} CPU ms per call; snappy alone ${f(waysMs.snappy / rounds / perRound)} ms of it (${raw.length} bytes of protobuf)`,
+    `young-generation allocation: ${young.length ? (young[Math.floor(young.length / 2)] / 1024).toFixed(0) : '?'} KiB per call (median of ${young.length} calls without a scavenge)`,
     `after ${values['pause-ms']} ms of garbage each: ${paused.map(f).join(', ')} CPU ms`,
     '',
   ].join('\n'),

@@ -15,8 +15,8 @@
 import { mkdir, open, readdir, readFile, rename, rm, chmod, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
-import type { Label, TimeSeries } from './prompb.js';
-import { HEADER_BYTES, labelsToText, readRecord, sampleAt, samplesRecord, scanSegment, seriesRecord, textToLabels, type SegmentRecord } from './segment.js';
+import type { Label, Sample, TimeSeries } from './prompb.js';
+import { HEADER_BYTES, labelsToText, readRecord, sampleId, samplesRecord, sampleTs, sampleValue, scanSegment, seriesRecord, textToLabels, type SegmentRecord } from './segment.js';
 
 /** The 'dropped oldest samples' log line comes at most this often per queue. */
 const DROP_LOG_EVERY_MS = 60_000;
@@ -352,7 +352,7 @@ export class DurableQueue {
     let cur: Cursor | null = this.cursor !== null && this.cursor.seq === start ? this.cursor : await this.seek(start);
     if (cur === null) return null;
     cur = { ...cur, ids: cur.ids };
-    const bySeries = new Map<string, TimeSeries>();
+    const bySeries = new Map<string, { labels: readonly Label[]; samples: Sample[] }>();
     let count = 0;
     let firstTs: number | null = null;
     while (count < max) {
@@ -372,15 +372,15 @@ export class DurableQueue {
       }
       let i: number = cur.within;
       for (; i < rec.count && count < max; i++) {
-        const s = sampleAt(rec.payload, i);
-        const known = cur.ids.get(s.id) ?? UNKNOWN_SERIES;
+        const known = cur.ids.get(sampleId(rec.payload, i)) ?? UNKNOWN_SERIES;
         let ts = bySeries.get(known.text);
         if (ts === undefined) {
           ts = { labels: known.labels, samples: [] };
           bySeries.set(known.text, ts);
         }
-        ts.samples.push({ value: s.value, timestamp: s.ts });
-        firstTs ??= s.ts;
+        const timestamp = sampleTs(rec.payload, i);
+        ts.samples.push({ value: sampleValue(rec.payload, i), timestamp });
+        firstTs ??= timestamp;
         count++;
       }
       cur = i >= rec.count ? { ...cur, offset: rec.end, within: 0, seq: cur.seq + (i - cur.within) } : { ...cur, within: i, seq: cur.seq + (i - cur.within) };

@@ -76,10 +76,19 @@ export type SegmentRecord =
   | { type: 'series'; id: number; labels: string; offset: number; end: number }
   | { type: 'samples'; count: number; payload: Buffer; offset: number; end: number };
 
-/** The sample at index i of a samples record's payload. */
-export function sampleAt(payload: Buffer, i: number): { id: number; ts: number; value: number } {
-  const o = 5 + i * SAMPLE_BYTES;
-  return { id: payload.readUInt32LE(o), ts: payload.readDoubleLE(o + 4), value: payload.readDoubleLE(o + 12) };
+/** The series id of the sample at index i of a samples record's payload. */
+export function sampleId(payload: Buffer, i: number): number {
+  return payload.readUInt32LE(5 + i * SAMPLE_BYTES);
+}
+
+/** The timestamp (ms) of the sample at index i of a samples record's payload. */
+export function sampleTs(payload: Buffer, i: number): number {
+  return payload.readDoubleLE(9 + i * SAMPLE_BYTES);
+}
+
+/** The value of the sample at index i of a samples record's payload. */
+export function sampleValue(payload: Buffer, i: number): number {
+  return payload.readDoubleLE(17 + i * SAMPLE_BYTES);
 }
 
 /**
@@ -121,7 +130,7 @@ export function scanSegment(buf: Buffer): SegmentScan {
     const rec = readRecord(buf, offset);
     if (rec === null) break;
     if (rec.type === 'samples' && rec.count > 0) {
-      if (firstTs === null) firstTs = sampleAt(rec.payload, 0).ts;
+      if (firstTs === null) firstTs = sampleTs(rec.payload, 0);
       samples += rec.count;
     }
     offset = rec.end;

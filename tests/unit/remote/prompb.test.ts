@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import snappy from 'snappyjs';
-import { decodeWriteRequest, encodeWriteRequest, type TimeSeries } from '../../../src/remote/prompb.js';
+import { decodeWriteRequest, encodeWriteRequest, encodeWriteRequestReference, type TimeSeries } from '../../../src/remote/prompb.js';
+
+const label = fc.record({ name: fc.string({ minLength: 1, maxLength: 12 }), value: fc.string({ unit: 'grapheme', maxLength: 40 }) });
+const sample = fc.record({
+  value: fc.oneof(fc.double(), fc.constantFrom(0, 1, -0, Infinity, -Infinity, NaN)),
+  timestamp: fc.integer({ min: -(2 ** 41), max: 2 ** 53 - 1 }),
+});
+const series = fc.array(fc.record({ labels: fc.array(label, { maxLength: 8 }), samples: fc.array(sample, { maxLength: 6 }) }), { maxLength: 20 });
 
 describe('remote write encoder', () => {
   it('round-trips labels, values and millisecond timestamps through protobuf and snappy', () => {
@@ -37,6 +45,25 @@ describe('remote write encoder', () => {
       encodeWriteRequest([{ labels: [{ name: '__name__', value: 'a' }], samples: values.map((value, i) => ({ value, timestamp: i })) }]),
     );
     expect(ts?.samples.map((s) => s.value)).toEqual(values);
+  });
+
+  it('writes byte for byte what the full schema writes, also when the label encodings are reused', () => {
+    fc.assert(
+      fc.property(series, fc.array(fc.array(sample, { maxLength: 6 }), { maxLength: 20 }), (first, laterSamples) => {
+        expect(Buffer.from(snappy.uncompress(encodeWriteRequest(first)))).toEqual(Buffer.from(encodeWriteRequestReference(first)));
+        // The same label arrays again with other samples: the kept label bytes go out.
+        const second = first.map((ts, i) => ({ labels: ts.labels, samples: laterSamples[i] ?? [] }));
+        expect(Buffer.from(snappy.uncompress(encodeWriteRequest(second)))).toEqual(Buffer.from(encodeWriteRequestReference(second)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('encodes a series without samples and a request without series', () => {
+    const none = encodeWriteRequest([]);
+    expect(decodeWriteRequest(none)).toEqual([]);
+    const empty: TimeSeries[] = [{ labels: [{ name: '__name__', value: 'a' }], samples: [] }];
+    expect(decodeWriteRequest(encodeWriteRequest(empty))).toEqual(empty);
   });
 
   it('rejects a body that is not snappy', () => {
