@@ -129,7 +129,7 @@ async function main() {
         collector.probe({ target: t.id, kind: 'http', ok, reason: ok ? null : 'http_timeout', phases: { dns: 0.001, connect: 0.002, tls: 0.01, ttfb: 0.05 + (i % 7) / 100, total: 0.07 }, ip: '127.0.0.1', at }, t);
       }
       for (; nextEval < roundAt + intervalMs; nextEval += evalEveryMs) {
-        collector.evaluation(nextEval, { online: true, countries: countries.map((c, k) => ({ country: c, ratio: ((k + r) % 10) / 10 })), active: [] });
+        collector.evaluation(nextEval, { paths: [{ path: '', online: true, countries: countries.map((c, k) => ({ country: c, ratio: ((k + r) % 10) / 10 })) }], active: [] });
       }
       await queue.flush();
     }
