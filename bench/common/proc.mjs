@@ -10,27 +10,31 @@ const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }
 if (!Number.isFinite(CLK_TCK) || CLK_TCK <= 0) throw new Error('getconf CLK_TCK gave no usable value');
 
 /**
+ * The CPU fields of /proc/<pid>/stat in clock ticks: utime, stime, and cutime, cstime (the CPU
+ * of the children it has waited for). Throws when the process is gone.
+ */
+function statTicks(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may contain spaces: fields after it start past the last ')'.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // rest[0] is field 3 (state); utime, stime, cutime, cstime are fields 14 to 17.
+  return { utime: Number(rest[11]), stime: Number(rest[12]), cutime: Number(rest[13]), cstime: Number(rest[14]) };
+}
+
+/**
  * utime + stime of process `pid`, in seconds; with `children`, plus cutime + cstime (the CPU of
  * the children it has waited for, such as the fping runs of Lookout's icmp prober). Throws when
  * the process is gone.
  */
 export function cpuSeconds(pid, { children = false } = {}) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name (field 2) may contain spaces: fields after it start past the last ')'.
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // rest[0] is field 3 (state); utime is field 14, stime field 15.
-  const utime = Number(rest[11]);
-  const stime = Number(rest[12]);
-  // Fields 16 and 17: cutime, cstime.
-  const reaped = children ? Number(rest[13]) + Number(rest[14]) : 0;
-  return (utime + stime + reaped) / CLK_TCK;
+  const t = statTicks(pid);
+  return (t.utime + t.stime + (children ? t.cutime + t.cstime : 0)) / CLK_TCK;
 }
 
 /** utime and stime of process `pid` (all its threads), in seconds. Throws when the process is gone. */
 export function cpuTimes(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { user: Number(rest[11]) / CLK_TCK, system: Number(rest[12]) / CLK_TCK };
+  const t = statTicks(pid);
+  return { user: t.utime / CLK_TCK, system: t.stime / CLK_TCK };
 }
 
 export { CLK_TCK };
