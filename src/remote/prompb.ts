@@ -67,8 +67,11 @@ export interface TimeSeries {
  * (the queue does, per segment) encodes it once; the entry goes when the list does.
  */
 const encodedLabels = new WeakMap<readonly Label[], Uint8Array>();
-/** Reused for every request: all its series' samples, one after another. */
-const samplesWriter = protobuf.Writer.create();
+/**
+ * Reused for every request: all its series' samples, one after another. Replaced when an encode
+ * fails, since it may then hold an open fork that reset() would return to.
+ */
+let samplesWriter = protobuf.Writer.create();
 
 /**
  * The request body: the WriteRequest as protobuf, snappy-compressed (block format). A label
@@ -81,17 +84,22 @@ export function encodeWriteRequest(timeseries: readonly TimeSeries[]): Uint8Arra
   const samplesEnd = new Array<number>(n);
   samplesWriter.reset();
   let bytes = 0;
-  for (let i = 0; i < n; i++) {
-    const ts = timeseries[i] as TimeSeries;
-    let encoded = encodedLabels.get(ts.labels);
-    if (encoded === undefined) {
-      encoded = TimeSeriesLabelsType.encode({ labels: ts.labels }).finish();
-      encodedLabels.set(ts.labels, encoded);
+  try {
+    for (let i = 0; i < n; i++) {
+      const ts = timeseries[i] as TimeSeries;
+      let encoded = encodedLabels.get(ts.labels);
+      if (encoded === undefined) {
+        encoded = TimeSeriesLabelsType.encode({ labels: ts.labels }).finish();
+        encodedLabels.set(ts.labels, encoded);
+      }
+      labels[i] = encoded;
+      TimeSeriesSamplesType.encode({ samples: ts.samples }, samplesWriter);
+      samplesEnd[i] = samplesWriter.pos;
+      bytes += encoded.length;
     }
-    labels[i] = encoded;
-    TimeSeriesSamplesType.encode({ samples: ts.samples }, samplesWriter);
-    samplesEnd[i] = samplesWriter.pos;
-    bytes += encoded.length;
+  } catch (err) {
+    samplesWriter = protobuf.Writer.create();
+    throw err;
   }
   const samples = samplesWriter.finish(true);
   // Every series' bytes (its labels, then its samples) in one buffer, handed over as views.

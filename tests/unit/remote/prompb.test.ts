@@ -66,6 +66,20 @@ describe('remote write encoder', () => {
     expect(decodeWriteRequest(encodeWriteRequest(empty))).toEqual(empty);
   });
 
+  it('encodes correctly again after an encode that failed half-way', () => {
+    const labels = [{ name: '__name__', value: 'a' }];
+    const bad = { timestamp: 1 } as { value: number; timestamp: number };
+    Object.defineProperty(bad, 'value', {
+      enumerable: true,
+      get() {
+        throw new Error('unreadable sample');
+      },
+    });
+    expect(() => encodeWriteRequest([{ labels, samples: [{ value: 1, timestamp: 0 }, bad] }])).toThrow('unreadable sample');
+    const good: TimeSeries[] = [{ labels, samples: [{ value: 2, timestamp: 3 }] }];
+    expect(Buffer.from(snappy.uncompress(encodeWriteRequest(good)))).toEqual(Buffer.from(encodeWriteRequestReference(good)));
+  });
+
   it('rejects a body that is not snappy', () => {
     expect(() => decodeWriteRequest(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]))).toThrow();
   });
