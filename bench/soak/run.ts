@@ -4,14 +4,14 @@
  * a tenth of them hostile and a tenth flapping, reloaded every minute and polled like a
  * monitoring stack would, with its resources sampled each minute.
  *
- *   scripts/netns-run.sh node bench/soak/run.mjs [--minutes 60] [--targets 1000] [--interval 1]
+ *   npm run bench:soak -- [--minutes 60] [--targets 1000] [--interval 1]
  *       [--sample-every 60] [--reload-every 60] [--flap 45] [--cpu-prof DIR] [--json FILE]
  *       [--lookout DIR]
  *
  * Inside a private loopback-only network namespace (refuses to run elsewhere). A separate
- * process (server.mjs) answers every target address: healthy http and tcp targets, flapping
+ * process (server.ts) answers every target address: healthy http and tcp targets, flapping
  * http targets (503 in alternate --flap second windows) and hostile ones (silent, reset after
- * the request, slow headers; plan.mjs). The built daemon (dist/main.js; `npm run build` first)
+ * the request, slow headers; plan.ts). The built daemon (dist/main.js; `npm run build` first)
  * runs with an admin token; meanwhile the benchmark
  *   - rewrites the config and POSTs /-/reload (with the token) every --reload-every seconds,
  *     alternately adding and removing ten targets, so targets come and go all the time;
@@ -25,7 +25,6 @@
  * of the last three samples against the mean of the three from the end of warm-up, the first
  * quarter of the run; growth under 5%) and event-loop lag p99 under 50 ms in every period.
  */
-/* global fetch, AbortController, AbortSignal -- Node 20 globals */
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,20 +32,27 @@ import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { killAll, start, stop, waitForLine } from '../common/children.mjs';
-import { boundRun, describeLookout, lookoutRoot, machineInfo, ROOT, runBenchmark } from '../common/cli.mjs';
-import { refuseOutsideNetns } from '../common/netns-guard.mjs';
-import { cpuSeconds, memoryMb } from '../common/proc.mjs';
-import { LISTEN, scrape, startDaemon } from '../scale/daemon.mjs';
-import { bucketDelta, buckets, parseSamples, quantile, sum } from '../scale/metrics-text.mjs';
-import { roles, soakTarget } from './plan.mjs';
-import { formatReport } from './table.mjs';
+import { killAll, pidOf, start, stop, waitForLine, type Child } from '../common/children.js';
+import { boundRun, commandLine, describeLookout, lookoutRoot, machineInfo, ROOT, runBenchmark } from '../common/cli.js';
+import { refuseOutsideNetns } from '../common/netns-guard.js';
+import { cpuSeconds, memoryMb } from '../common/proc.js';
+import { LISTEN, scrape, startDaemon } from '../scale/daemon.js';
+import { bucketDelta, buckets, parseSamples, quantile, sum, type Sample } from '../scale/metrics-text.js';
+import { roles, soakTarget } from './plan.js';
+import { formatReport, type SoakCounts, type SoakResult, type SoakRow, type SoakRun } from './table.js';
 
 const TOKEN = 'soak-admin-token-0123456789';
 const EXTRA = 10;
 const SCRAPE_EVERY = 15;
 
-function options(argv) {
+interface Options extends SoakRun {
+  flap: number;
+  json: string | undefined;
+  cpuProf: string | undefined;
+  lookout: string;
+}
+
+function options(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -61,7 +67,7 @@ function options(argv) {
       lookout: { type: 'string' },
     },
   });
-  const o = {
+  const o: Options = {
     minutes: Number(values.minutes),
     targets: Number(values.targets),
     interval: Number(values.interval),
@@ -82,7 +88,7 @@ function options(argv) {
 }
 
 /** Writes the daemon's config with targets 0..n-1 (plus EXTRA more when `extra`). */
-function writeConfig(path, dir, o, extra) {
+function writeConfig(path: string, dir: string, o: Options, extra: boolean): void {
   const count = o.targets + (extra ? EXTRA : 0);
   const intervalMs = o.interval * 1000;
   const config = {
@@ -96,7 +102,7 @@ function writeConfig(path, dir, o, extra) {
 }
 
 /** One request; { ok, status } and never throws (a failure is counted, not fatal). */
-async function request(path, init = {}) {
+async function request(path: string, init: RequestInit = {}): Promise<{ ok: boolean; status: number | string }> {
   try {
     const res = await fetch(`http://${LISTEN}${path}`, { ...init, signal: AbortSignal.timeout(10_000) });
     await res.arrayBuffer();
@@ -107,12 +113,12 @@ async function request(path, init = {}) {
 }
 
 /** Sleeps `ms`, or less when `signal` aborts (then resolves, never rejects). */
-function pause(ms, signal) {
+function pause(ms: number, signal: AbortSignal): Promise<void> {
   return sleep(Math.max(0, ms), undefined, { signal }).catch(() => undefined);
 }
 
 /** Calls `fn` at t0 + k * ms for k = first, first + 1, ... until `signal` aborts. */
-async function every(ms, first, signal, fn) {
+async function every(ms: number, first: number, signal: AbortSignal, fn: (k: number) => Promise<void>): Promise<void> {
   const t0 = performance.now();
   for (let k = first; !signal.aborted; k++) {
     await pause(t0 + k * ms - performance.now(), signal);
@@ -121,16 +127,16 @@ async function every(ms, first, signal, fn) {
   }
 }
 
-function fdCount(pid) {
+function fdCount(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
 
 /** Starts the idle control process; `worst()` is its worst per-second p99 loop delay since `reset()`, in seconds. */
-function startIdleControl() {
-  const child = start('idle-loop', process.execPath, [join(import.meta.dirname, 'idle-loop.mjs')], { cwd: ROOT });
-  const seconds = [];
+function startIdleControl(): { child: Child; worst: () => number; reset: () => void } {
+  const child = start('idle-loop', process.execPath, [join(import.meta.dirname, 'idle-loop.js')], { cwd: ROOT });
+  const seconds: number[] = [];
   let buffered = '';
-  child.proc.stdout.on('data', (chunk) => {
+  child.proc.stdout.on('data', (chunk: Buffer) => {
     buffered += String(chunk);
     let nl;
     while ((nl = buffered.indexOf('\n')) >= 0) {
@@ -142,17 +148,19 @@ function startIdleControl() {
   return {
     child,
     worst: () => (seconds.length === 0 ? NaN : Math.max(...seconds)),
-    reset: () => seconds.splice(0),
+    reset: () => {
+      seconds.splice(0);
+    },
   };
 }
 
-async function soak(dir, o) {
+async function soak(dir: string, o: Options): Promise<SoakResult> {
   const idle = startIdleControl();
   const configPath = join(dir, 'lookout.yaml');
   writeConfig(configPath, dir, o, false);
   const { child, startupS } = await startDaemon(o.lookout, configPath, { name: 'lookout-soak', cpuProfDir: o.cpuProf });
-  const pid = child.proc.pid;
-  const counts = { reloads: 0, reloadFailures: 0, polls: 0, pollFailures: 0, scrapes: 0, scrapeFailures: 0 };
+  const pid = pidOf(child);
+  const counts: SoakCounts = { reloads: 0, reloadFailures: 0, polls: 0, pollFailures: 0, scrapes: 0, scrapeFailures: 0 };
   let loopWorst = 0;
   const stopping = new AbortController();
   const signal = stopping.signal;
@@ -172,7 +180,7 @@ async function soak(dir, o) {
       else counts.pollFailures += 1;
     }
   });
-  const takeScrape = async () => {
+  const takeScrape = async (): Promise<Sample[] | null> => {
     try {
       const s = await scrape();
       counts.scrapes += 1;
@@ -184,7 +192,7 @@ async function soak(dir, o) {
       return null;
     }
   };
-  const rows = [];
+  const rows: SoakRow[] = [];
   const t0 = performance.now();
   let prev = await takeScrape();
   let prevAt = performance.now();
@@ -214,10 +222,10 @@ async function soak(dir, o) {
       if (samples === null || prev === null) throw new Error(`/metrics did not answer at sample ${k}`);
       const lag = bucketDelta(buckets(prev, 'lookout_scheduler_lag_seconds'), buckets(samples, 'lookout_scheduler_lag_seconds'));
       const seconds = (at - prevAt) / 1000;
-      const row = {
+      const row: SoakRow = {
         minute: (k * o.sampleEvery) / 60,
         cpuShare: (cpu - prevCpu) / seconds,
-        load1: loadavg()[0],
+        load1: loadavg()[0] ?? NaN,
         rssMb: mem.rss,
         heapMb: sum(samples, 'nodejs_heap_size_used_bytes') / 2 ** 20,
         fds,
@@ -249,17 +257,17 @@ async function soak(dir, o) {
   return { rows, startupS, counts, peakRssMb };
 }
 
-async function main(argv) {
+async function main(argv: string[]): Promise<void> {
   const o = options(argv);
   await refuseOutsideNetns(ROOT);
   const info = machineInfo({ lookout: describeLookout(o.lookout) });
   const clearBound = boundRun('soak', (o.minutes * 60 + 300 + o.reloadEvery) * 1000);
   const dir = mkdtempSync(join(tmpdir(), 'lookout-soak-'));
-  const server = start('server', process.execPath, [join(import.meta.dirname, 'server.mjs'), String(o.flap)], { cwd: ROOT });
+  const server = start('server', process.execPath, [join(import.meta.dirname, 'server.js'), String(o.flap)], { cwd: ROOT });
   try {
     await waitForLine(server, /^ready$/m, 20_000);
     const result = await soak(dir, o);
-    const command = `scripts/netns-run.sh node bench/soak/run.mjs ${argv.join(' ')}`.trim();
+    const command = commandLine(argv, 'scripts/netns-run.sh ');
     process.stdout.write(formatReport(info, o, roles(o.targets), result, command));
     if (o.json) writeFileSync(o.json, JSON.stringify({ machine: info, options: o, command, ...result }, null, 2));
   } finally {

@@ -13,7 +13,7 @@ if (!Number.isFinite(CLK_TCK) || CLK_TCK <= 0) throw new Error('getconf CLK_TCK 
  * The CPU fields of /proc/<pid>/stat in clock ticks: utime, stime, and cutime, cstime (the CPU
  * of the children it has waited for). Throws when the process is gone.
  */
-function statTicks(pid) {
+function statTicks(pid: number): { utime: number; stime: number; cutime: number; cstime: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // The command name (field 2) may contain spaces: fields after it start past the last ')'.
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -26,13 +26,13 @@ function statTicks(pid) {
  * the children it has waited for, such as the fping runs of Lookout's icmp prober). Throws when
  * the process is gone.
  */
-export function cpuSeconds(pid, { children = false } = {}) {
+export function cpuSeconds(pid: number, { children = false }: { children?: boolean } = {}): number {
   const t = statTicks(pid);
   return (t.utime + t.stime + (children ? t.cutime + t.cstime : 0)) / CLK_TCK;
 }
 
 /** utime and stime of process `pid` (all its threads), in seconds. Throws when the process is gone. */
-export function cpuTimes(pid) {
+export function cpuTimes(pid: number): { user: number; system: number } {
   const t = statTicks(pid);
   return { user: t.utime / CLK_TCK, system: t.stime / CLK_TCK };
 }
@@ -40,8 +40,8 @@ export function cpuTimes(pid) {
 export { CLK_TCK };
 
 /** Resident memory of a process from /proc/<pid>/status: VmRSS (now) and VmHWM (peak), in MB. */
-export function memoryMb(pid) {
+export function memoryMb(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1] ?? NaN);
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1] ?? NaN);
   return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
 }

@@ -4,14 +4,13 @@
  * controls), the built daemon started on it, and timed /metrics scrapes.
  */
 import { Buffer } from 'node:buffer';
-/* global fetch, AbortSignal -- Node 20 globals */
 import { writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startLookoutProcess } from '../common/children.mjs';
-import { targetAddress } from '../common/targets.mjs';
+import { startLookoutProcess, type Child } from '../common/children.js';
+import { targetAddress } from '../common/targets.js';
 
 export const LISTEN = '127.0.0.1:19465';
 const COUNTRIES = ['KZ', 'UZ', 'KG', 'TJ', 'TM', 'RU', 'BY', 'UA', 'GE', 'AM', 'AZ', 'IR', 'TR', 'PK', 'IN', 'CN', 'MN', 'AF', 'IQ', 'SY'];
@@ -19,7 +18,7 @@ const CATEGORIES = ['government', 'news', 'social', 'streaming', 'messaging', 'i
 const CONTROLS = 4;
 
 /** Writes the config (JSON is valid YAML) for `n` targets on `port`; returns its path. */
-export function writeScaleConfig(dir, n, intervalS, port) {
+export function writeScaleConfig(dir: string, n: number, intervalS: number, port: number): string {
   const targets = Array.from({ length: n }, (_, i) => ({
     id: `t-${i}`,
     kind: 'tcp',
@@ -46,7 +45,11 @@ export function writeScaleConfig(dir, n, intervalS, port) {
  * Starts the checkout's dist/main.js on `configPath` (LOG_LEVEL=warn), optionally under node --cpu-prof;
  * resolves with { child, startupS } once /readyz answers 200.
  */
-export async function startDaemon(root, configPath, { cpuProfDir, name, readyMs = 180_000 } = {}) {
+export async function startDaemon(
+  root: string,
+  configPath: string,
+  { cpuProfDir, name, readyMs = 180_000 }: { cpuProfDir?: string | undefined; name?: string; readyMs?: number } = {},
+): Promise<{ child: Child; startupS: number }> {
   const t0 = performance.now();
   const child = startLookoutProcess(root, configPath, { cpuProfDir, profName: name });
   const deadline = Date.now() + readyMs;
@@ -64,21 +67,32 @@ export async function startDaemon(root, configPath, { cpuProfDir, name, readyMs 
   throw new Error(`lookout not ready after ${readyMs} ms\n${child.tail()}`);
 }
 
+/** One timed scrape; `text` is null unless it was kept. */
+export interface Scrape<Text extends string | null = string | null> {
+  text: Text;
+  seconds: number;
+  firstByteSeconds: number;
+  bytes: number;
+  at: number;
+}
+
 /**
  * One GET /metrics over a fresh connection, read with node:http (the body as buffers, so the
  * reading costs the benchmark little): { text (null unless keepText), seconds (request sent to
  * last byte), firstByteSeconds, bytes, at (the middle of the request, performance.now() ms:
  * about when the counters were read) }.
  */
-export function scrape({ keepText = true } = {}) {
+export function scrape(): Promise<Scrape<string>>;
+export function scrape(options: { keepText: false }): Promise<Scrape<null>>;
+export function scrape({ keepText = true }: { keepText?: boolean } = {}): Promise<Scrape> {
   const [host, port] = LISTEN.split(':');
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const req = get({ host, port: Number(port), path: '/metrics', agent: false, timeout: 60_000 }, (res) => {
       const firstByte = performance.now();
-      const chunks = [];
+      const chunks: Buffer[] = [];
       let bytes = 0;
-      res.on('data', (chunk) => {
+      res.on('data', (chunk: Buffer) => {
         bytes += chunk.length;
         if (keepText) chunks.push(chunk);
       });
@@ -86,7 +100,7 @@ export function scrape({ keepText = true } = {}) {
       res.on('end', () => {
         const t1 = performance.now();
         if (res.statusCode !== 200) {
-          reject(new Error(`/metrics answered ${res.statusCode}`));
+          reject(new Error(`/metrics answered ${res.statusCode ?? '?'}`));
           return;
         }
         resolve({

@@ -7,9 +7,31 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cpuSeconds } from '../common/proc.mjs';
+import { cpuSeconds } from '../common/proc.js';
+import type { ProbeCounts } from './lookout.js';
 
-export async function measureWindow({ pid, counts, warmupMs, windowMs }) {
+/** The figures of one window. */
+export interface WindowFigures {
+  probes: number;
+  failed: number;
+  seconds: number;
+  cpuSeconds: number;
+  /** Also the CPU seconds per 1,000 probes: the same number. */
+  cpuMsPerProbe: number;
+  probesPerCpuSecond: number;
+}
+
+export async function measureWindow({
+  pid,
+  counts,
+  warmupMs,
+  windowMs,
+}: {
+  pid: number;
+  counts: () => Promise<ProbeCounts>;
+  warmupMs: number;
+  windowMs: number;
+}): Promise<WindowFigures> {
   await sleep(warmupMs);
   const c0 = await counts();
   const cpu0 = cpuSeconds(pid, { children: true });
@@ -25,7 +47,6 @@ export async function measureWindow({ pid, counts, warmupMs, windowMs }) {
     failed: c1.failed - c0.failed,
     seconds: (t1 - t0) / 1000,
     cpuSeconds: cpu,
-    /** Also the CPU seconds per 1,000 probes: the same number. */
     cpuMsPerProbe: probes > 0 ? (cpu * 1000) / probes : NaN,
     probesPerCpuSecond: cpu > 0 ? probes / cpu : NaN,
   };

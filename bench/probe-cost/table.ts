@@ -2,19 +2,32 @@
  * The plain-text report: the machine, the run's parameters, one row per prober and kind, and
  * per kind the ratio blackbox/lookout of CPU per probe (higher = Lookout cheaper).
  */
-function fmt(x, digits) {
-  return Number.isFinite(x) ? x.toFixed(digits) : 'n/a';
+import type { MachineInfo } from '../common/cli.js';
+import { fmt, table } from '../common/text-table.js';
+import type { WindowFigures } from './window.js';
+
+/** One prober measured on one kind. */
+export interface ProbeCostRow extends WindowFigures {
+  kind: string;
+  prober: 'lookout' | 'blackbox_exporter';
+  intervalMs: number;
+  /** blackbox_exporter only: /probe calls the driver skipped at its in-flight cap. */
+  skipped?: number;
 }
 
-function table(header, rows) {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells) => cells.map((c, i) => (i === 0 || i === 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+/** What the report says about the run. */
+export interface ProbeCostRun {
+  n: number;
+  rate: number;
+  warmup: number;
+  seconds: number;
+  together: boolean;
+  remoteWrite: boolean;
 }
 
 /** Ratio blackbox/lookout of CPU ms per probe, per kind. */
-export function ratios(rows) {
-  const out = [];
+export function ratios(rows: readonly ProbeCostRow[]): { kind: string; lookout: number; blackbox: number; ratio: number }[] {
+  const out: { kind: string; lookout: number; blackbox: number; ratio: number }[] = [];
   for (const kind of [...new Set(rows.map((r) => r.kind))]) {
     const l = rows.find((r) => r.kind === kind && r.prober === 'lookout');
     const b = rows.find((r) => r.kind === kind && r.prober === 'blackbox_exporter');
@@ -23,7 +36,7 @@ export function ratios(rows) {
   return out;
 }
 
-export function formatTable(info, o, rows, command) {
+export function formatTable(info: MachineInfo & { lookout: string; blackbox: string }, o: ProbeCostRun, rows: readonly ProbeCostRow[], command: string): string {
   const main = table(
     ['kind', 'prober', 'probes', 'failed', 'probes/s', 'CPU s', 'CPU ms/probe', 'CPU s/1000 probes', 'probes/CPU s'],
     rows.map((r) => [
@@ -37,10 +50,12 @@ export function formatTable(info, o, rows, command) {
       fmt(r.cpuMsPerProbe, 3),
       fmt(r.probesPerCpuSecond, 0),
     ]),
+    2,
   );
   const ratio = table(
     ['kind', 'goal', 'blackbox ms/probe', 'lookout ms/probe', 'ratio blackbox/lookout'],
     ratios(rows).map((r) => [r.kind, ['dns', 'dot', 'doh'].includes(r.kind) ? '-' : '>= 2x', fmt(r.blackbox, 3), fmt(r.lookout, 3), `${fmt(r.ratio, 2)}x`]),
+    2,
   );
   const alone = [...new Set(rows.map((r) => r.kind))].filter((k) => !rows.some((r) => r.kind === k && r.prober === 'blackbox_exporter'));
   const skipped = rows.filter((r) => (r.skipped ?? 0) > 0).map((r) => `${r.kind}: ${r.skipped}`);

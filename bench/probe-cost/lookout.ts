@@ -2,12 +2,11 @@
  * The Lookout side: writes a config with N targets of one kind at interval N/rate, starts the
  * built daemon (dist/main.js of the checkout measured, LOG_LEVEL=warn) and reads its probe counters from /metrics.
  */
-/* global fetch, AbortSignal -- Node 20 globals (undici) */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startLookoutProcess } from '../common/children.mjs';
-import { targetFor } from '../common/targets.mjs';
+import { startLookoutProcess, type Child, type CpuProfile } from '../common/children.js';
+import { targetFor, type BenchKind } from '../common/targets.js';
 
 export const LOOKOUT_LISTEN = '127.0.0.1:19464';
 
@@ -16,7 +15,14 @@ export const LOOKOUT_LISTEN = '127.0.0.1:19464';
  * `remoteWriteUrl`, the daemon also queues every sample for remote write to that (loopback) sink.
  * `listen` and `name` let two daemons run side by side (their own port, config and data dir).
  */
-export function writeLookoutConfig(dir, kind, n, rate, remoteWriteUrl, { listen = LOOKOUT_LISTEN, name = kind } = {}) {
+export function writeLookoutConfig(
+  dir: string,
+  kind: BenchKind,
+  n: number,
+  rate: number,
+  remoteWriteUrl?: string,
+  { listen = LOOKOUT_LISTEN, name = kind }: { listen?: string; name?: string } = {},
+): { path: string; intervalMs: number } {
   const intervalMs = Math.max(1, Math.round((n / rate) * 1000));
   // The schema wants timeout and confirm_delay shorter than the interval; on loopback every
   // probe answers in well under a millisecond, so neither matters for the cost.
@@ -36,7 +42,7 @@ export function writeLookoutConfig(dir, kind, n, rate, remoteWriteUrl, { listen 
 }
 
 /** Sum of the samples of `name` whose labels include kind="<kind>". */
-function sumSamples(text, name, kind) {
+function sumSamples(text: string, name: string, kind: string): number {
   let sum = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}{`) || !line.includes(`kind="${kind}"`)) continue;
@@ -45,8 +51,14 @@ function sumSamples(text, name, kind) {
   return sum;
 }
 
+/** Cumulative probe counts of a prober. */
+export interface ProbeCounts {
+  probes: number;
+  failed: number;
+}
+
 /** Cumulative { probes, failed } of one kind from the /metrics of the daemon listening on `listen`. */
-export async function lookoutCounts(kind, listen = LOOKOUT_LISTEN) {
+export async function lookoutCounts(kind: string, listen = LOOKOUT_LISTEN): Promise<ProbeCounts> {
   const res = await fetch(`http://${listen}/metrics`, { signal: AbortSignal.timeout(5000) });
   if (!res.ok) throw new Error(`lookout /metrics answered ${res.status}`);
   const text = await res.text();
@@ -58,7 +70,12 @@ export async function lookoutCounts(kind, listen = LOOKOUT_LISTEN) {
  * `cpuProfDir` it runs under node --cpu-prof, writing `lookout-<kind>.cpuprofile` there when
  * it exits (it must be stopped with SIGTERM, not killed).
  */
-export async function startLookout(root, configPath, kind, { cpuProfDir, readyMs = 20_000, listen = LOOKOUT_LISTEN, profName = `lookout-${kind}` } = {}) {
+export async function startLookout(
+  root: string,
+  configPath: string,
+  kind: string,
+  { cpuProfDir, readyMs = 20_000, listen = LOOKOUT_LISTEN, profName = `lookout-${kind}` }: CpuProfile & { readyMs?: number; listen?: string } = {},
+): Promise<Child> {
   const child = startLookoutProcess(root, configPath, { cpuProfDir, profName });
   const deadline = Date.now() + readyMs;
   while (Date.now() < deadline) {

@@ -7,17 +7,16 @@
  */
 import { performance } from 'node:perf_hooks';
 import { clearInterval, setInterval } from 'node:timers';
-/* global fetch, AbortSignal -- Node 20 globals (undici) */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { start } from '../common/children.mjs';
-import { DNS_QUERY_NAME, targetFor } from '../common/targets.mjs';
+import { start, type Child } from '../common/children.js';
+import { DNS_QUERY_NAME, targetFor, type BenchKind } from '../common/targets.js';
 
 export const BLACKBOX_BIN = 'prometheus-blackbox-exporter';
 export const BLACKBOX_LISTEN = '127.0.0.1:19115';
-export const MODULES = { http: 'http_2xx', tcp: 'tcp_connect', dns: 'dns', dot: 'dns_tls', icmp: 'icmp' };
+export const MODULES: Partial<Record<BenchKind, string>> = { http: 'http_2xx', tcp: 'tcp_connect', dns: 'dns', dot: 'dns_tls', icmp: 'icmp' };
 /** The scrape timeout announced to the exporter, as Prometheus does in a header. */
 const SCRAPE_TIMEOUT_S = 5;
 /** At most this many /probe calls in flight; a call past it is skipped and counted. */
@@ -65,14 +64,14 @@ const CONFIG = `modules:
 `;
 
 /** First line of `prometheus-blackbox-exporter --version`. */
-export function blackboxVersion() {
+export function blackboxVersion(): string {
   // It prints its version on stderr (older builds) or stdout.
   const out = execFileSync('sh', ['-c', `${BLACKBOX_BIN} --version 2>&1`], { encoding: 'utf8' });
-  return out.split('\n')[0].trim();
+  return (out.split('\n')[0] ?? '').trim();
 }
 
 /** Starts the exporter with the modules above; resolves once it answers /-/healthy. */
-export async function startBlackbox(dir, readyMs = 15_000) {
+export async function startBlackbox(dir: string, readyMs = 15_000): Promise<Child> {
   const configPath = join(dir, 'blackbox.yml');
   writeFileSync(configPath, CONFIG);
   const child = start('blackbox_exporter', BLACKBOX_BIN, [`--config.file=${configPath}`, `--web.listen-address=${BLACKBOX_LISTEN}`, '--log.level=warn']);
@@ -90,23 +89,29 @@ export async function startBlackbox(dir, readyMs = 15_000) {
   throw new Error(`blackbox_exporter not healthy after ${readyMs} ms\n${child.tail()}`);
 }
 
+/** Cumulative counts of the driver's /probe calls. */
+export interface BlackboxCounts {
+  probes: number;
+  failed: number;
+  skipped: number;
+}
+
 /**
  * Calls /probe for N targets of `kind` at `rate` calls per second in total (target i first at
  * i/rate s, then every N/rate s). Returns { counts(), stop() }; counts() gives the cumulative
  * { probes (completed calls), failed (probe_success not 1 or call failed), skipped }.
  */
-export function driveBlackbox(kind, n, rate) {
-  const urls = Array.from(
-    { length: n },
-    (_, i) => `http://${BLACKBOX_LISTEN}/probe?target=${encodeURIComponent(targetFor(kind, i).blackbox)}&module=${MODULES[kind]}`,
-  );
+export function driveBlackbox(kind: BenchKind, n: number, rate: number): { counts: () => Promise<BlackboxCounts>; stop: () => void } {
+  const module = MODULES[kind];
+  if (module === undefined) throw new Error(`blackbox_exporter has no prober for ${kind}`);
+  const urls = Array.from({ length: n }, (_, i) => `http://${BLACKBOX_LISTEN}/probe?target=${encodeURIComponent(targetFor(kind, i).blackbox ?? '')}&module=${module}`);
   const headers = { 'X-Prometheus-Scrape-Timeout-Seconds': String(SCRAPE_TIMEOUT_S), Accept: 'text/plain;version=0.0.4' };
-  const counts = { probes: 0, failed: 0, skipped: 0 };
+  const counts: BlackboxCounts = { probes: 0, failed: 0, skipped: 0 };
   let issued = 0;
   let inFlight = 0;
   const t0 = performance.now();
 
-  async function probe(url) {
+  async function probe(url: string): Promise<void> {
     inFlight++;
     try {
       const res = await fetch(url, { headers, signal: AbortSignal.timeout((SCRAPE_TIMEOUT_S + 2) * 1000) });
@@ -128,7 +133,7 @@ export function driveBlackbox(kind, n, rate) {
         counts.skipped++;
         continue;
       }
-      void probe(urls[issued % n]);
+      void probe(urls[issued % n] as string);
     }
   }, 5);
 

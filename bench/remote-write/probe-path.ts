@@ -3,12 +3,12 @@
  * What remote write costs the probe path (issue 12 goal: < 5% CPU), measured as an A/B over the
  * same time span:
  *
- *   scripts/netns-run.sh node bench/remote-write/probe-path.mjs [--kind http] [--targets 200]
+ *   scripts/netns-run.sh node .bench-build/bench/remote-write/probe-path.js [--kind http] [--targets 200]
  *       [--rate 100] [--warmup 60] [--window 30] [--windows 6] [--passes 2] [--control]
  *       [--lookout DIR] [--json FILE]
  *
  * Inside a private loopback-only network namespace (refuses to run elsewhere). Two daemons of the
- * same build probe the same N loopback targets (bench/probe-cost/servers.mjs) at the same rate at
+ * same build probe the same N loopback targets (bench/probe-cost/servers.ts) at the same rate at
  * once: "on" with remote_write to a loopback sink in this process (every sample queued, fsynced
  * each second and sent), "off" without. After a warm-up, --windows consecutive windows each read
  * both daemons' CPU (utime+stime, /proc) and completed probes (their /metrics, read outside the
@@ -18,7 +18,8 @@
  * after the first restarts both with their ports and start order swapped, so that neither side
  * keeps an advantage of position. --control runs both without remote write: the same figures
  * then show the noise floor of the method (its ratio should be 1).
- * Prints one table; --json also writes the figures.
+ * Prints one table; --json also writes the figures. Needs dist/ (npm run build) and the compiled
+ * benchmarks (npm run build:bench).
  */
 import process from 'node:process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,19 +28,65 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { start, stop, waitForLine, killAll } from '../common/children.mjs';
-import { boundRun, describeLookout, lookoutRoot, machineInfo, ROOT, runBenchmark } from '../common/cli.mjs';
-import { refuseOutsideNetns } from '../common/netns-guard.mjs';
-import { cpuTimes } from '../common/proc.mjs';
-import { MAX_TARGETS } from '../common/targets.mjs';
-import { fmt, table } from '../common/text-table.mjs';
-import { lookoutCounts, startLookout, writeLookoutConfig } from '../probe-cost/lookout.mjs';
-import { startSink } from './sink.mjs';
+import { start, stop, waitForLine, killAll, pidOf, type Child } from '../common/children.js';
+import { boundRun, commandLine, describeLookout, isOneOf, lookoutRoot, machineInfo, ROOT, runBenchmark, type MachineInfo } from '../common/cli.js';
+import { refuseOutsideNetns } from '../common/netns-guard.js';
+import { cpuTimes } from '../common/proc.js';
+import { median } from '../common/stats.js';
+import { MAX_TARGETS } from '../common/targets.js';
+import { fmt, table } from '../common/text-table.js';
+import { lookoutCounts, startLookout, writeLookoutConfig, type ProbeCounts } from '../probe-cost/lookout.js';
+import { startSink, type Sink } from './sink.js';
 
-const KINDS = ['http', 'tcp', 'dns'];
-const PORTS = ['127.0.0.1:19464', '127.0.0.1:19465'];
+const KINDS = ['http', 'tcp', 'dns'] as const;
+const PORTS = ['127.0.0.1:19464', '127.0.0.1:19465'] as const;
+type SideName = 'off' | 'on';
 
-function options(argv) {
+interface Options {
+  kind: (typeof KINDS)[number];
+  n: number;
+  rate: number;
+  warmup: number;
+  window: number;
+  windows: number;
+  passes: number;
+  control: boolean;
+  lookout: string;
+  json: string | undefined;
+}
+
+/** One daemon of a pass. */
+interface Side {
+  side: SideName;
+  listen: string;
+  child: Child;
+  counts: () => Promise<ProbeCounts>;
+}
+
+/** One daemon's figures over a window. */
+interface SideFigures {
+  probes: number;
+  failed: number;
+  cpuSeconds: number;
+  userSeconds: number;
+  systemSeconds: number;
+  cpuMsPerProbe: number;
+}
+
+/** One window over both daemons. */
+interface Window {
+  seconds: number;
+  off: SideFigures;
+  on: SideFigures;
+  ratio: number;
+  sinkRequestsPerSecond: number;
+  sinkKiBPerSecond: number;
+}
+
+/** A window as the report lists it: which pass, which window of it. */
+type NumberedWindow = Window & { pass: number; index: number };
+
+function options(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -55,8 +102,10 @@ function options(argv) {
       json: { type: 'string' },
     },
   });
-  const o = {
-    kind: values.kind,
+  const kind = values.kind;
+  if (!isOneOf(KINDS, kind)) throw new Error(`--kind must be one of ${KINDS.join(', ')}`);
+  const o: Options = {
+    kind,
     n: Number(values.targets),
     rate: Number(values.rate),
     warmup: Number(values.warmup),
@@ -67,23 +116,22 @@ function options(argv) {
     lookout: lookoutRoot(values.lookout),
     json: values.json,
   };
-  if (!KINDS.includes(o.kind)) throw new Error(`--kind must be one of ${KINDS.join(', ')}`);
   if (!Number.isInteger(o.n) || o.n < 1 || o.n > MAX_TARGETS) throw new Error(`--targets must be an integer 1..${MAX_TARGETS}`);
   if (!(o.rate > 0)) throw new Error('--rate must be a positive number of probes per second');
   if (!(o.warmup >= 0)) throw new Error('--warmup must be >= 0');
   if (!(o.window > 0)) throw new Error('--window must be positive');
-  for (const k of ['windows', 'passes']) if (!Number.isInteger(o[k]) || o[k] < 1) throw new Error(`--${k} must be a positive integer`);
+  for (const k of ['windows', 'passes'] as const) if (!Number.isInteger(o[k]) || o[k] < 1) throw new Error(`--${k} must be a positive integer`);
   return o;
 }
 
 /** Starts the two daemons of one pass (ports and start order swapped on odd passes). */
-async function startPair(dir, pass, o, sinkUrl) {
-  const sides = ['off', 'on'];
+async function startPair(dir: string, pass: number, o: Options, sinkUrl: string): Promise<Side[]> {
+  const sides: SideName[] = ['off', 'on'];
   if (pass % 2 === 1) sides.reverse();
-  const started = [];
+  const started: Side[] = [];
   try {
     for (const [i, side] of sides.entries()) {
-      const listen = PORTS[i];
+      const listen = PORTS[i] as string;
       const name = `${side}-${pass}`;
       const url = side === 'on' && !o.control ? sinkUrl : undefined;
       const { path } = writeLookoutConfig(dir, o.kind, o.n, o.rate, url, { listen, name });
@@ -98,46 +146,46 @@ async function startPair(dir, pass, o, sinkUrl) {
 }
 
 /** One window over both daemons: counters outside the CPU readings, so reading them is not counted. */
-async function measureWindow(pair, windowMs, sink) {
+async function measureWindow(pair: readonly Side[], windowMs: number, sink: Sink): Promise<Window> {
   const c0 = await Promise.all(pair.map((s) => s.counts()));
   const s0 = sink.counts();
-  const cpu0 = pair.map((s) => cpuTimes(s.child.proc.pid));
+  const cpu0 = pair.map((s) => cpuTimes(pidOf(s.child)));
   const t0 = performance.now();
   await sleep(windowMs);
-  const cpu1 = pair.map((s) => cpuTimes(s.child.proc.pid));
+  const cpu1 = pair.map((s) => cpuTimes(pidOf(s.child)));
   const t1 = performance.now();
   const s1 = sink.counts();
   const c1 = await Promise.all(pair.map((s) => s.counts()));
-  const bySide = {};
+  const bySide: Partial<Record<SideName, SideFigures>> = {};
   for (const [i, s] of pair.entries()) {
-    const probes = c1[i].probes - c0[i].probes;
-    const user = cpu1[i].user - cpu0[i].user;
-    const system = cpu1[i].system - cpu0[i].system;
+    const [a, b, u0, u1] = [c0[i], c1[i], cpu0[i], cpu1[i]];
+    if (!a || !b || !u0 || !u1) throw new Error(`no reading of the ${s.side} daemon`);
+    const probes = b.probes - a.probes;
+    const user = u1.user - u0.user;
+    const system = u1.system - u0.system;
     const cpu = user + system;
-    bySide[s.side] = { probes, failed: c1[i].failed - c0[i].failed, cpuSeconds: cpu, userSeconds: user, systemSeconds: system, cpuMsPerProbe: (cpu * 1000) / probes };
+    bySide[s.side] = { probes, failed: b.failed - a.failed, cpuSeconds: cpu, userSeconds: user, systemSeconds: system, cpuMsPerProbe: (cpu * 1000) / probes };
   }
   const seconds = (t1 - t0) / 1000;
+  const { off, on } = bySide;
+  if (!off || !on) throw new Error('a window needs both daemons');
   return {
     seconds,
-    off: bySide.off,
-    on: bySide.on,
-    ratio: bySide.on.cpuMsPerProbe / bySide.off.cpuMsPerProbe,
+    off,
+    on,
+    ratio: on.cpuMsPerProbe / off.cpuMsPerProbe,
     sinkRequestsPerSecond: (s1.requests - s0.requests) / seconds,
     sinkKiBPerSecond: (s1.bytes - s0.bytes) / 1024 / seconds,
   };
 }
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
+type Summary = ReturnType<typeof summarize>;
 
-function summarize(windows) {
-  const sum = (side, k) => windows.reduce((a, w) => a + w[side][k], 0);
-  const perProbe = (side) => (sum(side, 'cpuSeconds') * 1000) / sum(side, 'probes');
+function summarize(windows: readonly Window[]) {
+  const sum = (side: SideName, k: keyof SideFigures): number => windows.reduce((a, w) => a + w[side][k], 0);
+  const perProbe = (side: SideName): number => (sum(side, 'cpuSeconds') * 1000) / sum(side, 'probes');
   const ratios = windows.map((w) => w.ratio);
-  const split = (side, k) => (sum(side, k) * 1000) / sum(side, 'probes');
+  const split = (side: SideName, k: keyof SideFigures): number => (sum(side, k) * 1000) / sum(side, 'probes');
   return {
     offUserMsPerProbe: split('off', 'userSeconds'),
     offSystemMsPerProbe: split('off', 'systemSeconds'),
@@ -153,11 +201,11 @@ function summarize(windows) {
   };
 }
 
-function pct(ratio) {
+function pct(ratio: number): string {
   return `${ratio >= 1 ? '+' : ''}${fmt((ratio - 1) * 100, 1)}%`;
 }
 
-function report(info, o, windows, summary, command) {
+function report(info: MachineInfo & { lookout: string }, o: Options, windows: readonly NumberedWindow[], summary: Summary, command: string): string {
   const lines = [
     'Remote write, cost on the probe path: two daemons at once, remote_write on vs off',
     `machine: nproc ${info.nproc}, ${info.cpu}, node ${info.node}, kernel ${info.kernel}, CLK_TCK ${info.clkTck}`,
@@ -190,17 +238,17 @@ function report(info, o, windows, summary, command) {
   return lines.join('\n');
 }
 
-async function main(argv) {
+async function main(argv: string[]): Promise<void> {
   const o = options(argv);
   await refuseOutsideNetns(ROOT);
   const info = machineInfo({ lookout: describeLookout(o.lookout) });
   const clearBound = boundRun('probe-path', (o.passes * (60 + o.warmup + o.windows * (o.window + 5)) + 60) * 1000);
   const dir = mkdtempSync(join(tmpdir(), 'lookout-probe-path-'));
-  const servers = start('servers', process.execPath, [join(ROOT, 'bench/probe-cost/servers.mjs'), String(o.n)], { cwd: ROOT });
+  const servers = start('servers', process.execPath, [join(import.meta.dirname, '../probe-cost/servers.js'), String(o.n)], { cwd: ROOT });
   const sink = await startSink();
   try {
     await waitForLine(servers, /^ready$/m, 20_000);
-    const windows = [];
+    const windows: NumberedWindow[] = [];
     for (let pass = 0; pass < o.passes; pass++) {
       const pair = await startPair(dir, pass, o, sink.url);
       try {
@@ -211,7 +259,7 @@ async function main(argv) {
       }
     }
     const summary = summarize(windows);
-    const command = `scripts/netns-run.sh node bench/remote-write/probe-path.mjs ${argv.join(' ')}`.trim();
+    const command = commandLine(argv, 'scripts/netns-run.sh ');
     process.stdout.write(report(info, o, windows, summary, command));
     if (o.json) writeFileSync(o.json, JSON.stringify({ machine: info, options: o, command, windows, summary }, null, 2));
   } finally {

@@ -12,13 +12,22 @@ export const DNS_QUERY_NAME = 'bench.test';
 export const MAX_TARGETS = 200 * 250;
 
 /** Loopback address of target i (0-based). */
-export function targetAddress(i) {
+export function targetAddress(i: number): string {
   if (!Number.isInteger(i) || i < 0 || i >= MAX_TARGETS) throw new Error(`target index out of range: ${i}`);
   return `127.20.${Math.floor(i / 250)}.${(i % 250) + 1}`;
 }
 
+/** The kinds of target the benchmarks' servers answer. */
+export type BenchKind = 'http' | 'tcp' | 'dns' | 'dot' | 'doh' | 'icmp';
+
+/** Target i of a kind: Lookout's config fields (written to a config file as JSON) and blackbox's ?target= (null: no blackbox prober). */
+export interface BenchTarget {
+  lookout: { kind: BenchKind } & Record<string, unknown>;
+  blackbox: string | null;
+}
+
 /** How each prober names target i of a kind: Lookout's config fields and blackbox's ?target=. */
-export function targetFor(kind, i) {
+export function targetFor(kind: string, i: number): BenchTarget {
   const host = targetAddress(i);
   switch (kind) {
     case 'http':

@@ -4,7 +4,7 @@
  * daemon's) and prints its p99 in milliseconds every second, then resets. It does no work, so
  * its lag is what the machine's CPU contention alone costs a Node process: the floor under the
  * daemon's figure.
- * Usage: node idle-loop.mjs   (prints "p99 <ms>" lines)
+ * Usage: node idle-loop.js   (prints "p99 <ms>" lines)
  */
 import process from 'node:process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';

@@ -2,12 +2,12 @@
 /**
  * Scale curve of the daemon (issue 6): N tcp targets at a fixed interval, for several N.
  *
- *   scripts/netns-run.sh node bench/scale/run.mjs [--sizes 1000,10000,50000] [--interval 60]
+ *   npm run bench:scale -- [--sizes 1000,10000,50000] [--interval 60]
  *       [--intervals 2] [--warmup S] [--scrape-every 15] [--cpu-prof DIR] [--json FILE]
  *       [--lookout DIR]
  *
  * Inside a private loopback-only network namespace (refuses to run elsewhere). A separate
- * process (server.mjs) accepts TCP on the namespace's wildcard address, so every target can
+ * process (server.ts) accepts TCP on the namespace's wildcard address, so every target can
  * have its own loopback address (127.20.a.b) behind one cheap listener; its CPU is not counted.
  * For each N the built daemon (dist/main.js; run `npm run build` first) starts on a generated
  * config (interval --interval seconds, four controls, targets spread over 20 countries),
@@ -37,19 +37,27 @@ import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { killAll, start, stop, waitForLine } from '../common/children.mjs';
-import { boundRun, describeLookout, lookoutRoot, machineInfo, ROOT, runBenchmark } from '../common/cli.mjs';
-import { refuseOutsideNetns } from '../common/netns-guard.mjs';
-import { cpuSeconds, memoryMb } from '../common/proc.mjs';
-import { MAX_TARGETS } from '../common/targets.mjs';
-import { scrape, startDaemon, writeScaleConfig } from './daemon.mjs';
-import { bucketDelta, buckets, parseSamples, quantile, sum } from './metrics-text.mjs';
-import { formatReport } from './table.mjs';
+import { killAll, pidOf, start, stop, waitForLine } from '../common/children.js';
+import { boundRun, commandLine, describeLookout, lookoutRoot, machineInfo, ROOT, runBenchmark } from '../common/cli.js';
+import { refuseOutsideNetns } from '../common/netns-guard.js';
+import { cpuSeconds, memoryMb } from '../common/proc.js';
+import { median } from '../common/stats.js';
+import { MAX_TARGETS } from '../common/targets.js';
+import { scrape, startDaemon, writeScaleConfig } from './daemon.js';
+import { bucketDelta, buckets, parseSamples, quantile, sum } from './metrics-text.js';
+import { formatReport, type ScaleRow, type ScaleRun } from './table.js';
 
 const PORT = 8080;
 const LAG = 'lookout_scheduler_lag_seconds';
 
-function options(argv) {
+interface Options extends ScaleRun {
+  sizes: number[];
+  cpuProf: string | undefined;
+  json: string | undefined;
+  lookout: string;
+}
+
+function options(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -78,20 +86,15 @@ function options(argv) {
   return { sizes, interval, intervals, warmup, scrapeEvery, cpuProf, json: values.json, lookout: lookoutRoot(values.lookout) };
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
-async function measure(dir, n, o) {
+async function measure(dir: string, n: number, o: Options): Promise<ScaleRow> {
   const path = writeScaleConfig(dir, n, o.interval, PORT);
   const { child, startupS } = await startDaemon(o.lookout, path, { cpuProfDir: o.cpuProf, name: `lookout-scale-${n}` });
   try {
     await sleep(o.warmup * 1000);
     const a = await scrape();
     const before = parseSamples(a.text);
-    const cpu0 = cpuSeconds(child.proc.pid);
+    const pid = pidOf(child);
+    const cpu0 = cpuSeconds(pid);
     const t0 = performance.now();
     const windowMs = o.intervals * o.interval * 1000;
     const times = [a.seconds];
@@ -101,9 +104,9 @@ async function measure(dir, n, o) {
       times.push((await scrape({ keepText: false })).seconds);
     }
     await sleep(Math.max(0, t0 + windowMs - performance.now()));
-    const cpu1 = cpuSeconds(child.proc.pid);
+    const cpu1 = cpuSeconds(pid);
     const t1 = performance.now();
-    const mem = memoryMb(child.proc.pid);
+    const mem = memoryMb(pid);
     const b = await scrape();
     const after = parseSamples(b.text);
     times.push(b.seconds);
@@ -144,7 +147,7 @@ async function measure(dir, n, o) {
   }
 }
 
-async function main(argv) {
+async function main(argv: string[]): Promise<void> {
   const o = options(argv);
   await refuseOutsideNetns(ROOT);
   const info = machineInfo({ lookout: describeLookout(o.lookout) });
@@ -153,12 +156,12 @@ async function main(argv) {
   const clearBound = boundRun('scale', boundMs);
 
   const dir = mkdtempSync(join(tmpdir(), 'lookout-scale-'));
-  const server = start('server', process.execPath, [join(import.meta.dirname, 'server.mjs'), String(PORT)], { cwd: ROOT });
+  const server = start('server', process.execPath, [join(import.meta.dirname, 'server.js'), String(PORT)], { cwd: ROOT });
   try {
     await waitForLine(server, /^ready$/m, 20_000);
-    const rows = [];
+    const rows: ScaleRow[] = [];
     for (const n of o.sizes) rows.push(await measure(dir, n, o));
-    const command = `scripts/netns-run.sh node bench/scale/run.mjs ${argv.join(' ')}`.trim();
+    const command = commandLine(argv, 'scripts/netns-run.sh ');
     process.stdout.write(formatReport(info, o, rows, command));
     if (o.json) writeFileSync(o.json, JSON.stringify({ machine: info, options: o, command, rows }, null, 2));
   } finally {

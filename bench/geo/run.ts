@@ -6,14 +6,20 @@
 //   check-same  GeoCheck.observe() with the target's last address (the common case: skipped)
 // Usage: npm run bench:geo [-- --asn FILE] [--n 1000000]
 import process from 'node:process';
-import { GeoCheck } from '../../dist/geo/geo-check.js';
-import { GeoDb, shippedCountryDb } from '../../dist/geo/geo-db.js';
+import type { ResolvedTarget } from '../../src/config/schema.js';
+import type * as GeoCheckModule from '../../src/geo/geo-check.js';
+import type * as GeoDbModule from '../../src/geo/geo-db.js';
+import type { ProbeResult } from '../../src/probers/types.js';
+import { importBuilt, ROOT } from '../common/repo.js';
 
-const arg = (name, def) => {
+const { GeoCheck } = await importBuilt<typeof GeoCheckModule>(ROOT, 'geo/geo-check.js');
+const { GeoDb, shippedCountryDb } = await importBuilt<typeof GeoDbModule>(ROOT, 'geo/geo-db.js');
+
+const arg = <D>(name: string, def: D): string | D => {
   const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : def;
+  return i > 0 ? (process.argv[i + 1] as string) : def;
 };
-const out = (line) => process.stdout.write(`${line}\n`);
+const out = (line: string): boolean => process.stdout.write(`${line}\n`);
 const N = Number(arg('--n', '1000000'));
 const asnPath = arg('--asn', null);
 const country = shippedCountryDb();
@@ -32,11 +38,11 @@ const ips = Array.from({ length: POOL }, (_, i) => {
   if (i % 16 === 0) return `2a0${(r >>> 28) & 7}:${(r & 0xffff).toString(16)}::${(r >>> 16).toString(16)}`;
   return `${1 + ((r >>> 24) % 223)}.${(r >>> 16) & 255}.${(r >>> 8) & 255}.${r & 255}`;
 });
-const target = { id: 't', kind: 'tcp', host: 'x', port: 443, country: 'KZ', category: 'news', control: false, source: 'bench' };
-const result = (ip) => ({ target: 't', kind: 'tcp', ok: true, reason: null, phases: { total: 0.01 }, ip, at: 0 });
+const target: ResolvedTarget = { id: 't', kind: 'tcp', host: 'x', port: 443, country: 'KZ', category: 'news', control: false, source: 'bench' };
+const result = (ip: string): ProbeResult => ({ target: 't', kind: 'tcp', ok: true, reason: null, phases: { total: 0.01 }, ip, at: 0 });
 const results = ips.map(result);
 
-function time(label, fn) {
+function time(label: string, fn: (i: number) => number): number {
   for (let i = 0; i < Math.min(N, 100000); i++) fn(i); // warm-up
   // CPU time of this process, not wall time: on a shared machine the wall clock also counts the
   // time other processes held the core.
@@ -51,12 +57,14 @@ function time(label, fn) {
   return cpu;
 }
 
-out(`country database: ${db.country.path} (built ${db.country.built})`);
+const countryInfo = db.country;
+if (countryInfo === null) throw new Error('the country database did not open');
+out(`country database: ${countryInfo.path} (built ${countryInfo.built})`);
 if (db.asn) out(`ASN database: ${db.asn.path} (built ${db.asn.built})`);
 out(`node ${process.version}, ${POOL} distinct addresses (1 in 16 IPv6)`);
-const lookup = time('lookup', (i) => (db.lookup(ips[i & (POOL - 1)]).country === null ? 0 : 1));
+const lookup = time('lookup', (i) => (db.lookup(ips[i & (POOL - 1)] as string).country === null ? 0 : 1));
 const check = new GeoCheck(db);
-time('check-new', (i) => (check.observe(results[i & (POOL - 1)], target) === null ? 0 : 1));
-const same = results[0];
+time('check-new', (i) => (check.observe(results[i & (POOL - 1)] as ProbeResult, target) === null ? 0 : 1));
+const same = results[0] as ProbeResult;
 time('check-same', () => (check.observe(same, target) === null ? 0 : 1));
 out(`goal: under 5000 ns CPU per dialled address (lookup): ${lookup < 5000 ? 'met' : 'NOT met'}`);

@@ -2,14 +2,49 @@
  * The plain-text report of the scale benchmark: the machine, the run's parameters, one row per
  * size, and the issue's goals checked against the rows that bear on them.
  */
-import { fmt, table } from '../common/text-table.mjs';
+import type { MachineInfo } from '../common/cli.js';
+import { fmt, table } from '../common/text-table.js';
 
-const ms = (s) => fmt(s * 1000, 1);
+/** The figures of one size. */
+export interface ScaleRow {
+  n: number;
+  intervalS: number;
+  startupS: number;
+  seconds: number;
+  probes: number;
+  expectedRate: number;
+  rate: number;
+  failed: number;
+  skipped: number;
+  cpuSeconds: number;
+  cpuShare: number;
+  cpuMsPerProbe: number;
+  rssMb: number;
+  peakRssMb: number;
+  lagP50: number;
+  lagP99: number;
+  loopP99: number;
+  scrapes: number;
+  scrapeMedian: number;
+  scrapeMax: number;
+  metricsMb: number;
+  series: number;
+}
+
+/** What the report says about the run. */
+export interface ScaleRun {
+  interval: number;
+  warmup: number;
+  intervals: number;
+  scrapeEvery: number;
+}
+
+const ms = (s: number): string => fmt(s * 1000, 1);
 
 /** The goals of issue 6 that a scale run can check, for the sizes it ran. */
-function goals(rows) {
-  const out = [];
-  const at = (n) => rows.find((r) => r.n === n && r.intervalS === 60);
+function goals(rows: readonly ScaleRow[]): string[] {
+  const out: [boolean, string][] = [];
+  const at = (n: number): ScaleRow | undefined => rows.find((r) => r.n === n && r.intervalS === 60);
   const r10 = at(10_000);
   if (r10) {
     out.push([r10.cpuShare <= 0.1, `10,000 targets at 60 s on <= 10% of one core: ${fmt(r10.cpuShare * 100, 1)}%`]);
@@ -20,17 +55,17 @@ function goals(rows) {
     out.push([r50.lagP99 <= 0.05, `50,000 targets: scheduler lag p99 <= 50 ms: ${ms(r50.lagP99)} ms`]);
     out.push([r50.scrapeMax < 1, `50,000 targets: /metrics scrape under 1 s (slowest of the window): ${fmt(r50.scrapeMax, 3)} s`]);
   }
-  if (rows.length > 1) {
-    const sorted = [...rows].sort((a, b) => a.n - b.n);
-    const first = sorted[0];
-    const last = sorted.at(-1);
+  const sorted = [...rows].sort((a, b) => a.n - b.n);
+  const first = sorted[0];
+  const last = sorted.at(-1);
+  if (rows.length > 1 && first && last) {
     const growth = last.cpuMsPerProbe / first.cpuMsPerProbe;
     out.push([growth <= 1.25, `per-probe cost does not grow with targets (at most +25%), ${first.n} to ${last.n}: CPU ms/probe x${fmt(growth, 2)}`]);
   }
   return out.map(([ok, text]) => `  [${ok ? 'met' : 'not met'}] ${text}`);
 }
 
-export function formatReport(info, o, rows, command) {
+export function formatReport(info: MachineInfo & { lookout: string }, o: ScaleRun, rows: readonly ScaleRow[], command: string): string {
   const main = table(
     ['targets', 'interval s', 'probes/s', 'of planned', 'CPU %', 'CPU ms/probe', 'RSS MB', 'peak MB', 'lag p50 ms', 'lag p99 ms', 'loop p99 ms', 'failed', 'skipped'],
     rows.map((r) => [

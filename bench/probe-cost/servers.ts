@@ -6,26 +6,31 @@
  *   dot:      the same answers over TLS on 127.20.a.b:853 (RFC 7858 framing),
  *   doh:      the same answers over HTTPS (h2 and http/1.1) on 127.20.a.b:8443, POST or GET ?dns=,
  *   dot and doh with one self-signed certificate made at start (probers skip verification).
- * Usage: node servers.mjs N   (prints "ready" on stdout once every socket listens)
+ * Usage: node servers.js N   (prints "ready" on stdout once every socket listens)
  * Only 127.0.0.0/8 addresses are ever bound.
  */
-/* global URL -- a Node global */
 import { Buffer } from 'node:buffer';
 import process from 'node:process';
-import { createSocket } from 'node:dgram';
+import { createSocket, type RemoteInfo } from 'node:dgram';
 import { createServer } from 'node:http';
 import { createSecureServer } from 'node:http2';
 import { createServer as createTlsServer } from 'node:tls';
-import dnsPacket from 'dns-packet';
+import dnsPacket, { type Answer, type Packet } from 'dns-packet';
 import { generate } from 'selfsigned';
-import { HTTP_PORT, DNS_PORT, DOH_PORT, DOT_PORT, targetAddress } from '../common/targets.mjs';
+import { HTTP_PORT, DNS_PORT, DOH_PORT, DOT_PORT, targetAddress } from '../common/targets.js';
 
 const n = Number(process.argv[2]);
-if (!Number.isInteger(n) || n < 1) throw new Error('usage: servers.mjs N');
+if (!Number.isInteger(n) || n < 1) throw new Error('usage: servers.js N');
 
 const body = Buffer.from('ok\n');
 
-function listenHttp(host) {
+/** The self-signed key and certificate the TLS servers present. */
+interface Cert {
+  key: string;
+  cert: string;
+}
+
+function listenHttp(host: string): Promise<void> {
   const server = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length });
     res.end(body);
@@ -34,13 +39,13 @@ function listenHttp(host) {
   server.on('clientError', (_err, socket) => socket.destroy());
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(HTTP_PORT, host, resolve);
+    server.listen(HTTP_PORT, host, () => resolve());
   });
 }
 
 /** The reply to one query message (every A query answered with 127.0.0.1), or null for garbage. */
-function answer(msg) {
-  let query;
+function answer(msg: Buffer): Buffer | null {
+  let query: Packet;
   try {
     query = dnsPacket.decode(msg);
   } catch {
@@ -48,34 +53,34 @@ function answer(msg) {
   }
   const question = query.questions?.[0];
   if (!question) return null;
-  const answers = question.type === 'A' ? [{ type: 'A', name: question.name, ttl: 60, data: '127.0.0.1' }] : [];
+  const answers: Answer[] = question.type === 'A' ? [{ type: 'A', name: question.name, ttl: 60, data: '127.0.0.1' }] : [];
   return dnsPacket.encode({
     id: query.id,
     type: 'response',
-    flags: dnsPacket.AUTHORITATIVE_ANSWER | (query.flags & dnsPacket.RECURSION_DESIRED),
+    flags: dnsPacket.AUTHORITATIVE_ANSWER | ((query.flags ?? 0) & dnsPacket.RECURSION_DESIRED),
     questions: [question],
     answers,
   });
 }
 
-function listenDns(host) {
+function listenDns(host: string): Promise<void> {
   const socket = createSocket('udp4');
-  socket.on('message', (msg, rinfo) => {
+  socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
     const reply = answer(msg);
     if (reply) socket.send(reply, rinfo.port, rinfo.address);
   });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
-    socket.bind(DNS_PORT, host, resolve);
+    socket.bind(DNS_PORT, host, () => resolve());
   });
 }
 
 /** DNS over TLS: length-prefixed queries on a TLS stream, each answered in turn. */
-function listenDot(host, cert) {
+function listenDot(host: string, cert: Cert): Promise<void> {
   const server = createTlsServer(cert, (socket) => {
     socket.on('error', () => socket.destroy());
     let buffered = Buffer.alloc(0);
-    socket.on('data', (chunk) => {
+    socket.on('data', (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk]);
       while (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
         const reply = answer(buffered.subarray(2, 2 + buffered.readUInt16BE(0)));
@@ -90,37 +95,37 @@ function listenDot(host, cert) {
   server.on('tlsClientError', () => undefined);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(DOT_PORT, host, resolve);
+    server.listen(DOT_PORT, host, () => resolve());
   });
 }
 
 /** DNS over HTTPS: POST bodies or GET ?dns= on any path, answered as application/dns-message. */
-function listenDoh(host, cert) {
+function listenDoh(host: string, cert: Cert): Promise<void> {
   const server = createSecureServer({ ...cert, allowHTTP1: true }, (req, res) => {
-    const reply = (msg) => {
+    const reply = (msg: Buffer | null): void => {
       const out = msg ? answer(msg) : null;
       if (!out) res.writeHead(400).end();
       else res.writeHead(200, { 'content-type': 'application/dns-message', 'content-length': out.length }).end(out);
     };
     if (req.method === 'GET') {
-      const dns = new URL(req.url, 'https://x').searchParams.get('dns');
+      const dns = new URL(req.url ?? '/', 'https://x').searchParams.get('dns');
       reply(dns === null ? null : Buffer.from(dns, 'base64url'));
       return;
     }
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => reply(Buffer.concat(chunks)));
   });
   server.on('sessionError', () => undefined);
   server.on('tlsClientError', () => undefined);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(DOH_PORT, host, resolve);
+    server.listen(DOH_PORT, host, () => resolve());
   });
 }
 
 const pems = await generate([{ name: 'commonName', value: 'bench.test' }], { keyType: 'ec', curve: 'P-256', algorithm: 'sha256' });
-const cert = { key: pems.private, cert: pems.cert };
+const cert: Cert = { key: pems.private, cert: pems.cert };
 const hosts = Array.from({ length: n }, (_, i) => targetAddress(i));
 await Promise.all(hosts.flatMap((h) => [listenHttp(h), listenDns(h), listenDot(h, cert), listenDoh(h, cert)]));
 process.stdout.write('ready\n');

@@ -20,20 +20,37 @@
  *    Prometheus with a query.
  * Traffic goes only to 127.0.0.1. Prints a table; --json also writes the figures.
  */
-/* global fetch, performance, setTimeout, clearTimeout -- Node 20 globals */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import process from 'node:process';
+import type { Readable } from 'node:stream';
+import { clearTimeout, setTimeout } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import type * as Schema from '../../src/config/schema.js';
+import type * as Log from '../../src/log.js';
+import type * as CollectorModule from '../../src/remote/collector.js';
+import type { RequestOutcome } from '../../src/remote/metrics.js';
+import type * as Queue from '../../src/remote/queue.js';
+import type * as SenderModule from '../../src/remote/sender.js';
+import { importBuilt, ROOT } from '../common/repo.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const dist = (p) => import(join(ROOT, 'dist', p));
+interface Options {
+  targets: number;
+  hours: number;
+  interval: number;
+  countries: number;
+  evaluateEvery: number;
+  batch: number;
+  ooo: string;
+  json: string | undefined;
+}
 
-function options() {
+function options(): Options {
   const { values } = parseArgs({
     options: {
       targets: { type: 'string', default: '300' },
@@ -46,7 +63,7 @@ function options() {
       json: { type: 'string' },
     },
   });
-  const o = {
+  const o: Options = {
     targets: Number(values.targets),
     hours: Number(values.hours),
     interval: Number(values.interval),
@@ -60,39 +77,40 @@ function options() {
   return o;
 }
 
-function freePort() {
+function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const srv = createServer();
     srv.once('error', rej);
     srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
+      const address = srv.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
       srv.close(() => res(port));
     });
   });
 }
 
 /** utime+stime of a process, seconds. */
-function procCpuSeconds(pid) {
+function procCpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-const selfCpu = () => {
+const selfCpu = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 };
 
-async function main() {
+async function main(): Promise<void> {
   const o = options();
-  const { DurableQueue } = await dist('remote/queue.js');
-  const { Collector } = await dist('remote/collector.js');
-  const { Sender } = await dist('remote/sender.js');
-  const { RemoteWriteList } = await dist('config/schema.js');
-  const { silentLogger } = await dist('log.js');
+  const { DurableQueue } = await importBuilt<typeof Queue>(ROOT, 'remote/queue.js');
+  const { Collector } = await importBuilt<typeof CollectorModule>(ROOT, 'remote/collector.js');
+  const { Sender } = await importBuilt<typeof SenderModule>(ROOT, 'remote/sender.js');
+  const { RemoteWriteList } = await importBuilt<typeof Schema>(ROOT, 'config/schema.js');
+  const { silentLogger } = await importBuilt<typeof Log>(ROOT, 'log.js');
   const log = silentLogger();
   const dir = mkdtempSync(join(tmpdir(), 'lookout-bench-rw-'));
-  let prom = null;
+  let prom: ChildProcessByStdio<null, null, Readable> | null = null;
   const bound = setTimeout(() => {
     process.stderr.write('bench:remote-write: over its 15 minute bound, giving up\n');
     prom?.kill('SIGKILL');
@@ -100,19 +118,25 @@ async function main() {
   }, 15 * 60_000);
   try {
     // 1. Write the backlog.
-    const remote = RemoteWriteList.parse([{ url: 'http://127.0.0.1:1/api/v1/write', name: 'bench', queue: { batch_samples: o.batch } }])[0];
+    const [remote] = RemoteWriteList.parse([{ url: 'http://127.0.0.1:1/api/v1/write', name: 'bench', queue: { batch_samples: o.batch } }]);
+    if (remote === undefined) throw new Error('the remote_write list parsed empty');
     const queue = await DurableQueue.open({ dir: join(dir, 'remote-write', 'bench'), maxBytes: remote.queue.max_bytes, remote: 'bench', log });
     const collector = new Collector('bench-vantage', () => [queue]);
     const countries = Array.from({ length: o.countries }, (_, i) => `C${String.fromCharCode(65 + (i % 26))}`);
-    const targets = Array.from({ length: o.targets }, (_, i) => ({
-      id: `t${i}`,
-      kind: 'http',
-      url: `http://127.0.0.1:8080/${i}`,
-      country: countries[i % countries.length],
-      category: 'news',
-      control: false,
-      source: 'bench',
-    }));
+    // Only the fields the collector reads (an http target's probe options do not matter here).
+    const targets = Array.from(
+      { length: o.targets },
+      (_, i) =>
+        ({
+          id: `t${i}`,
+          kind: 'http',
+          url: `http://127.0.0.1:8080/${i}`,
+          country: countries[i % countries.length] as string,
+          category: 'news',
+          control: false,
+          source: 'bench',
+        }) as Schema.ResolvedTarget,
+    );
     const intervalMs = o.interval * 1000;
     const rounds = Math.round((o.hours * 3600) / o.interval);
     const end = Math.floor(Date.now() / intervalMs) * intervalMs - 60_000;
@@ -146,7 +170,7 @@ async function main() {
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let promErr = '';
-    prom.stderr.on('data', (c) => (promErr = (promErr + c.toString()).slice(-5000)));
+    prom.stderr.on('data', (c: Buffer) => (promErr = (promErr + c.toString()).slice(-5000)));
     const url = `http://127.0.0.1:${port}`;
     for (let i = 0; ; i++) {
       try {
@@ -159,24 +183,31 @@ async function main() {
     }
 
     // 3. Drain.
-    const counts = { sent: 0, failed: 0, ok: 0, refused: 0, retry: 0 };
-    const counters = { sent: (n) => (counts.sent += n), failed: (n) => (counts.failed += n), dropped: () => undefined, request: (k) => counts[k]++ };
+    const counts: Record<'sent' | 'failed' | RequestOutcome, number> = { sent: 0, failed: 0, ok: 0, refused: 0, retry: 0 };
+    const counters = {
+      sent: (n: number) => (counts.sent += n),
+      failed: (n: number) => (counts.failed += n),
+      dropped: () => undefined,
+      request: (k: RequestOutcome) => counts[k]++,
+    };
     const sender = new Sender({ remote: { ...remote, url: `${url}/api/v1/write` }, queue, counters, log });
-    const promCpu0 = procCpuSeconds(prom.pid);
+    const promPid = prom.pid;
+    if (promPid === undefined) throw new Error(`prometheus did not start: ${promErr}`);
+    const promCpu0 = procCpuSeconds(promPid);
     const drainCpu0 = selfCpu();
     const drainStart = performance.now();
     sender.start();
     while (queue.status().pendingSamples > 0) await sleep(100);
     const drainSeconds = (performance.now() - drainStart) / 1000;
     const drainCpu = selfCpu() - drainCpu0;
-    const promCpu = procCpuSeconds(prom.pid) - promCpu0;
+    const promCpu = procCpuSeconds(promPid) - promCpu0;
     await sender.stop(1000);
     await queue.close();
 
     // 4. Count what arrived.
     const q = `sum(count_over_time(lookout_probe_success[${o.hours + 1}h]))`;
     const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(q)}&time=${(end + 120_000) / 1000}`);
-    const body = await res.json();
+    const body = (await res.json()) as { data?: { result?: { value?: [number, string] }[] } };
     const inProm = Number(body.data?.result?.[0]?.value?.[1] ?? NaN);
 
     const figures = {
@@ -198,7 +229,7 @@ async function main() {
       },
       check: { probeSuccessSamplesInPrometheus: inProm, expected: rounds * o.targets },
     };
-    const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+    const f = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
     const lines = [
       'Remote write backlog drain into Prometheus 2.42 (loopback)',
       `machine: nproc ${figures.machine.nproc}, ${figures.machine.cpu}, node ${figures.machine.node}`,
@@ -214,15 +245,16 @@ async function main() {
   } finally {
     clearTimeout(bound);
     if (prom && prom.exitCode === null) {
-      const exited = new Promise((r) => prom.once('exit', r));
-      prom.kill('SIGTERM');
+      const running = prom;
+      const exited = new Promise((r) => running.once('exit', r));
+      running.kill('SIGTERM');
       await exited;
     }
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-main().catch((err) => {
-  process.stderr.write(`bench:remote-write: ${err?.stack ?? err}\n`);
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:remote-write: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });
