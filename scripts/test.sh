@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as `npm test` runs it: lint and type check, build (the end-to-end tests
-# run the built daemon, the benchmark smoke tests the compiled bench/), the host-namespace tests, the fault-injection tests inside a private
-# network namespace, then the container image built and run with podman (alone, so that its
-# build does not slow the timing-sensitive tests). Ends with one line "N passed, N failed".
+# run the built daemon, the benchmark smoke tests the compiled bench/), the host-namespace
+# tests, the fault-injection tests inside a private network namespace, then the container image
+# built and run with podman (alone, so that its build does not slow the timing-sensitive
+# tests). Ends with one line "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp -d)
