@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as `npm test` runs it: lint and type check, build (the end-to-end tests
-# run the built daemon), the host-namespace tests, the fault-injection tests inside a private
-# network namespace, then the container image built and run with podman (alone, so that its
-# build does not slow the timing-sensitive tests). Ends with one line "N passed, N failed".
+# run the built daemon, the benchmark smoke tests the compiled bench/), the host-namespace
+# tests, the fault-injection tests inside a private network namespace, then the container image
+# built and run with podman (alone, so that its build does not slow the timing-sensitive
+# tests). Ends with one line "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp -d)
@@ -13,8 +14,9 @@ bash scripts/ensure-test-deps.sh || exit 1
 
 echo "== lint and type check (node $(node --version))"
 npm run --silent lint || { echo "0 passed, 1 failed"; exit 1; }
-echo "== build"
+echo "== build (the daemon, and the benchmarks their smoke tests run)"
 npm run --silent build || { echo "0 passed, 1 failed"; exit 1; }
+npm run --silent build:bench || { echo "0 passed, 1 failed"; exit 1; }
 
 status=0
 echo "== tests (host namespace, loopback only)"

@@ -6,7 +6,7 @@
  * this file the AS number sits in the `region` column and `asn` is empty, so the AS number is
  * read from `asn` when present, else from `region`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export const OUTAGE_SCOPES = ['country', 'region', 'as'] as const;
@@ -26,16 +26,7 @@ export interface OutageRow {
   cause: string;
 }
 
-/** The nearest directory at or above `startDir` holding a package.json: the repository root. */
-export function findRepoRoot(startDir: string): string {
-  let dir = path.resolve(startDir);
-  for (;;) {
-    if (existsSync(path.join(dir, 'package.json'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no package.json at or above ${startDir}`);
-    dir = parent;
-  }
-}
+export { findRepoRoot } from '../common/repo.js';
 
 /** The CSV path used when no --data is given: the copy kept in the repository (bench/data). */
 export function defaultDataPath(repoRoot: string): string {

@@ -7,7 +7,7 @@
  * A series' labels are the same in every batch, so their protobuf is built once per label list
  * and kept (see encodeWriteRequest): a series has a sample or three per batch, so its labels are
  * most of its bytes, and encoding them afresh each time cost about a third more CPU
- * (bench/remote-write/encode-cost.mjs).
+ * (bench/remote-write/encode-cost.ts).
  */
 import protobuf from 'protobufjs';
 import snappy from 'snappyjs';

@@ -5,7 +5,7 @@
  *
  * Why a worker: undici's client code is shared with the http prober, which drives a Client with
  * its own dispatch handler. Requests of another shape in the same isolate (request() through an
- * Agent, with a body) make every http probe dearer: bench/remote-write/probe-path.mjs measured
+ * Agent, with a body) make every http probe dearer: bench/remote-write/probe-path.ts measured
  * +9% CPU per probe with the sender's requests on the main thread and +5.4-6.2% with them here; a
  * daemon that only made one such request every 5 s beside its probes paid the same
  * (bench/RESULTS.md, "Remote write"). A worker has its own isolate, so the requests leave the

@@ -4,12 +4,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compiledBench } from '../fixtures/bench-build.js';
 
-// The remote write benchmarks (bench/remote-write) at a tiny size, so that their scripts never
-// rot: the drain benchmark once kept passing an evaluation view the collector no longer took,
-// and nothing noticed. These assert that each run completes with well-formed, finite figures
-// (and, for the drain, that Prometheus holds every sample), never anything about speed. They
-// need dist/ (npm run build) and, for the drain, Debian's prometheus (scripts/ensure-test-deps.sh).
+// The remote write benchmarks (bench/remote-write) at a tiny size, so that their scripts never rot:
+// the drain benchmark once kept passing an evaluation view the collector no longer took, and
+// nothing noticed. These assert that each run completes with well-formed, finite figures (and, for
+// the drain, that Prometheus holds every sample), never anything about speed. They need dist/ (npm
+// run build), the compiled benchmarks (npm run build:bench) and, for the drain, Debian's prometheus
+// (scripts/ensure-test-deps.sh).
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
@@ -28,9 +30,9 @@ function figures(out: string, prefix: string): number[] {
 }
 
 describe('bench/remote-write at tiny size', () => {
-  it('run.mjs drains a one-hour backlog of five targets into a real Prometheus, every sample there', async () => {
+  it('run.ts drains a one-hour backlog of five targets into a real Prometheus, every sample there', async () => {
     const json = join(dir, 'drain.json');
-    const { stdout } = await run(process.execPath, ['bench/remote-write/run.mjs', '--targets', '5', '--hours', '1', '--countries', '2', '--batch', '200', '--json', json], {
+    const { stdout } = await run(process.execPath, [compiledBench('remote-write/run'), '--targets', '5', '--hours', '1', '--countries', '2', '--batch', '200', '--json', json], {
       cwd: ROOT,
       timeout: 100_000,
     });
@@ -50,8 +52,8 @@ describe('bench/remote-write at tiny size', () => {
     expect(check.probeSuccessSamplesInPrometheus).toBe(check.expected);
   }, 120_000);
 
-  it('encode-cost.mjs times the encoder both ways with finite figures', async () => {
-    const { stdout } = await run(process.execPath, ['bench/remote-write/encode-cost.mjs', '--targets', '10', '--pauses', '1', '--pause-ms', '20'], { cwd: ROOT, timeout: 60_000 });
+  it('encode-cost.ts times the encoder both ways with finite figures', async () => {
+    const { stdout } = await run(process.execPath, [compiledBench('remote-write/encode-cost'), '--targets', '10', '--pauses', '1', '--pause-ms', '20'], { cwd: ROOT, timeout: 60_000 });
     const [series, samples, bytes] = figures(stdout, 'batch:');
     expect(series).toBe(50);
     expect(samples).toBe(150);
@@ -61,8 +63,8 @@ describe('bench/remote-write at tiny size', () => {
     expect(raw).toBeGreaterThan(bytes as number);
   }, 60_000);
 
-  it('queue-cost.mjs prints the stage CPU per probe result', async () => {
-    const { stdout } = await run(process.execPath, ['bench/remote-write/queue-cost.mjs'], { cwd: ROOT, timeout: 60_000 });
+  it('queue-cost.ts prints the stage CPU per probe result', async () => {
+    const { stdout } = await run(process.execPath, [compiledBench('remote-write/queue-cost')], { cwd: ROOT, timeout: 60_000 });
     const [cpu, user, system, wall] = figures(stdout, 'per probe:');
     expect(cpu).toBeGreaterThan(0);
     expect((user as number) + (system as number)).toBeCloseTo(cpu as number, 3);

@@ -3,10 +3,12 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { compiledBench } from '../fixtures/bench-build.js';
 
-// The per-probe cost benchmark (bench/probe-cost) at a tiny size, so that its scripts never
-// rot. It asserts only that the run produced a well-formed table with finite numbers, never
-// anything about speed. Needs dist/ (npm run build) and prometheus-blackbox-exporter.
+// The per-probe cost benchmark (bench/probe-cost) at a tiny size, so that its scripts never rot. It
+// asserts only that the run produced a well-formed table with finite numbers, never anything about
+// speed. Needs dist/ (npm run build), the compiled benchmarks (npm run build:bench) and
+// prometheus-blackbox-exporter.
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
@@ -37,7 +39,7 @@ describe('bench/probe-cost at tiny size', () => {
   ])('prints a table with finite figures for both probers ($mode)', async ({ mode, args }) => {
     const { stdout } = await run(
       process.execPath,
-      ['bench/probe-cost/run.mjs', '--targets', '5', '--rate', '10', '--seconds', '2', '--warmup', '1', '--kinds', 'tcp', ...args],
+      [compiledBench('probe-cost/run'), '--targets', '5', '--rate', '10', '--seconds', '2', '--warmup', '1', '--kinds', 'tcp', ...args],
       { cwd: ROOT, timeout: 50_000 },
     );
     expect(stdout).toContain('Per-probe CPU cost: Lookout vs blackbox_exporter');
@@ -63,7 +65,7 @@ describe('bench/probe-cost at tiny size', () => {
   it('measures dot beside blackbox_exporter (dns_over_tls) and doh for Lookout alone', async () => {
     const { stdout } = await run(
       process.execPath,
-      ['bench/probe-cost/run.mjs', '--targets', '5', '--rate', '10', '--seconds', '2', '--warmup', '1', '--kinds', 'dot,doh', '--together'],
+      [compiledBench('probe-cost/run'), '--targets', '5', '--rate', '10', '--seconds', '2', '--warmup', '1', '--kinds', 'dot,doh', '--together'],
       { cwd: ROOT, timeout: 50_000 },
     );
     const rows = firstTableRows(stdout);
@@ -85,7 +87,7 @@ describe('bench/probe-cost at tiny size', () => {
   it('measures icmp beside blackbox_exporter\'s icmp prober, fping runs counted as Lookout CPU', async () => {
     const { stdout } = await run(
       process.execPath,
-      ['bench/probe-cost/run.mjs', '--targets', '5', '--rate', '10', '--seconds', '2', '--warmup', '1', '--kinds', 'icmp'],
+      [compiledBench('probe-cost/run'), '--targets', '5', '--rate', '10', '--seconds', '2', '--warmup', '1', '--kinds', 'icmp'],
       { cwd: ROOT, timeout: 50_000 },
     );
     const rows = firstTableRows(stdout);
@@ -104,7 +106,7 @@ describe('bench/probe-cost at tiny size', () => {
   }, 60_000);
 
   it('refuses a --lookout checkout that has not been built, naming the file it needs', async () => {
-    const err: unknown = await run(process.execPath, ['bench/probe-cost/run.mjs', '--lookout', resolve(ROOT, 'tests'), '--kinds', 'tcp'], {
+    const err: unknown = await run(process.execPath, [compiledBench('probe-cost/run'), '--lookout', resolve(ROOT, 'tests'), '--kinds', 'tcp'], {
       cwd: ROOT,
       timeout: 20_000,
     }).catch((e: unknown) => e);

@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compiledBench } from '../fixtures/bench-build.js';
 
-// The remote write probe-path benchmark (bench/remote-write/probe-path.mjs) at a tiny size, so
-// that its script never rots. It asserts that both passes ran, that both daemons probed and the
-// "on" one shipped samples to the sink, and that the figures are finite; never anything about
-// cost. Needs dist/ (npm run build).
+// The remote write probe-path benchmark (bench/remote-write/probe-path.ts) at a tiny size, so that
+// its script never rots. It asserts that both passes ran, that both daemons probed and the "on" one
+// shipped samples to the sink, and that the figures are finite; never anything about cost. Needs
+// dist/ (npm run build) and the compiled benchmarks (npm run build:bench).
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
@@ -27,12 +28,12 @@ interface Window {
   sinkRequestsPerSecond: number;
 }
 
-describe('bench/remote-write/probe-path.mjs at tiny size', () => {
+describe('bench/remote-write/probe-path.ts at tiny size', () => {
   it('runs two passes of both daemons and reports finite per-window and pooled figures', async () => {
     const json = join(dir, 'figures.json');
     const { stdout } = await run(
       process.execPath,
-      ['bench/remote-write/probe-path.mjs', '--targets', '5', '--rate', '10', '--warmup', '1', '--window', '6', '--windows', '1', '--passes', '2', '--json', json],
+      [compiledBench('remote-write/probe-path'), '--targets', '5', '--rate', '10', '--warmup', '1', '--window', '6', '--windows', '1', '--passes', '2', '--json', json],
       { cwd: ROOT, timeout: 100_000 },
     );
     expect(stdout).toMatch(/^pooled: off \d+\.\d{3} ms\/probe, on \d+\.\d{3} ms\/probe: [+-]\d+\.\d%$/m);

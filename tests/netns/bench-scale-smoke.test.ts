@@ -3,10 +3,11 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { compiledBench } from '../fixtures/bench-build.js';
 
-// The scale benchmark (bench/scale) at a tiny size, so that its scripts never rot. It asserts
-// only that the run produced well-formed tables with finite figures, never anything about
-// speed. Needs dist/ (npm run build).
+// The scale benchmark (bench/scale) at a tiny size, so that its scripts never rot. It asserts only
+// that the run produced well-formed tables with finite figures, never anything about speed. Needs
+// dist/ (npm run build) and the compiled benchmarks (npm run build:bench).
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
@@ -36,7 +37,7 @@ describe('bench/scale at tiny size', () => {
   it('prints the scale table and the scrape table with finite figures', async () => {
     const { stdout } = await run(
       process.execPath,
-      ['bench/scale/run.mjs', '--sizes', '20,30', '--interval', '2', '--intervals', '1', '--warmup', '2', '--scrape-every', '0.5'],
+      [compiledBench('scale/run'), '--sizes', '20,30', '--interval', '2', '--intervals', '1', '--warmup', '2', '--scrape-every', '0.5'],
       { cwd: ROOT, timeout: 100_000 },
     );
     expect(stdout).toContain('Scale curve: the daemon with N tcp targets');

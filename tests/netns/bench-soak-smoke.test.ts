@@ -3,10 +3,12 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { compiledBench } from '../fixtures/bench-build.js';
 
-// The soak benchmark (bench/soak) for two minutes at a small size, so that its scripts never
-// rot. It asserts only that the run printed a row per minute with finite figures and the three
-// goal lines, never anything about the figures themselves. Needs dist/ (npm run build).
+// The soak benchmark (bench/soak) for two minutes at a small size, so that its scripts never rot.
+// It asserts only that the run printed a row per minute with finite figures and the three goal
+// lines, never anything about the figures themselves. Needs dist/ (npm run build) and the compiled
+// benchmarks (npm run build:bench).
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
@@ -18,7 +20,7 @@ beforeAll(() => {
 
 describe('bench/soak for two minutes', () => {
   it('prints a row per minute and the verdict lines', async () => {
-    const { stdout } = await run(process.execPath, ['bench/soak/run.mjs', '--minutes', '2', '--targets', '100', '--reload-every', '20'], {
+    const { stdout } = await run(process.execPath, [compiledBench('soak/run'), '--minutes', '2', '--targets', '100', '--reload-every', '20'], {
       cwd: ROOT,
       timeout: 240_000,
     });
