@@ -10,7 +10,7 @@ import { PathDetectors, type PathVantageState } from './detect/paths.js';
 import { compareTimeline, type DisruptionEvent } from './detect/events.js';
 import type { Logger } from './log.js';
 import { registerDetectorMetrics } from './metrics/detector-metrics.js';
-import { createMetrics, type LookoutMetrics } from './metrics/registry.js';
+import { createMetrics, type LookoutMetrics } from './metrics/lookout-metrics.js';
 import { registerStorageMetrics } from './metrics/storage-metrics.js';
 import { runProbe } from './probers/registry.js';
 import { createResolver } from './probers/resolver.js';
@@ -26,6 +26,7 @@ import type { GeoDb } from './geo/geo-db.js';
 import { withGeo } from './geo/geo-status.js';
 import { registerGeoMetrics } from './metrics/geo-metrics.js';
 import { ResultRecorder } from './store/result-recorder.js';
+import { evaluationOf } from './remote/collector.js';
 import { RemoteWriteStage } from './remote/stage.js';
 
 export interface AppOptions {
@@ -202,11 +203,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     () => config.detection.evaluate_every,
     (at) => {
       for (const change of detector.evaluate(at)) onChange(change);
-      remoteWrite.evaluation(at, () => {
-        const status = detector.status();
-        const paths = status.paths ?? [{ path: '', vantage: status.vantage, countries: status.countries }];
-        return { paths: paths.map((p) => ({ path: p.path, online: p.vantage.online, countries: p.countries })), active: detector.active() };
-      });
+      remoteWrite.evaluation(at, () => evaluationOf(detector));
       for (const vantage of detector.vantageStates()) {
         if (vantage.online !== null && vantage.online !== online.get(vantage.path)) logVantage(log, vantage);
         if (vantage.online !== null) online.set(vantage.path, vantage.online);
