@@ -3,8 +3,7 @@
  * check): fixed messages with the details as fields. Operators and tests read these messages;
  * src/app.ts decides when, this module says what.
  */
-import type { Config, ResolvedTarget } from '../config/schema.js';
-import { targetPath } from '../config/schema.js';
+import { targetPath, type Config, type ResolvedTarget } from '../config/schema.js';
 import type { DisruptionEvent } from '../detect/events.js';
 import type { PathVantageState } from '../detect/paths.js';
 import type { GeoChange } from '../geo/geo-check.js';
