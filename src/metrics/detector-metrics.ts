@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { EVENT_KINDS, type DisruptionEvent } from '../detect/events.js';
+import { countryLabels, disruptionActiveLabels, disruptionsTotalLabels, LABEL_NAMES, targetUpLabels, vantageOnlineLabels } from './labels.js';
 import * as names from './names.js';
 import { SeriesGauge, type GaugeSeries } from './series-gauge.js';
 
@@ -26,18 +27,19 @@ export interface DetectorView {
   active(): readonly DisruptionEvent[];
 }
 
-/** `{ path }` for a bound path, `{}` for the default one. */
-function pathLabel(path: string | undefined): { path?: string } {
-  return path ? { path } : {};
-}
-
 /** Each path's vantage and countries (the default path alone without source bindings). */
-function pathViews(status: ReturnType<DetectorView['status']>): readonly { path: string; vantage: { online: boolean | null }; countries: readonly CountryView[] }[] {
+export function pathViews(status: ReturnType<DetectorView['status']>): readonly { path: string; vantage: { online: boolean | null }; countries: readonly CountryView[] }[] {
   return status.paths ?? [{ path: '', vantage: status.vantage, countries: status.countries }];
 }
 
 /** Collects within this many milliseconds of each other belong to one scrape. */
 const SNAPSHOT_REUSE_MS = 250;
+
+/** The per-country ratio gauges: a country whose ratio cannot be computed has no series. */
+const COUNTRY_RATIOS: readonly { name: string; help: string; value: (c: CountryView) => number | null }[] = [
+  { name: names.COUNTRY_REACHABILITY_RATIO, help: 'Share of the eligible targets of a country that are reachable.', value: (c) => c.ratio },
+  { name: names.COUNTRY_LATENCY_RATIO, help: "Median latency of a country's reachable targets over their own baselines.", value: (c) => c.latency_ratio },
+];
 
 export interface DetectorMetrics {
   /** Counts an event that just opened. */
@@ -70,23 +72,20 @@ export function registerDetectorMetrics(registry: Registry, detector: () => Dete
   const targetUp: SeriesGauge<'target' | 'path' | 'country' | 'asn' | 'category'> = new SeriesGauge({
     name: names.TARGET_UP,
     help: 'Whether the detector holds the target up (1) or down (0); absent while unknown or dead.',
-    labelNames: ['target', 'path', 'country', 'asn', 'category'] as const,
+    labelNames: LABEL_NAMES.targetUp,
     registers,
     refresh() {
       epoch++;
       for (const t of view().status().targets) {
         if (t.control) continue;
-        const asn = t.asn === null ? '' : String(t.asn);
-        const key = `${t.country}\u0000${asn}\u0000${t.category}`;
+        const key = `${t.country}\u0000${t.asn}\u0000${t.category}`;
         let entry = upSeries.get(t.id);
         if (entry && entry.key !== key) {
           targetUp.delete(entry.series);
           entry = undefined;
         }
         if (!entry) {
-          const name = t.path ? t.id.slice(0, t.id.length - t.path.length - 1) : t.id;
-          const labels = Object.assign({ target: name }, pathLabel(t.path), { country: t.country, asn, category: t.category });
-          entry = { key, series: targetUp.series(labels), epoch };
+          entry = { key, series: targetUp.series(targetUpLabels(t)), epoch };
           upSeries.set(t.id, entry);
         }
         entry.epoch = epoch;
@@ -101,82 +100,65 @@ export function registerDetectorMetrics(registry: Registry, detector: () => Dete
       }
     },
   });
-  new Gauge({
-    name: names.COUNTRY_REACHABILITY_RATIO,
-    help: 'Share of the eligible targets of a country that are reachable.',
-    labelNames: ['country', 'path'] as const,
-    registers,
-    collect(this: Gauge<'country' | 'path'>) {
-      this.reset();
-      for (const p of pathViews(view().status())) {
-        for (const c of p.countries) if (c.ratio !== null) this.set({ country: c.country, ...pathLabel(p.path) }, c.ratio);
-      }
-    },
-  });
-  new Gauge({
-    name: names.COUNTRY_LATENCY_RATIO,
-    help: "Median latency of a country's reachable targets over their own baselines.",
-    labelNames: ['country', 'path'] as const,
-    registers,
-    collect(this: Gauge<'country' | 'path'>) {
-      this.reset();
-      for (const p of pathViews(view().status())) {
-        for (const c of p.countries) if (c.latency_ratio !== null) this.set({ country: c.country, ...pathLabel(p.path) }, c.latency_ratio);
-      }
-    },
-  });
+  for (const ratio of COUNTRY_RATIOS) {
+    new Gauge({
+      name: ratio.name,
+      help: ratio.help,
+      labelNames: LABEL_NAMES.countryRatio,
+      registers,
+      collect(this: Gauge<'country' | 'path'>) {
+        this.reset();
+        for (const p of pathViews(view().status())) {
+          for (const c of p.countries) {
+            const value = ratio.value(c);
+            if (value !== null) this.set(countryLabels(c.country, p.path), value);
+          }
+        }
+      },
+    });
+  }
   new Gauge({
     name: names.DISRUPTION_ACTIVE,
     help: 'Open disruption events (1 per event), by kind, country, asn, category and mechanism.',
-    labelNames: ['kind', 'country', 'asn', 'category', 'mechanism', 'path'] as const,
+    labelNames: LABEL_NAMES.disruptionActive,
     registers,
     collect(this: Gauge<'kind' | 'country' | 'asn' | 'category' | 'mechanism' | 'path'>) {
       this.reset();
-      for (const e of view().active()) {
-        this.inc({
-          kind: e.kind,
-          country: e.country ?? '',
-          asn: e.asn === null ? '' : String(e.asn),
-          category: e.category ?? '',
-          mechanism: e.mechanism ?? '',
-          ...pathLabel(e.path),
-        });
-      }
+      for (const e of view().active()) this.inc(disruptionActiveLabels(e));
     },
   });
   new Gauge({
     name: names.VANTAGE_ONLINE,
     help: "1 while the vantage point's controls answer, 0 while it is offline; absent until known. Per path with source bindings.",
-    labelNames: ['path'] as const,
+    labelNames: LABEL_NAMES.vantageOnline,
     registers,
     collect(this: Gauge<'path'>) {
       this.reset();
       for (const p of pathViews(view().status())) {
-        if (p.vantage.online !== null) this.set(pathLabel(p.path), p.vantage.online ? 1 : 0);
+        if (p.vantage.online !== null) this.set(vantageOnlineLabels(p.path), p.vantage.online ? 1 : 0);
       }
     },
   });
   const disruptions = new Counter({
     name: names.DISRUPTIONS_TOTAL,
     help: 'Disruption events opened, by kind and country.',
-    labelNames: ['kind', 'country', 'path'] as const,
+    labelNames: LABEL_NAMES.disruptionsTotal,
     registers,
     // Every kind of every watched country exists from the start at 0, so the first event shows
     // as an increase (a series born at 1 has no increase()); countries come and go with reloads.
     collect(this: Counter<'kind' | 'country' | 'path'>) {
       for (const p of pathViews(view().status())) {
-        const path = pathLabel(p.path);
-        this.inc({ kind: 'vantage_offline', country: '', ...path }, 0);
+        this.inc(disruptionsTotalLabels('vantage_offline', null, p.path), 0);
         for (const c of p.countries) {
           // vantage_offline too: inside-out, it names the vantage's country.
-          for (const kind of EVENT_KINDS) this.inc({ kind, country: c.country, ...path }, 0);
+          for (const kind of EVENT_KINDS) this.inc(disruptionsTotalLabels(kind, c.country, p.path), 0);
         }
       }
     },
   });
   return {
     opened(event) {
-      disruptions.inc({ kind: event.kind, country: event.country ?? '', ...pathLabel(event.path) });
+      disruptions.inc(disruptionsTotalLabels(event.kind, event.country, event.path));
     },
   };
 }

@@ -2,41 +2,42 @@
  * Metric names (docs/design.md "Metrics"). Dashboards and alert rules depend on them: add names
  * freely, never rename one. Units are suffixes (`_seconds`, `_timestamp_seconds`, `_ratio`),
  * counters end in `_total`. Every series also carries the `vantage` label (a registry default).
+ * The label sets are built in labels.ts (LABEL_NAMES), for the scrape path and remote write.
  */
 
 /** The label every series carries: the vantage point's id. */
 export const VANTAGE_LABEL = 'vantage';
 
 // Probe outcomes (written by recordProbe).
-/** gauge {target, country, asn, category, kind}: 1 when the last probe succeeded, else 0. */
+/** gauge {target, path, country, asn, category, kind}: 1 when the last probe succeeded, else 0. */
 export const PROBE_SUCCESS = 'lookout_probe_success';
-/** gauge {target, country, kind, phase}: seconds spent in each phase of the last probe. */
+/** gauge {target, path, country, kind, phase}: seconds spent in each phase of the last probe. */
 export const PROBE_DURATION_SECONDS = 'lookout_probe_duration_seconds';
 /** histogram {country, kind}: total time of successful probes. */
 export const PROBE_LATENCY_SECONDS = 'lookout_probe_latency_seconds';
-/** counter {target, country, kind, reason}: failed probes by reason code. */
+/** counter {target, path, country, kind, reason}: failed probes by reason code. */
 export const PROBE_FAILURES_TOTAL = 'lookout_probe_failures_total';
 /** counter {kind}: probes completed, successful or not. */
 export const PROBES_TOTAL = 'lookout_probes_total';
-/** counter {target}: scheduled probes not started because the target's previous one was still queued or running. */
+/** counter {target, path}: scheduled probes not started because the target's previous one was still queued or running. */
 export const PROBE_SKIPPED_TOTAL = 'lookout_probe_skipped_total';
-/** gauge {target}: notAfter of the leaf certificate last seen, epoch seconds. */
+/** gauge {target, path}: notAfter of the leaf certificate last seen, epoch seconds. */
 export const TLS_CERT_EXPIRY_TIMESTAMP_SECONDS = 'lookout_tls_cert_expiry_timestamp_seconds';
 
 // Detector-owned (defined here, written by the detector).
-/** gauge {target, country, asn, category}: 1 when the detector holds the target up. */
+/** gauge {target, path, country, asn, category}: 1 when the detector holds the target up. */
 export const TARGET_UP = 'lookout_target_up';
-/** gauge {country}: share of eligible targets of a country that are up. */
+/** gauge {country, path}: share of eligible targets of a country that are up. */
 export const COUNTRY_REACHABILITY_RATIO = 'lookout_country_reachability_ratio';
-/** gauge {country}: median latency of a country's targets over their own baselines. */
+/** gauge {country, path}: median latency of a country's targets over their own baselines. */
 export const COUNTRY_LATENCY_RATIO = 'lookout_country_latency_ratio';
-/** gauge {kind, country, asn, category, mechanism}: 1 while a disruption event is open. */
+/** gauge {kind, country, asn, category, mechanism, path}: 1 while a disruption event is open. */
 export const DISRUPTION_ACTIVE = 'lookout_disruption_active';
-/** counter {kind, country}: disruption events opened. */
+/** counter {kind, country, path}: disruption events opened. */
 export const DISRUPTIONS_TOTAL = 'lookout_disruptions_total';
-/** gauge {target, country, located_country, located_asn}: 1 while the target answers from outside its declared country or AS. */
+/** gauge {target, path, country, located_country, located_asn}: 1 while the target answers from outside its declared country or AS. */
 export const TARGET_GEO_MISMATCH = 'lookout_target_geo_mismatch';
-/** gauge: 1 while the vantage point's controls answer. */
+/** gauge {path}: 1 while the vantage point's (or path's) controls answer. */
 export const VANTAGE_ONLINE = 'lookout_vantage_online';
 
 // The daemon itself.

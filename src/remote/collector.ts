@@ -1,12 +1,15 @@
 /**
  * Turns probe results and detector evaluations into remote write samples, each at the time it
- * was measured, with the same names and labels as the scraped series (plus `vantage`; empty
- * label values left out, as a scrape leaves them out). The probe path is cheap: each target's
+ * was measured, with the same names and labels as the scraped series: the label sets come from
+ * src/metrics/labels.ts, as the scrape path's do, plus `vantage`, with empty values left out
+ * (to Prometheus an empty label is an absent one). The probe path is cheap: each target's
  * series are built once (per target object, so a reload that changes a target builds new ones)
  * and a result costs a few array pushes per queue.
  */
-import { targetName, targetPath, type ResolvedTarget } from '../config/schema.js';
+import type { ResolvedTarget } from '../config/schema.js';
 import type { DisruptionEvent } from '../detect/events.js';
+import { pathViews, type DetectorView } from '../metrics/detector-metrics.js';
+import { countryLabels, disruptionActiveLabels, probeLabels, probeSuccessLabels, vantageOnlineLabels, withLabel } from '../metrics/labels.js';
 import * as names from '../metrics/names.js';
 import { PHASES } from '../probers/reasons.js';
 import type { ProbeResult } from '../probers/types.js';
@@ -31,18 +34,24 @@ export interface EvaluationView {
   active: readonly DisruptionEvent[];
 }
 
+/** What the collector takes from a detector at an evaluation: the verdicts the scrape shows too. */
+export function evaluationOf(detector: DetectorView): EvaluationView {
+  const paths = pathViews(detector.status()).map((p) => ({ path: p.path, online: p.vantage.online, countries: p.countries }));
+  return { paths, active: detector.active() };
+}
+
 interface TargetRefs {
   success: SeriesRef;
   /** By PHASES index. */
   phases: SeriesRef[];
 }
 
-/** Labels sorted by name with __name__ first, empty values left out. */
-export function seriesOf(name: string, labels: Readonly<Record<string, string>>): SeriesRef {
+/** Labels sorted by name with __name__ first, empty (or absent) values left out. */
+export function seriesOf(name: string, labels: Readonly<Partial<Record<string, string>>>): SeriesRef {
   const list: Label[] = [{ name: '__name__', value: name }];
   for (const key of Object.keys(labels).sort()) {
-    const value = labels[key] as string;
-    if (value !== '') list.push({ name: key, value });
+    const value = labels[key];
+    if (value !== undefined && value !== '') list.push({ name: key, value });
   }
   return new SeriesRef(list);
 }
@@ -93,23 +102,15 @@ export class Collector {
     const emit = (ref: SeriesRef, value: number): void => {
       for (const sink of sinks) sink.append(ref, at, value);
     };
-    // path "" is left out of the labels (seriesOf drops empty values), as on /metrics.
     for (const p of view.paths) {
-      if (p.online !== null) emit(this.evalRef(names.VANTAGE_ONLINE, { path: p.path }), p.online ? 1 : 0);
+      if (p.online !== null) emit(this.evalRef(names.VANTAGE_ONLINE, vantageOnlineLabels(p.path)), p.online ? 1 : 0);
       for (const c of p.countries) {
-        if (c.ratio !== null) emit(this.evalRef(names.COUNTRY_REACHABILITY_RATIO, { country: c.country, path: p.path }), c.ratio);
+        if (c.ratio !== null) emit(this.evalRef(names.COUNTRY_REACHABILITY_RATIO, countryLabels(c.country, p.path)), c.ratio);
       }
     }
     const active = new Map<SeriesRef, number>();
     for (const e of view.active) {
-      const ref = this.evalRef(names.DISRUPTION_ACTIVE, {
-        kind: e.kind,
-        country: e.country ?? '',
-        asn: e.asn === null ? '' : String(e.asn),
-        category: e.category ?? '',
-        mechanism: e.mechanism ?? '',
-        path: e.path ?? '',
-      });
+      const ref = this.evalRef(names.DISRUPTION_ACTIVE, disruptionActiveLabels(e));
       active.set(ref, (active.get(ref) ?? 0) + 1);
     }
     for (const [ref, n] of active) emit(ref, n);
@@ -118,22 +119,25 @@ export class Collector {
   }
 
   private build(t: ResolvedTarget): TargetRefs {
-    const asn = t.asn === undefined ? '' : String(t.asn);
-    // As on /metrics: the configured id as `target`, the source binding's name as `path`.
-    const target = targetName(t);
-    const path = targetPath(t);
-    const success = seriesOf(names.PROBE_SUCCESS, { target, path, country: t.country, asn, category: t.category, kind: t.kind, [names.VANTAGE_LABEL]: this.vantage });
-    const phases = PHASES.map((phase) => seriesOf(names.PROBE_DURATION_SECONDS, { target, path, country: t.country, kind: t.kind, phase, [names.VANTAGE_LABEL]: this.vantage }));
+    const success = this.ref(names.PROBE_SUCCESS, probeSuccessLabels(t));
+    const labels = probeLabels(t);
+    const phases = PHASES.map((phase) => this.ref(names.PROBE_DURATION_SECONDS, withLabel(labels, 'phase', phase)));
     return { success, phases };
   }
 
-  private evalRef(name: string, labels: Record<string, string>): SeriesRef {
+  /** An evaluation series, made once per label set. */
+  private evalRef(name: string, labels: Readonly<Partial<Record<string, string>>>): SeriesRef {
     const key = `${name}\u0000${Object.entries(labels).join('\u0000')}`;
     let ref = this.evalSeries.get(key);
     if (ref === undefined) {
-      ref = seriesOf(name, { ...labels, [names.VANTAGE_LABEL]: this.vantage });
+      ref = this.ref(name, labels);
       this.evalSeries.set(key, ref);
     }
     return ref;
+  }
+
+  /** A series of the family `name` with a label set from src/metrics/labels.ts, plus `vantage`. */
+  private ref(name: string, labels: Readonly<Partial<Record<string, string>>>): SeriesRef {
+    return seriesOf(name, Object.assign({ [names.VANTAGE_LABEL]: this.vantage }, labels));
   }
 }

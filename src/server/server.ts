@@ -28,7 +28,10 @@ export interface JsonResponse {
 /** Handler of an extra GET route; a throw or rejection becomes a 500 with a log line. */
 export type RouteHandler = (query: URLSearchParams) => JsonResponse | Promise<JsonResponse>;
 
-/** The outcome of a reload: on failure the running config stays and `problems` says why. */
+/**
+ * The outcome of a config reload, the one type for App.reload() (src/app.ts) and the answer of
+ * POST /-/reload: on failure the running config stays and `problems` says why (`path: message`).
+ */
 export interface ReloadResult {
   ok: boolean;
   problems: string[];

@@ -2,7 +2,7 @@ import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ResolvedTarget } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/log.js';
-import { createMetrics } from '../../src/metrics/registry.js';
+import { createMetrics } from '../../src/metrics/lookout-metrics.js';
 import type { FailureReason } from '../../src/probers/reasons.js';
 import type { ProbeResult } from '../../src/probers/types.js';
 import { createServer, type LookoutServer } from '../../src/server/server.js';

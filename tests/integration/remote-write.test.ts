@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RemoteWriteList, type ResolvedTarget } from '../../src/config/schema.js';
 import { createLogger, type Logger } from '../../src/log.js';
-import { createMetrics } from '../../src/metrics/registry.js';
+import { createMetrics } from '../../src/metrics/lookout-metrics.js';
 import type { ProbeResult } from '../../src/probers/types.js';
 import { RemoteWriteStage } from '../../src/remote/stage.js';
 import { sample } from '../e2e/harness.js';

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ResolvedTarget } from '../../src/config/schema.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { LookoutRegistry } from '../../src/metrics/lookout-registry.js';
-import { createMetrics } from '../../src/metrics/registry.js';
+import { createMetrics } from '../../src/metrics/lookout-metrics.js';
 import { SeriesGauge } from '../../src/metrics/series-gauge.js';
 import { createServer, type LookoutServer, type ReloadResult, type ServerOptions } from '../../src/server/server.js';
 

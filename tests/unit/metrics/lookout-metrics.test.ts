@@ -1,32 +1,11 @@
 import { register as globalRegistry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { ResolvedTarget } from '../../../src/config/schema.js';
-import { createMetrics, type LookoutMetrics } from '../../../src/metrics/registry.js';
+import { createMetrics, type LookoutMetrics } from '../../../src/metrics/lookout-metrics.js';
 import * as names from '../../../src/metrics/names.js';
 import type { FailureReason } from '../../../src/probers/reasons.js';
 import type { ProbeResult } from '../../../src/probers/types.js';
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** Parses the Prometheus text format into samples (comments skipped). */
-function parse(text: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) throw new Error(`unparsable line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
-      labels[l[1] as string] = l[2] as string;
-    }
-    out.push({ name: m[1] as string, labels, value: Number(m[3]) });
-  }
-  return out;
-}
+import { parseExposition as parse, type Sample } from '../../fixtures/exposition.js';
 
 function find(samples: Sample[], name: string, labels: Record<string, string> = {}): Sample[] {
   return samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
