@@ -3,7 +3,7 @@
  * tests rules are built from (onset of a failing group, "answered across", interference, which
  * categories fail outside a group). Pure.
  */
-import type { EventKind, Mechanism, Severity } from '../events.js';
+import type { EventKind, Mechanism } from '../events.js';
 import type { Group, GroupIndex } from '../groups.js';
 import { dominantOf, mechanismOfFailure } from '../mechanism.js';
 import type { DetectionSettings } from '../options.js';
@@ -22,7 +22,6 @@ export interface Condition {
   /** Down members (slow members for degradation) that make it true. */
   contributors: TargetTracker[];
   mechanism: Mechanism | null;
-  severity: Severity;
   /** Median latency ratio, for degradation. */
   latencyRatio?: number;
 }
@@ -54,14 +53,6 @@ export function conditionKey(kind: EventKind, country: string | null, asn: numbe
   return `${kind}|${country ?? '-'}|${asn ?? '-'}|${category ?? '-'}`;
 }
 
-const SEVERITY: Record<EventKind, Severity> = {
-  shutdown: 'critical',
-  vantage_offline: 'critical',
-  partial_outage: 'warning',
-  service_blocking: 'warning',
-  degradation: 'warning',
-};
-
 export function condition(
   kind: EventKind,
   where: { country: string | null; asn?: number | null; category?: string | null },
@@ -81,7 +72,6 @@ export function condition(
     group,
     contributors,
     mechanism,
-    severity: SEVERITY[kind],
   };
   if (latencyRatio !== undefined) c.latencyRatio = latencyRatio;
   return c;
