@@ -169,8 +169,21 @@ export class Detector {
    * opened or closed, in compareChanges order. O(targets) plus the size of holding groups.
    */
   evaluate(now: number): EventChange[] {
-    const s = this.s;
     this.lastEval = now;
+    const unsettled = this.aggregate(now);
+    const ctx = { excused: (failStart: number | null) => this.blind.covers(failStart), blocked: this.blockedCategories() };
+    const verdict = classify(this.index, this.s, this.vantage, ctx);
+    this.lastVerdict = verdict;
+    this.followBlindness(verdict.vantage, now);
+    const changes = this.applyHysteresis(verdict, unsettled, now);
+    this.pinned = new Set();
+    for (const slot of this.slots.values()) if (slot.event) for (const id of slot.members) this.pinned.add(id);
+    return changes.sort(compareChanges);
+  }
+
+  /** Refills the groups with the targets that count at `now`; returns how many have no settled state yet. */
+  private aggregate(now: number): number {
+    const slowRatio = this.s.degradation_latency_ratio;
     this.index.reset();
     let unsettled = 0;
     for (let i = 0; i < this.trackers.length; i++) {
@@ -186,8 +199,13 @@ export class Detector {
       // A target located outside its declared country is no evidence about that place; it still
       // counts where the place does not matter (its category, the international targets).
       const placeless = t.geoMismatch && !countsForVerdicts(t.target, true, this.vantage.country);
-      for (const g of this.index.membership[i] as Group[]) if (!(placeless && g.place)) g.add(t, s.degradation_latency_ratio);
+      for (const g of this.index.membership[i] as Group[]) if (!(placeless && g.place)) g.add(t, slowRatio);
     }
+    return unsettled;
+  }
+
+  /** The categories of the open events that block one, by the event's country ('' for null). */
+  private blockedCategories(): Map<string, Set<string>> {
     const blocked = new Map<string, Set<string>>();
     for (const slot of this.slots.values()) {
       if (!KINDS[slot.kind].blocksCategory || !slot.event || slot.category === null) continue;
@@ -196,16 +214,22 @@ export class Detector {
       set.add(slot.category);
       blocked.set(scope, set);
     }
-    const verdict = classify(this.index, s, this.vantage, { excused: (failStart) => this.blind.covers(failStart), blocked });
-    this.lastVerdict = verdict;
-    const v = verdict.vantage;
+    return blocked;
+  }
+
+  /** Begins, cancels or ends the blind period the vantage verdict says the vantage is in. */
+  private followBlindness(v: Verdict['vantage'], now: number): void {
     if (v.offline && v.blindStart !== null) this.blind.begin(v.blindStart);
     else if (v.vetoed && !this.blindingEventOpen()) this.blind.cancel();
     // A veto once the vantage_offline event is open is the way back: domestic targets answer
     // before the controls are counted up again. The period ends; it was real.
     else if (!v.frozen) this.blind.finish(now);
-    this.blind.prune(now - s.baseline_window);
+    this.blind.prune(now - this.s.baseline_window);
+  }
 
+  /** Steps every slot (opened, held, cleared or closed) with the conditions that hold now. */
+  private applyHysteresis(verdict: Verdict, unsettled: number, now: number): EventChange[] {
+    const v = verdict.vantage;
     const changes: EventChange[] = [];
     const holding = new Map<string, Condition>();
     for (const c of verdict.conditions) holding.set(c.key, c);
@@ -241,9 +265,7 @@ export class Detector {
       this.slots.set(slot.key, slot);
       this.step(slot, cond, now, changes);
     }
-    this.pinned = new Set();
-    for (const slot of this.slots.values()) if (slot.event) for (const id of slot.members) this.pinned.add(id);
-    return changes.sort(compareChanges);
+    return changes;
   }
 
   /**

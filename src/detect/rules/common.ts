@@ -209,6 +209,33 @@ export function withoutCategories(g: Group, cats: ReadonlySet<string> | undefine
   return cats === undefined || cats.size === 0 ? g : g.filtered((t) => !cats.has(t.target.category), s.degradation_latency_ratio);
 }
 
+/**
+ * A place (a country, or one ASN of it) whose failures are about the place: `whole`, without the
+ * categories failing the same way outside its country (and those in `alsoLeftOut`, such as the
+ * categories already blocked), still at least `ratio` down (at least `min` eligible); and, for a foreign place seen from a home
+ * country, failing without an interference signature (that is blocking at home) and not as one
+ * category with nothing to compare it with (`inside` tells the place's members). The group judged
+ * and its mechanism, or null.
+ */
+export function failingPlace(
+  ctx: RuleContext,
+  whole: Group,
+  country: string,
+  inside: (t: TargetTracker) => boolean,
+  ratio: number,
+  min: number,
+  alsoLeftOut: readonly (Iterable<string> | undefined)[] = [],
+): { group: Group; mechanism: Mechanism | null } | null {
+  const left = categoriesFailingOutside(ctx, whole.down, (t) => t.target.country === country);
+  for (const ks of alsoLeftOut) for (const k of ks ?? []) left.add(k);
+  const g = withoutCategories(whole, left, ctx.s);
+  if (!mostlyDown(g, ratio, min)) return null;
+  const mechanism = mechanismOfTargets(g.down);
+  const foreign = ctx.home !== undefined && country !== ctx.home;
+  if (foreign && (isInterference(mechanism) || !aboutThePlace(ctx, g.down, inside))) return null;
+  return { group: g, mechanism };
+}
+
 /** The pool for RuleContext.pool. */
 export function categoryPool(index: GroupIndex, home: string | undefined): ReadonlyMap<string, Group> {
   if (home !== undefined) return index.categoriesInternational;
