@@ -5,13 +5,14 @@
  *
  * Hysteresis: an event opens after its condition held for open_after consecutive evaluations
  * and closes after it was clear for close_after. While open, "clear" means its core no longer
- * holds (see coreHolds(): its own targets recovered), not that the context needed to open it
- * went away. While the vantage is offline (or its controls
- * are failing and about to be confirmed down) every other event is frozen: no new one opens,
- * open ones neither progress nor close, because we cannot see. Likewise, while a country is in
- * shutdown, its other events (partial_outage, service_blocking, degradation) are frozen.
+ * holds (KindRules.core in kinds.ts: its own targets recovered), not that the context needed to
+ * open it went away. While the vantage is offline (or its controls are failing and about to be
+ * confirmed down) every event but the vantage's own (KindRules.blinds) is frozen: no new one
+ * opens, open ones neither progress nor close, because we cannot see. Likewise, while a country
+ * is in shutdown (KindRules.darkens), its events of the kinds that wait (KindRules.waitsWhileDark)
+ * are frozen.
  *
- * started_at: see onsetTime() — the probe that began the failure, not the evaluation.
+ * started_at: see onsetTime() in event-times.ts — the probe that began the failure, not the evaluation.
  * ended_at: at the first clear evaluation, the recovery time (first success) of the member whose
  * recovery made the condition false; when that cannot be derived (degradation, the group
  * vanished, eligibility changed) the time of that first clear evaluation.

@@ -42,6 +42,14 @@ describe('the event kind table (src/detect/kinds.ts)', () => {
     expect(files.filter((f) => !named.has(f) && !HELPERS.includes(f))).toEqual([]);
   });
 
+  it('is listed, in EVENT_KINDS order, where the docs list the kinds', () => {
+    const quoted = (text: string): string[] => [...text.matchAll(/`([a-z_]+)`/g)].map((m) => m[1] as string);
+    const intro = /The detector turns probe results into events \(([^)]*)\)/.exec(read('docs/detection.md'));
+    expect(quoted(intro?.[1] ?? ''), 'docs/detection.md').toEqual([...EVENT_KINDS]);
+    const filter = /^\| `kind` \| (.*) \| events of that kind \|$/m.exec(read('docs/api.md'));
+    expect(quoted(filter?.[1] ?? ''), 'docs/api.md').toEqual([...EVENT_KINDS]);
+  });
+
   it('is in the docs: docs/detection.md with its rule files, docs/api.md, docs/design.md "Events" and the README with its severity', () => {
     const detection = read('docs/detection.md');
     const api = read('docs/api.md');
