@@ -3,8 +3,8 @@
  * rules that open it, its severity, what its contributors are, the group and the core an open
  * event is judged on (what keeps it open), how its onset and recovery are timed, what it freezes
  * and what freezes it, the country state it gives, and its summary sentence. The compiler checks
- * that every EventKind has an entry. Pure data and small pure functions: the detector reads it on
- * the hot path without allocating.
+ * that every EventKind has an entry. Pure data and small pure functions, made once: reading them
+ * adds no allocation to an evaluation.
  */
 import { how, latency, unreachable, where, type Summarized } from './event-text.js';
 import type { EventKind, Severity } from './events.js';
@@ -57,7 +57,10 @@ export interface KindRules {
    * and a veto while such an event is open ends the blind period instead of cancelling it.
    */
   blinds: boolean;
-  /** While open (and while its condition holds) its country is dark: the country's `waitsWhileDark` events are frozen. */
+  /**
+   * While open its country is dark (classify.ts also darkens a country whose shutdown condition
+   * holds): the country's events of `waitsWhileDark` kinds are frozen.
+   */
   darkens: boolean;
   /** Frozen while its country is dark, or the last targets to recover would be named this kind. */
   waitsWhileDark: boolean;
