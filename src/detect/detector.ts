@@ -5,13 +5,14 @@
  *
  * Hysteresis: an event opens after its condition held for open_after consecutive evaluations
  * and closes after it was clear for close_after. While open, "clear" means its core no longer
- * holds (see coreHolds(): its own targets recovered), not that the context needed to open it
- * went away. While the vantage is offline (or its controls
- * are failing and about to be confirmed down) every other event is frozen: no new one opens,
- * open ones neither progress nor close, because we cannot see. Likewise, while a country is in
- * shutdown, its other events (partial_outage, service_blocking, degradation) are frozen.
+ * holds (KindRules.core in kinds.ts: its own targets recovered), not that the context needed to
+ * open it went away. While the vantage is offline (or its controls are failing and about to be
+ * confirmed down) every event but the vantage's own (KindRules.blinds) is frozen: no new one
+ * opens, open ones neither progress nor close, because we cannot see. Likewise, while a country
+ * is in shutdown (KindRules.darkens), its events of the kinds that wait (KindRules.waitsWhileDark)
+ * are frozen.
  *
- * started_at: see onsetTime() — the probe that began the failure, not the evaluation.
+ * started_at: see onsetTime() in event-times.ts — the probe that began the failure, not the evaluation.
  * ended_at: at the first clear evaluation, the recovery time (first success) of the member whose
  * recovery made the condition false; when that cannot be derived (degradation, the group
  * vanished, eligibility changed) the time of that first clear evaluation.
@@ -25,16 +26,19 @@ import type { FailureReason } from '../probers/reasons.js';
 import type { ProbeResult } from '../probers/types.js';
 import { baselineTau } from './baseline.js';
 import { BlindPeriods } from './blind.js';
-import { classify, conditionKey, coreHolds, lookupGroup, type Condition, type Verdict } from './classify.js';
-import { buildEvidence, eventId, groupLatencyRatio, onsetTime, ratioFor, summarize } from './event-text.js';
+import { classify, conditionKey, type Condition, type Verdict } from './classify.js';
+import { buildEvidence, eventId } from './event-text.js';
+import { onsetTime, recoveryTime } from './event-times.js';
 import { EVENT_KINDS, type DisruptionEvent, type EventKind } from './events.js';
 import { countsForVerdicts } from './geo-eligibility.js';
 import { GroupIndex, type Group } from './groups.js';
+import { KINDS, type CountryState } from './kinds.js';
 import { DEFAULT_INTERVAL_MS, DEFAULT_RESUME_GRACE_MS, type DetectionSettings, type DetectorOptions, type VantageInfo } from './options.js';
 import { median } from './stats.js';
 import { TargetTracker } from './target-state.js';
 
 export type { DetectionSettings, DetectorOptions, VantageInfo } from './options.js';
+export type { CountryState } from './kinds.js';
 
 export type EventChange = { type: 'opened' | 'closed'; event: DisruptionEvent };
 
@@ -46,7 +50,6 @@ export interface VantageState {
   reasons: Partial<Record<FailureReason, number>>;
 }
 
-export type CountryState = 'ok' | 'shutdown' | 'partial' | 'blocking' | 'degraded' | 'unknown';
 export type TargetDisplayState = 'unknown' | 'up' | 'suspect' | 'down' | 'dead';
 
 export interface CountryStatus {
@@ -167,8 +170,21 @@ export class Detector {
    * opened or closed, in compareChanges order. O(targets) plus the size of holding groups.
    */
   evaluate(now: number): EventChange[] {
-    const s = this.s;
     this.lastEval = now;
+    const unsettled = this.aggregate(now);
+    const ctx = { excused: (failStart: number | null) => this.blind.covers(failStart), blocked: this.blockedCategories() };
+    const verdict = classify(this.index, this.s, this.vantage, ctx);
+    this.lastVerdict = verdict;
+    this.followBlindness(verdict.vantage, now);
+    const changes = this.applyHysteresis(verdict, unsettled, now);
+    this.pinned = new Set();
+    for (const slot of this.slots.values()) if (slot.event) for (const id of slot.members) this.pinned.add(id);
+    return changes.sort(compareChanges);
+  }
+
+  /** Refills the groups with the targets that count at `now`; returns how many have no settled state yet. */
+  private aggregate(now: number): number {
+    const slowRatio = this.s.degradation_latency_ratio;
     this.index.reset();
     let unsettled = 0;
     for (let i = 0; i < this.trackers.length; i++) {
@@ -184,26 +200,37 @@ export class Detector {
       // A target located outside its declared country is no evidence about that place; it still
       // counts where the place does not matter (its category, the international targets).
       const placeless = t.geoMismatch && !countsForVerdicts(t.target, true, this.vantage.country);
-      for (const g of this.index.membership[i] as Group[]) if (!(placeless && g.place)) g.add(t, s.degradation_latency_ratio);
+      for (const g of this.index.membership[i] as Group[]) if (!(placeless && g.place)) g.add(t, slowRatio);
     }
+    return unsettled;
+  }
+
+  /** The categories of the open events that block one, by the event's country ('' for null). */
+  private blockedCategories(): Map<string, Set<string>> {
     const blocked = new Map<string, Set<string>>();
     for (const slot of this.slots.values()) {
-      if (slot.kind !== 'service_blocking' || !slot.event || slot.category === null) continue;
+      if (!KINDS[slot.kind].blocksCategory || !slot.event || slot.category === null) continue;
       const scope = slot.country ?? '';
       const set = blocked.get(scope) ?? new Set<string>();
       set.add(slot.category);
       blocked.set(scope, set);
     }
-    const verdict = classify(this.index, s, this.vantage, { excused: (failStart) => this.blind.covers(failStart), blocked });
-    this.lastVerdict = verdict;
-    const v = verdict.vantage;
+    return blocked;
+  }
+
+  /** Begins, cancels or ends the blind period the vantage verdict says the vantage is in. */
+  private followBlindness(v: Verdict['vantage'], now: number): void {
     if (v.offline && v.blindStart !== null) this.blind.begin(v.blindStart);
-    else if (v.vetoed && !this.offlineEventOpen()) this.blind.cancel();
+    else if (v.vetoed && !this.blindingEventOpen()) this.blind.cancel();
     // A veto once the vantage_offline event is open is the way back: domestic targets answer
     // before the controls are counted up again. The period ends; it was real.
     else if (!v.frozen) this.blind.finish(now);
-    this.blind.prune(now - s.baseline_window);
+    this.blind.prune(now - this.s.baseline_window);
+  }
 
+  /** Steps every slot (opened, held, cleared or closed) with the conditions that hold now. */
+  private applyHysteresis(verdict: Verdict, unsettled: number, now: number): EventChange[] {
+    const v = verdict.vantage;
     const changes: EventChange[] = [];
     const holding = new Map<string, Condition>();
     for (const c of verdict.conditions) holding.set(c.key, c);
@@ -211,13 +238,12 @@ export class Detector {
     // still open (closing takes close_after evaluations): its other events wait meanwhile, or
     // the last targets to recover would be named a partial outage or a blocking.
     const dark = new Set(verdict.inShutdown);
-    for (const slot of this.slots.values()) if (slot.kind === 'shutdown' && slot.event && slot.country !== null) dark.add(slot.country);
-    const darkened = (kind: EventKind, country: string | null): boolean =>
-      kind !== 'shutdown' && kind !== 'vantage_offline' && country !== null && dark.has(country);
+    for (const slot of this.slots.values()) if (KINDS[slot.kind].darkens && slot.event && slot.country !== null) dark.add(slot.country);
+    const darkened = (kind: EventKind, country: string | null): boolean => KINDS[kind].waitsWhileDark && country !== null && dark.has(country);
     for (const slot of [...this.slots.values()]) {
       const cond = holding.get(slot.key);
       holding.delete(slot.key);
-      const frozen = (v.frozen && slot.kind !== 'vantage_offline') || darkened(slot.kind, slot.country);
+      const frozen = (v.frozen && !KINDS[slot.kind].blinds) || darkened(slot.kind, slot.country);
       if (slot.resume) this.stepResumed(slot, cond, frozen, unsettled, now, changes);
       else if (!frozen) this.step(slot, cond, now, changes);
     }
@@ -240,9 +266,7 @@ export class Detector {
       this.slots.set(slot.key, slot);
       this.step(slot, cond, now, changes);
     }
-    this.pinned = new Set();
-    for (const slot of this.slots.values()) if (slot.event) for (const id of slot.members) this.pinned.add(id);
-    return changes.sort(compareChanges);
+    return changes;
   }
 
   /**
@@ -259,8 +283,8 @@ export class Detector {
     return this.byId.get(id)?.target;
   }
 
-  private offlineEventOpen(): boolean {
-    for (const slot of this.slots.values()) if (slot.kind === 'vantage_offline' && slot.event) return true;
+  private blindingEventOpen(): boolean {
+    for (const slot of this.slots.values()) if (KINDS[slot.kind].blinds && slot.event) return true;
     return false;
   }
 
@@ -360,10 +384,8 @@ export class Detector {
       const down = g?.down.length ?? 0;
       const kinds = new Set(open.filter((e) => e.country === country).map((e) => e.kind));
       let state: CountryState = 'ok';
-      if (kinds.has('shutdown')) state = 'shutdown';
-      else if (kinds.has('partial_outage')) state = 'partial';
-      else if (kinds.has('service_blocking')) state = 'blocking';
-      else if (kinds.has('degradation')) state = 'degraded';
+      const decisive = EVENT_KINDS.find((k) => kinds.has(k) && KINDS[k].countryState !== null);
+      if (decisive !== undefined) state = KINDS[decisive].countryState ?? state;
       else if (eligible === 0 || this.lastVerdict === null || this.lastVerdict.vantage.frozen) state = 'unknown';
       countries.push({
         country,
@@ -424,16 +446,16 @@ export class Detector {
       this.slots.delete(slot.key);
       return;
     }
-    const group = lookupGroup(this.index, this.s, slot.kind, slot.country, slot.asn, slot.category);
-    const degraded = slot.kind === 'degradation';
-    if (group && coreHolds(slot.kind, group, this.s)) {
+    const rules = KINDS[slot.kind];
+    const group = rules.group(this.index, this.s, slot);
+    if (group && rules.core(group, this.s)) {
       slot.clear = 0;
       slot.endAt = null;
-      this.refresh(slot, group, degraded ? group.slow : group.down, degraded ? groupLatencyRatio(group) : undefined);
+      this.refresh(slot, group, rules.measure.contributors(group), rules.measure.latencyRatio(group));
       return;
     }
     slot.clear++;
-    if (slot.clear === 1) slot.endAt = this.recoveryTime(slot, group, now);
+    if (slot.clear === 1) slot.endAt = recoveryTime(rules, group, slot.members, slot.startedMs, this.s, now);
     // The evidence keeps the counts of the last evaluation at which the condition held, so a
     // closed event still says what happened rather than showing the recovered state.
     if (slot.clear >= this.s.close_after) changes.push({ type: 'closed', event: this.close(slot, slot.endAt ?? now) });
@@ -469,7 +491,7 @@ export class Detector {
     for (const other of this.slots.values()) {
       if (other.event && other !== slot && other.country === cond.country) for (const id of other.members) exclude.add(id);
     }
-    let started = onsetTime(cond.kind, cond.group, cond.contributors, this.s, now, window, exclude);
+    let started = onsetTime(KINDS[cond.kind], cond.group, cond.contributors, this.s, now, window, exclude);
     const last = this.lastEnded.get(slot.key);
     if (last !== undefined && started <= last) started = Math.min(last + 1, now);
     slot.startedMs = started;
@@ -480,7 +502,7 @@ export class Detector {
       asn: cond.asn,
       category: cond.category,
       mechanism: cond.mechanism,
-      severity: cond.severity,
+      severity: KINDS[cond.kind].severity,
       started_at: iso(started),
       ended_at: null,
       summary: '',
@@ -497,7 +519,7 @@ export class Detector {
     const end = Math.max(endMs, slot.startedMs);
     event.ended_at = iso(end);
     this.lastEnded.set(slot.key, end);
-    if (slot.kind !== 'vantage_offline' && slot.kind !== 'degradation') for (const id of slot.members) this.aftermath.set(id, end);
+    if (KINDS[slot.kind].aftermath) for (const id of slot.members) this.aftermath.set(id, end);
     this.slots.delete(slot.key);
     return structuredClone(event);
   }
@@ -510,25 +532,8 @@ export class Detector {
   }
 
   private summary(event: DisruptionEvent): string {
-    const insideOut = event.country !== null && event.country === this.vantage.country && event.kind !== 'vantage_offline';
-    const text = summarize(event, this.vantage.id, insideOut);
+    const insideOut = event.country !== null && event.country === this.vantage.country;
+    const text = KINDS[event.kind].summary(event, this.vantage.id, insideOut);
     return this.path === '' ? text : `${text} (path ${this.path})`;
-  }
-
-  /**
-   * ended_at at the first clear evaluation of a ratio condition: the members that recovered
-   * during the event, by recovery time; the j-th of them is the one whose recovery took the
-   * down count below the threshold (given the current counts). Falls back to `now`.
-   */
-  private recoveryTime(slot: Slot, group: Group | null, now: number): number {
-    if (!group || slot.kind === 'degradation') return now;
-    const recovered = group.members
-      .filter((t) => t.state === 'up' && slot.members.has(t.id) && t.okStart !== null && t.okStart >= slot.startedMs)
-      .map((t) => t.okStart as number)
-      .sort((a, b) => a - b);
-    const threshold = ratioFor(slot.kind, this.s) * group.eligible;
-    const j = Math.max(1, Math.floor(group.down.length + recovered.length - threshold + 1e-9) + 1);
-    const at = recovered[j - 1];
-    return at === undefined ? now : Math.min(Math.max(at, slot.startedMs), now);
   }
 }

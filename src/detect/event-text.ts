@@ -1,10 +1,9 @@
 /**
- * Builds the public parts of an event from a group: id, evidence, summary, onset time.
+ * Words the public parts of an event: its id, its evidence (from a group's counts) and the words
+ * its summary sentence is made of (each kind's sentence is in kinds.ts).
  */
 import type { DisruptionEvent, EventKind, Evidence } from './events.js';
 import type { Group } from './groups.js';
-import type { DetectionSettings } from './options.js';
-import { median, needed } from './stats.js';
 import type { TargetTracker } from './target-state.js';
 
 /** At most this many target ids are listed in evidence (Evidence contract). */
@@ -45,80 +44,28 @@ export function buildEvidence(group: Group | null, contributors: readonly Target
   return evidence;
 }
 
-/** Current median latency ratio of a group, when it has any. */
-export function groupLatencyRatio(group: Group | null): number | undefined {
-  return group && group.ratios.length > 0 ? median(group.ratios) : undefined;
+/** The event fields a summary sentence is worded from. */
+export type Summarized = Pick<DisruptionEvent, 'kind' | 'country' | 'asn' | 'category' | 'mechanism' | 'evidence'>;
+
+/** Where the event happens, as a summary opens: its country, or "-". */
+export function where(e: Summarized): string {
+  return e.country ?? '-';
 }
 
-/** One short human sentence, e.g. "KZ: 9 of 12 targets unreachable (75%), blackhole". */
-export function summarize(
-  event: Pick<DisruptionEvent, 'kind' | 'country' | 'asn' | 'category' | 'mechanism' | 'evidence'>,
-  vantageId: string,
-  insideOut: boolean,
-): string {
-  const e = event.evidence;
-  const counts = `${e.down} of ${e.eligible}`;
-  const pct = `(${Math.round(e.ratio * 100)}%)`;
-  const how = event.mechanism === null ? '' : `, ${event.mechanism}`;
-  const where = event.country ?? '-';
-  switch (event.kind) {
-    case 'vantage_offline':
-      return `vantage ${vantageId} offline: ${counts} controls unreachable ${pct}${how}`;
-    case 'shutdown':
-      return insideOut
-        ? `${where}: ${counts} international targets unreachable ${pct} while domestic targets answer${how}`
-        : `${where}: ${counts} targets unreachable ${pct}${how}`;
-    case 'partial_outage':
-      return `${where} AS${event.asn ?? '?'}: ${counts} targets unreachable ${pct}${how}`;
-    case 'service_blocking':
-      return `${where}: ${event.category ?? '?'} blocked, ${counts} targets unreachable ${pct}${how}`;
-    case 'degradation':
-      return `${where}: latency ${(e.latency_ratio ?? 0).toFixed(1)}x baseline${insideOut ? ' on international targets' : ''}`;
-  }
+/** "9 of 12 targets unreachable (75%)": the evidence's counts (`what` names the targets). */
+export function unreachable(e: Summarized, what = 'targets'): string {
+  const x = e.evidence;
+  return `${x.down} of ${x.eligible} ${what} unreachable (${Math.round(x.ratio * 100)}%)`;
 }
 
-/**
- * Onset of a condition: when the disruption behind it began. T = the k-th earliest of the
- * contributors' failure-streak starts (slowness starts for degradation), k = how many
- * contributors the condition needs: when the condition first held. The members of one outage all
- * begin failing within one probe interval of each other, so the onset is the earliest start
- * within `windowMs` before T, among the contributors not in `exclude` (the members of another
- * event already open, e.g. an ASN outage that a shutdown follows). So a target that had been down
- * for hours (but is not dead yet) does not drag the start back, and a shutdown that follows an
- * ASN outage starts when the rest of the country went dark.
- */
-export function onsetTime(
-  kind: EventKind,
-  group: Group,
-  contributors: readonly TargetTracker[],
-  s: DetectionSettings,
-  now: number,
-  windowMs: number,
-  exclude: ReadonlySet<string>,
-): number {
-  const startOf = (t: TargetTracker): number => (kind === 'degradation' ? t.baseline.slowSince : t.failStart) ?? now;
-  const k = kind === 'degradation' ? (group.ratios.length >> 1) + 1 : needed(ratioFor(kind, s), group.eligible);
-  const times = contributors.map(startOf).sort((a, b) => a - b);
-  if (times.length === 0) return now;
-  const held = Math.min(times[Math.min(k, times.length) - 1] as number, now);
-  let onset = held;
-  for (const t of contributors) {
-    const at = startOf(t);
-    if (at < onset && at >= held - windowMs && !exclude.has(t.id)) onset = at;
-  }
-  return onset;
+/** ", blackhole": the mechanism as a summary ends, or nothing. */
+export function how(e: Summarized): string {
+  return e.mechanism === null ? '' : `, ${e.mechanism}`;
 }
 
-/** The down ratio a kind's condition is judged by (not used for degradation). */
-export function ratioFor(kind: EventKind, s: DetectionSettings): number {
-  switch (kind) {
-    case 'vantage_offline':
-      return s.vantage_offline_ratio;
-    case 'shutdown':
-      return s.shutdown_ratio;
-    default:
-      return s.partial_ratio;
-  }
+/** "3.2x": the evidence's latency ratio. */
+export function latency(e: Summarized): string {
+  return `${(e.evidence.latency_ratio ?? 0).toFixed(1)}x`;
 }
 
 /** Rounds to 4 decimals, so the JSON stays short and stable. */

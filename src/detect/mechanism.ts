@@ -69,8 +69,9 @@ export function mechanismOfFailure(reason: FailureReason, detail: string | undef
 }
 
 /**
- * The dominant mechanism among the given per-target mechanisms (null: did not vote), as
- * dominantMechanism counts them.
+ * The dominant mechanism among the given per-target mechanisms: each votes for itself (null does
+ * not vote), the most votes wins, ties go to the earlier entry of MECHANISMS (deterministic);
+ * null when nothing voted.
  */
 export function dominantOf(mechanisms: Iterable<Mechanism | null>): Mechanism | null {
   const votes = new Map<Mechanism, number>();
@@ -85,15 +86,4 @@ export function dominantOf(mechanisms: Iterable<Mechanism | null>): Mechanism | 
     }
   }
   return best;
-}
-
-/**
- * The dominant mechanism among the given latest failure reasons: each reason votes for its
- * mechanism, the most votes wins, ties go to the earlier entry of MECHANISMS (deterministic).
- * `unknown` reasons do not vote; null when nothing voted.
- */
-export function dominantMechanism(reasons: Iterable<FailureReason | null>): Mechanism | null {
-  const mechanisms: (Mechanism | null)[] = [];
-  for (const reason of reasons) mechanisms.push(mechanismOf(reason ?? 'unknown'));
-  return dominantOf(mechanisms);
 }

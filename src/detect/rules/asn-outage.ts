@@ -13,31 +13,17 @@
  *   answer are an outage there.
  */
 import { atLeast, needed } from '../stats.js';
-import {
-  aboutThePlace,
-  categoriesFailingOutside,
-  condition,
-  isInterference,
-  mechanismOfTargets,
-  mostlyDown,
-  onsetOf,
-  withoutCategories,
-  type Condition,
-  type RuleContext,
-  witnessed,
-} from './common.js';
+import { condition, failingPlace, mostlyDown, onsetOf, type Condition, type RuleContext, witnessed } from './common.js';
 
 /** @param dark countries whose shutdown holds (their ASNs are not judged). */
 export function asnOutages(ctx: RuleContext, dark: ReadonlySet<string>): Condition[] {
-  const { index, s, home } = ctx;
+  const { index, s } = ctx;
   const out: Condition[] = [];
   for (const { country, asn, group: whole } of index.asns.values()) {
     if (dark.has(country) || !mostlyDown(whole, s.partial_ratio, s.partial_min_targets)) continue;
-    const foreign = home !== undefined && country !== home;
-    const g = withoutCategories(whole, categoriesFailingOutside(ctx, whole.down, (t) => t.target.country === country), s);
-    if (!mostlyDown(g, s.partial_ratio, s.partial_min_targets)) continue;
-    const mechanism = mechanismOfTargets(g.down);
-    if (foreign && (isInterference(mechanism) || !aboutThePlace(ctx, g.down, (t) => t.target.country === country && t.target.asn === asn))) continue;
+    const place = failingPlace(ctx, whole, country, (t) => t.target.country === country && t.target.asn === asn, s.partial_ratio, s.partial_min_targets);
+    if (place === null) continue;
+    const { group: g, mechanism } = place;
     const rest = index.countries.get(country);
     if (!rest) continue;
     const restEligible = rest.eligible - whole.eligible;

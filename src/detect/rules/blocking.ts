@@ -15,7 +15,8 @@
  * only international members of other categories can show that the failure is the category's
  * and not the whole gateway's.
  */
-import type { Group } from '../groups.js';
+import type { Group, GroupIndex } from '../groups.js';
+import type { DetectionSettings } from '../options.js';
 import { atLeast, needed } from '../stats.js';
 import type { TargetTracker } from '../target-state.js';
 import {
@@ -29,9 +30,7 @@ import {
   type RuleContext,
   witnessed,
 } from './common.js';
-
-/** Targets whose failure a shutdown or an ASN outage of this evaluation already explains. */
-export type Explained = (t: TargetTracker) => boolean;
+import type { Explained } from './explained.js';
 
 interface Candidate {
   group: Group;
@@ -132,4 +131,32 @@ function judge(
   }
   if (!othersAnswer) return null;
   return condition('service_blocking', { country, category }, g, g.down, mechanism);
+}
+
+/**
+ * The group an open blocking is judged on: with no home country, the category in its country (or
+ * across all countries for country null); at home, the first of the category's groups (all,
+ * international, domestic, in one foreign country) whose down ratio holds, else the one with the
+ * largest down share.
+ */
+export function blockingGroup(index: GroupIndex, s: DetectionSettings, country: string | null, category: string): Group | null {
+  const home = index.vantage.country;
+  if (country === null) return index.categories.get(category)?.group ?? null;
+  if (home === undefined || country !== home) return index.categoriesIn.get(`${country}|${category}`)?.group ?? null;
+  const candidates: Group[] = [];
+  for (const g of [index.categories.get(category)?.group, index.categoriesInternational.get(category), index.categoriesDomestic.get(category)]) {
+    if (g) candidates.push(g);
+  }
+  for (const c of index.categoriesIn.values()) if (c.category === category && c.country !== home) candidates.push(c.group);
+  let best: Group | null = null;
+  let share = -1;
+  for (const g of candidates) {
+    if (mostlyDown(g, s.partial_ratio, s.partial_min_targets)) return g;
+    const x = g.eligible === 0 ? 0 : g.down.length / g.eligible;
+    if (x > share) {
+      best = g;
+      share = x;
+    }
+  }
+  return best;
 }

@@ -3,7 +3,7 @@
  * tests rules are built from (onset of a failing group, "answered across", interference, which
  * categories fail outside a group). Pure.
  */
-import type { EventKind, Mechanism, Severity } from '../events.js';
+import type { EventKind, Mechanism } from '../events.js';
 import type { Group, GroupIndex } from '../groups.js';
 import { dominantOf, mechanismOfFailure } from '../mechanism.js';
 import type { DetectionSettings } from '../options.js';
@@ -22,7 +22,6 @@ export interface Condition {
   /** Down members (slow members for degradation) that make it true. */
   contributors: TargetTracker[];
   mechanism: Mechanism | null;
-  severity: Severity;
   /** Median latency ratio, for degradation. */
   latencyRatio?: number;
 }
@@ -54,14 +53,6 @@ export function conditionKey(kind: EventKind, country: string | null, asn: numbe
   return `${kind}|${country ?? '-'}|${asn ?? '-'}|${category ?? '-'}`;
 }
 
-const SEVERITY: Record<EventKind, Severity> = {
-  shutdown: 'critical',
-  vantage_offline: 'critical',
-  partial_outage: 'warning',
-  service_blocking: 'warning',
-  degradation: 'warning',
-};
-
 export function condition(
   kind: EventKind,
   where: { country: string | null; asn?: number | null; category?: string | null },
@@ -81,7 +72,6 @@ export function condition(
     group,
     contributors,
     mechanism,
-    severity: SEVERITY[kind],
   };
   if (latencyRatio !== undefined) c.latencyRatio = latencyRatio;
   return c;
@@ -217,6 +207,33 @@ export function categoriesFailingOutside(ctx: RuleContext, down: readonly Target
 /** `g` without the members whose category is in `cats` (same counting rules). */
 export function withoutCategories(g: Group, cats: ReadonlySet<string> | undefined, s: DetectionSettings): Group {
   return cats === undefined || cats.size === 0 ? g : g.filtered((t) => !cats.has(t.target.category), s.degradation_latency_ratio);
+}
+
+/**
+ * A place (a country, or one ASN of it) whose failures are about the place: `whole`, without the
+ * categories failing the same way outside its country (and those in `alsoLeftOut`, such as the
+ * categories already blocked), still at least `ratio` down (at least `min` eligible); and, for a foreign place seen from a home
+ * country, failing without an interference signature (that is blocking at home) and not as one
+ * category with nothing to compare it with (`inside` tells the place's members). The group judged
+ * and its mechanism, or null.
+ */
+export function failingPlace(
+  ctx: RuleContext,
+  whole: Group,
+  country: string,
+  inside: (t: TargetTracker) => boolean,
+  ratio: number,
+  min: number,
+  alsoLeftOut: readonly (Iterable<string> | undefined)[] = [],
+): { group: Group; mechanism: Mechanism | null } | null {
+  const left = categoriesFailingOutside(ctx, whole.down, (t) => t.target.country === country);
+  for (const ks of alsoLeftOut) for (const k of ks ?? []) left.add(k);
+  const g = withoutCategories(whole, left, ctx.s);
+  if (!mostlyDown(g, ratio, min)) return null;
+  const mechanism = mechanismOfTargets(g.down);
+  const foreign = ctx.home !== undefined && country !== ctx.home;
+  if (foreign && (isInterference(mechanism) || !aboutThePlace(ctx, g.down, inside))) return null;
+  return { group: g, mechanism };
 }
 
 /** The pool for RuleContext.pool. */

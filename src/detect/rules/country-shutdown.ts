@@ -14,33 +14,18 @@
  */
 import { needed } from '../stats.js';
 import type { TargetTracker } from '../target-state.js';
-import {
-  aboutThePlace,
-  categoriesFailingOutside,
-  condition,
-  isInterference,
-  mechanismOfTargets,
-  mostlyDown,
-  onsetOf,
-  withoutCategories,
-  type Condition,
-  type Onset,
-  type RuleContext,
-  witnessed,
-} from './common.js';
+import { condition, failingPlace, mostlyDown, onsetOf, type Condition, type Onset, type RuleContext, witnessed } from './common.js';
 
 export function countryShutdowns(ctx: RuleContext): Condition[] {
   const { index, s, home } = ctx;
   const out: Condition[] = [];
   for (const [country, whole] of index.countries) {
     if (country === home || !mostlyDown(whole, s.shutdown_ratio, s.shutdown_min_targets)) continue;
-    const excluded = categoriesFailingOutside(ctx, whole.down, (t) => t.target.country === country);
-    for (const k of ctx.blocked.get(home ?? country) ?? []) excluded.add(k);
-    for (const k of ctx.blocked.get('') ?? []) excluded.add(k);
-    const g = withoutCategories(whole, excluded, s);
-    if (!mostlyDown(g, s.shutdown_ratio, s.shutdown_min_targets)) continue;
-    const mechanism = mechanismOfTargets(g.down);
-    if (home !== undefined && (isInterference(mechanism) || !aboutThePlace(ctx, g.down, (t) => t.target.country === country))) continue;
+    const inside = (t: TargetTracker): boolean => t.target.country === country;
+    const blocked = [ctx.blocked.get(home ?? country), ctx.blocked.get('')];
+    const place = failingPlace(ctx, whole, country, inside, s.shutdown_ratio, s.shutdown_min_targets, blocked);
+    if (place === null) continue;
+    const { group: g, mechanism } = place;
     if (!othersAnswered(ctx, country, onsetOf(g.down, needed(s.shutdown_ratio, g.eligible)))) continue;
     out.push(condition('shutdown', { country }, g, g.down, mechanism));
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dominantMechanism, mechanismOf } from '../../../src/detect/mechanism.js';
+import { dominantOf, mechanismOf } from '../../../src/detect/mechanism.js';
 import { FAILURE_REASONS } from '../../../src/probers/reasons.js';
 
 describe('mechanismOf', () => {
@@ -24,13 +24,11 @@ describe('mechanismOf', () => {
   });
 });
 
-describe('dominantMechanism', () => {
-  it('counts votes per mechanism, not per reason', () => {
-    expect(dominantMechanism(['tcp_reset', 'tcp_refused', 'dns_nxdomain'])).toBe('tcp_reset');
-  });
-  it('breaks ties in MECHANISMS order and ignores unknown', () => {
-    expect(dominantMechanism(['tls_alert', 'dns_servfail', 'unknown', 'unknown'])).toBe('dns');
-    expect(dominantMechanism(['unknown', null])).toBeNull();
-    expect(dominantMechanism([])).toBeNull();
+describe('dominantOf', () => {
+  it('counts votes per mechanism, breaks ties in MECHANISMS order, and lets null not vote', () => {
+    expect(dominantOf(['tcp_reset', 'tcp_reset', 'dns'])).toBe('tcp_reset');
+    expect(dominantOf(['tls', 'dns', null, null])).toBe('dns');
+    expect(dominantOf([null])).toBeNull();
+    expect(dominantOf([])).toBeNull();
   });
 });
