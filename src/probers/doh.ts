@@ -11,7 +11,10 @@ import { Client, type Dispatcher } from 'undici';
 import type { DohResolved } from '../config/schema.js';
 import { judgeResponse, matchResponse, newQuery, Rejected } from './dns-answer.js';
 import { localAddressFor } from './source.js';
-import { certExpiry, Deadline, destroyQuietly, dialTcp, handshakeTls, ipLiteral, ProbeClock, resolveHost, type TrustOptions } from './dial.js';
+import { Deadline } from './deadline.js';
+import { ProbeClock } from './probe-clock.js';
+import { certExpiry, handshakeTls, type TrustOptions } from './tls-handshake.js';
+import { destroyQuietly, dialTcp, ipLiteral, resolveHost } from './dial.js';
 import { classifyError, describeError } from './failure.js';
 import type { ProbeResult, Prober } from './types.js';
 

@@ -4,7 +4,9 @@
  */
 import type { Socket } from 'node:net';
 import type { TcpResolved } from '../config/schema.js';
-import { Deadline, destroyQuietly, dialTcp, ProbeClock, resolveHost } from './dial.js';
+import { Deadline } from './deadline.js';
+import { ProbeClock } from './probe-clock.js';
+import { destroyQuietly, dialTcp, resolveHost } from './dial.js';
 import { classifyError, describeError } from './failure.js';
 import { localAddressFor } from './source.js';
 import type { Prober } from './types.js';

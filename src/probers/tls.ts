@@ -3,7 +3,10 @@
  * tls, total; cert_expiry from the leaf certificate.
  */
 import type { TlsResolved } from '../config/schema.js';
-import { certExpiry, Deadline, destroyQuietly, dialTcp, handshakeTls, ipLiteral, ProbeClock, resolveHost, type TrustOptions } from './dial.js';
+import { Deadline } from './deadline.js';
+import { ProbeClock } from './probe-clock.js';
+import { certExpiry, handshakeTls, type TrustOptions } from './tls-handshake.js';
+import { destroyQuietly, dialTcp, ipLiteral, resolveHost } from './dial.js';
 import { classifyError, describeError } from './failure.js';
 import { localAddressFor } from './source.js';
 import type { Prober } from './types.js';
