@@ -19,7 +19,8 @@ import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const { encodeWriteRequest, encodeWriteRequestReference } = await import(join(ROOT, 'dist/remote/prompb.js'));
+const { encodeWriteRequest } = await import(join(ROOT, 'dist/remote/prompb.js'));
+const { encodeWriteRequestReference } = await import(join(ROOT, 'tests/fixtures/prompb-reference.mjs'));
 const snappy = createRequire(join(ROOT, 'package.json'))('snappyjs');
 
 const { values } = parseArgs({
