@@ -7,7 +7,8 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { abortable, type Deadline } from './deadline.js';
 import type { ProbeClock } from './probe-clock.js';
-import { sourceBindError } from './source.js';
+import { localAddressFor, sourceBindError } from './source.js';
+import type { ProbeContext } from './types.js';
 
 /** An IP literal (also "[v6]" as in a URL host) without brackets, or null for a name. */
 export function ipLiteral(host: string): string | null {
@@ -43,6 +44,16 @@ export async function resolveHost(
 
 /** Error code of a name answered only with "this host" addresses (classified dns_bogon_answer). */
 export const DNS_BOGON_CODE = 'LOOKOUT_DNS_BOGON';
+
+/**
+ * resolveHost, then dialTcp from the probe's source binding, timed as the dns and connect
+ * phases. `dialled.ip` is set once the address is known (a result names it, failed or not).
+ */
+export async function connectHost(host: string, port: number, ctx: ProbeContext, clock: ProbeClock, deadline: Deadline, dialled: { ip: string | null }): Promise<Socket> {
+  const ip = await resolveHost(host, ctx.resolver, clock, deadline);
+  dialled.ip = ip;
+  return clock.run('connect', 'connect', () => dialTcp(ip, port, deadline, localAddressFor(ctx.source, ip)));
+}
 
 /**
  * Opens a TCP connection to ip:port, from `localAddress` when given (a source binding: see

@@ -8,7 +8,7 @@ import * as dnsPacket from 'dns-packet';
 import { splitHostPort, type DnsResolved } from '../config/schema.js';
 import { Deadline } from './deadline.js';
 import { destroyQuietly, dialTcp } from './dial.js';
-import { judgeResponse, matchResponse, newQuery, Rejected, type DnsMessage } from './dns-answer.js';
+import { answerResult, matchResponse, newQuery, Rejected, type DnsMessage } from './dns-answer.js';
 import { closedBeforeAnswer, exchangeFramed } from './dns-stream.js';
 import { classifyError, describeError } from './failure.js';
 import { ProbeClock } from './probe-clock.js';
@@ -138,10 +138,7 @@ export const probeDns: Prober<DnsResolved> = async (target, ctx) => {
       }
       return result({ ok: false, reason: classifyError(err, 'dns'), ip, detail: describeError(err) });
     }
-    const verdict = judgeResponse(response, target);
-    return verdict.reason === null
-      ? result({ ok: true, reason: null, ip })
-      : result({ ok: false, reason: verdict.reason, ip, detail: verdict.detail });
+    return result({ ip, ...answerResult(response, target) });
   } finally {
     deadline.dispose();
   }

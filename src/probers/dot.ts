@@ -8,7 +8,7 @@ import type { TLSSocket } from 'node:tls';
 import { splitHostPort, type DotResolved } from '../config/schema.js';
 import { Deadline } from './deadline.js';
 import { destroyQuietly, dialTcp, ipLiteral, resolveHost } from './dial.js';
-import { judgeResponse, newQuery, Rejected } from './dns-answer.js';
+import { answerResult, newQuery, Rejected } from './dns-answer.js';
 import { closedBeforeAnswer, exchangeFramed } from './dns-stream.js';
 import { ProbeClock } from './probe-clock.js';
 import { localAddressFor } from './source.js';
@@ -70,11 +70,10 @@ export function createDotProber(trust: TrustOptions = {}): Prober<DotResolved> {
       expiry = certExpiry(secured);
       querying = true;
       const response = await clock.run('dns', 'dns', () => exchangeFramed(secured, newQuery(target.query), deadline, rejected));
-      const verdict = judgeResponse(response, target);
-      return verdict.reason === null ? result({ ok: true, reason: null }) : result({ ok: false, reason: verdict.reason, detail: verdict.detail });
+      return result(answerResult(response, target));
     } catch (err) {
       if (querying) return result({ ok: false, ...answerFailure(err, deadline, rejected, ctx.timeoutMs, ctx.signal.aborted) });
-      return result({ ok: false, reason: classifyError(err, clock.current), detail: deadline.describe() ?? describeError(err) });
+      return result({ ok: false, ...clock.failure(err, deadline) });
     } finally {
       deadline.dispose();
       destroyQuietly(tls);

@@ -16,8 +16,8 @@ import { abortable, Deadline } from './deadline.js';
 import { ProbeClock } from './probe-clock.js';
 import { certExpiry, handshakeTls, type TrustOptions } from './tls-handshake.js';
 import { destroyQuietly, dialTcp, ipLiteral, resolveHost } from './dial.js';
-import { classifyError, describeError } from './failure.js';
 import { localAddressFor } from './source.js';
+import { targetUrl } from './target-url.js';
 import type { FailureReason } from './reasons.js';
 import type { HostResolver, ProbeResult, Prober } from './types.js';
 
@@ -257,18 +257,6 @@ function originOf(url: URL): URL {
   return origin;
 }
 
-/** Each target's URL, parsed once (never modified: hops build new URL objects). */
-const parsedUrls = new WeakMap<HttpResolved, URL>();
-
-function targetUrl(target: HttpResolved): URL {
-  let url = parsedUrls.get(target);
-  if (!url) {
-    url = new URL(target.url);
-    parsedUrls.set(target, url);
-  }
-  return url;
-}
-
 /** What every hop of one probe shares. */
 interface Probe {
   target: HttpResolved;
@@ -386,9 +374,8 @@ export function createHttpProber(trust: TrustOptions = {}): Prober<HttpResolved>
         return result({ ok: verdict.reason === null, reason: verdict.reason, status: ex.status, ...(verdict.detail ? { detail: verdict.detail } : {}), ...certField });
       }
     } catch (err) {
-      const detail = deadline.describe() ?? describeError(err);
       const status = probe.status !== undefined ? { status: probe.status } : {};
-      return result({ ok: false, reason: classifyError(err, clock.current), detail, ...status });
+      return result({ ok: false, ...clock.failure(err, deadline), ...status });
     } finally {
       deadline.dispose();
       probe.resources.close(ok);

@@ -4,8 +4,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { TargetKind } from '../config/schema.js';
-import type { FailurePhase } from './failure.js';
-import type { Phase } from './reasons.js';
+import type { Deadline } from './deadline.js';
+import { classifyError, describeError, type FailurePhase } from './failure.js';
+import type { FailureReason, Phase } from './reasons.js';
 import type { ProbeResult } from './types.js';
 
 /**
@@ -26,6 +27,14 @@ export class ProbeClock {
     const value = await step();
     this.phases[phase] = (this.phases[phase] ?? 0) + (performance.now() - t0) / 1000;
     return value;
+  }
+
+  /**
+   * The reason and detail of `err`, thrown by the step in progress: classified by its failure
+   * phase, and described in the deadline's words when the deadline fired.
+   */
+  failure(err: unknown, deadline: Deadline): { reason: FailureReason; detail: string } {
+    return { reason: classifyError(err, this.current), detail: deadline.describe() ?? describeError(err) };
   }
 
   /** A result with `total` set to the time since the clock started. */
