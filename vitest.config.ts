@@ -18,6 +18,8 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
+    // Any process warning fails the test that caused it (tests/unit/warnings.test.ts proves it).
+    setupFiles: ['tests/setup/fail-on-warning.ts'],
     // The namespace is shared: one file's iptables rules (and FaultInjector.clear()) must not
     // meet another's, and `lookout simulate` owns the world's addresses while it runs.
     fileParallelism: phase === 'host',

@@ -19,9 +19,11 @@ import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import type * as Snappy from 'snappyjs';
 import type * as Prompb from '../../src/remote/prompb.js';
+import type * as Reference from '../../tests/fixtures/prompb-reference.mjs';
 import { importBuilt, ROOT } from '../common/repo.js';
 
-const { encodeWriteRequest, encodeWriteRequestReference } = await importBuilt<typeof Prompb>(ROOT, 'remote/prompb.js');
+const { encodeWriteRequest } = await importBuilt<typeof Prompb>(ROOT, 'remote/prompb.js');
+const { encodeWriteRequestReference } = (await import(join(ROOT, 'tests/fixtures/prompb-reference.mjs'))) as typeof Reference;
 const snappy = createRequire(join(ROOT, 'package.json'))('snappyjs') as typeof Snappy;
 
 const { values } = parseArgs({

@@ -56,6 +56,11 @@ export function ipLiterals(t: ResolvedTarget): string[] {
     case 'icmp':
       for (const h of t.hosts ?? [t.host]) add(h);
       break;
+    default: {
+      // A new kind must say what it dials (docs/design.md "A new prober kind").
+      const unhandled: never = t;
+      throw new TypeError(`ipLiterals: no case for kind ${(unhandled as { kind: string }).kind}`);
+    }
   }
   return out;
 }

@@ -65,6 +65,12 @@ export function judgeResponse(response: DnsMessage, target: DnsQuestionTarget): 
   return { reason: null };
 }
 
+/** The result fields of a judged answer: ok, or failed with the verdict's reason and detail. */
+export function answerResult(response: DnsMessage, target: DnsQuestionTarget): { ok: boolean; reason: FailureReason | null; detail?: string } {
+  const verdict = judgeResponse(response, target);
+  return verdict.reason === null ? { ok: true, reason: null } : { ok: false, reason: verdict.reason, ...(verdict.detail !== undefined ? { detail: verdict.detail } : {}) };
+}
+
 /** Each target's answers_in as a matcher, built once (a BlockList per probe is measurable). */
 const matchers = new WeakMap<readonly string[], (ip: string) => boolean>();
 

@@ -3,18 +3,17 @@
  * judged against the target's expectations. Answers are only inspected, never dialled.
  */
 import { createSocket } from 'node:dgram';
-import { connect, isIP } from 'node:net';
-import { performance } from 'node:perf_hooks';
+import { isIP } from 'node:net';
 import * as dnsPacket from 'dns-packet';
 import { splitHostPort, type DnsResolved } from '../config/schema.js';
-import { Deadline, probeResult } from './dial.js';
-import { judgeResponse, matchResponse, newQuery, Rejected, type DnsMessage } from './dns-answer.js';
+import { Deadline } from './deadline.js';
+import { destroyQuietly, dialTcp } from './dial.js';
+import { answerResult, matchResponse, newQuery, Rejected, type DnsMessage } from './dns-answer.js';
+import { closedBeforeAnswer, exchangeFramed } from './dns-stream.js';
 import { classifyError, describeError } from './failure.js';
+import { ProbeClock } from './probe-clock.js';
 import { localAddressFor, sourceBindError } from './source.js';
 import type { ProbeResult, Prober } from './types.js';
-
-// Kept importable from here: the answer checking moved to dns-answer.ts (shared with dot and doh).
-export { judgeResponse, Rejected, type DnsMessage, type DnsVerdict } from './dns-answer.js';
 
 /**
  * One query over UDP on a connected socket (so ICMP errors surface as socket errors, e.g.
@@ -65,53 +64,25 @@ function closedEarly(): Error {
 }
 
 /**
- * One query over TCP (2-byte length prefix, dns-packet streamEncode). Messages that are not the
- * response to this query are skipped. Rejects with the socket error (a close before the
- * response counts as ECONNRESET), or with the deadline's reason once it fires. The socket is
- * always destroyed.
+ * One query over TCP (exchangeFramed on a fresh connection). Rejects with the socket error (a
+ * close before the response counts as ECONNRESET), or with the deadline's reason once it
+ * fires. The socket is always destroyed.
  */
-function queryTcp(ip: string, port: number, query: dnsPacket.Packet, deadline: Deadline, rejected: Rejected, local?: string): Promise<DnsMessage> {
-  return new Promise((resolve, reject) => {
-    if (deadline.fired) {
-      reject(deadline.reason);
-      return;
-    }
-    const socket = connect(local === undefined ? { host: ip, port } : { host: ip, port, localAddress: local });
-    let buffered = Buffer.alloc(0);
-    let done = false;
-    const finish = (settle: () => void): void => {
-      if (done) return;
-      done = true;
-      unsubscribe();
-      socket.removeAllListeners('data');
-      socket.removeAllListeners('close');
-      socket.on('error', () => undefined);
-      socket.destroy();
-      settle();
-    };
-    const unsubscribe = deadline.onFire(() => finish(() => reject(deadline.reason)));
-    socket.once('error', (err) => finish(() => reject(sourceBindError(err, local, undefined))));
-    socket.once('close', () => finish(() => reject(closedEarly())));
-    // write, not end: some servers drop a half-closed connection without answering.
-    socket.once('connect', () => socket.write(dnsPacket.streamEncode(query)));
-    socket.on('data', (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      while (buffered.length >= 2) {
-        const length = buffered.readUInt16BE(0);
-        if (buffered.length < 2 + length) return;
-        const response = matchResponse(buffered.subarray(2, 2 + length), query, rejected);
-        buffered = buffered.subarray(2 + length);
-        if (response) {
-          finish(() => resolve(response));
-          return;
-        }
-      }
-    });
-  });
+async function queryTcp(ip: string, port: number, query: dnsPacket.Packet, deadline: Deadline, rejected: Rejected, local?: string): Promise<DnsMessage> {
+  const socket = await dialTcp(ip, port, deadline, local);
+  try {
+    return await exchangeFramed(socket, query, deadline, rejected);
+  } catch (err) {
+    throw closedBeforeAnswer(err) ? closedEarly() : err;
+  } finally {
+    destroyQuietly(socket);
+  }
 }
 
-function seconds(fromMs: number): number {
-  return (performance.now() - fromMs) / 1000;
+/** The query over UDP, then over TCP when the UDP answer is truncated. */
+async function queryServer(ip: string, port: number, query: dnsPacket.Packet, deadline: Deadline, rejected: Rejected, local?: string): Promise<DnsMessage> {
+  const response = await queryUdp(ip, port, query, deadline, rejected, local);
+  return response.flag_tc ? queryTcp(ip, port, query, deadline, rejected, local) : response;
 }
 
 /**
@@ -127,13 +98,10 @@ function seconds(fromMs: number): number {
  * bogon is dns_bogon_answer, an address outside answers_in dns_unexpected_answer).
  */
 export const probeDns: Prober<DnsResolved> = async (target, ctx) => {
-  const at = Date.now();
-  const start = performance.now();
+  const clock = new ProbeClock();
   const hp = splitHostPort(target.server);
   if (!hp) throw new TypeError(`dns target ${target.id}: invalid server "${target.server}"`);
-
-  const result = (fields: Pick<ProbeResult, 'ok' | 'reason' | 'ip'> & Partial<ProbeResult>): ProbeResult =>
-    probeResult({ target: target.id, kind: 'dns', at }, fields, Object.assign({}, fields.phases, { total: seconds(start) }));
+  const result = (fields: Pick<ProbeResult, 'ok' | 'reason' | 'ip'> & Partial<ProbeResult>): ProbeResult => clock.result(target.id, 'dns', fields);
 
   const deadline = new Deadline(ctx.timeoutMs, ctx.signal);
   let ip: string | null = isIP(hp.host) ? hp.host : null;
@@ -147,20 +115,19 @@ export const probeDns: Prober<DnsResolved> = async (target, ctx) => {
       }
       if (ip === null) return result({ ok: false, reason: 'dns_no_answer', ip: null, detail: 'server name has no address' });
     }
+    const server = ip;
 
     const query = newQuery(target.query);
     let local: string | undefined;
     try {
-      local = localAddressFor(ctx.source, ip);
+      local = localAddressFor(ctx.source, server);
     } catch (err) {
       return result({ ok: false, reason: classifyError(err, 'dns'), ip, detail: describeError(err) });
     }
-    const queryStart = performance.now();
     let response: DnsMessage;
     const rejected = new Rejected();
     try {
-      response = await queryUdp(ip, hp.port, query, deadline, rejected, local);
-      if (response.flag_tc) response = await queryTcp(ip, hp.port, query, deadline, rejected, local);
+      response = await clock.run('dns', 'dns', () => queryServer(server, hp.port, query, deadline, rejected, local));
     } catch (err) {
       // What was received instead of the answer says more than the timeout or the close.
       const instead = ctx.signal.aborted ? null : rejected.failure(ctx.timeoutMs);
@@ -171,11 +138,7 @@ export const probeDns: Prober<DnsResolved> = async (target, ctx) => {
       }
       return result({ ok: false, reason: classifyError(err, 'dns'), ip, detail: describeError(err) });
     }
-    const phases = { dns: seconds(queryStart) };
-    const verdict = judgeResponse(response, target);
-    return verdict.reason === null
-      ? result({ ok: true, reason: null, ip, phases })
-      : result({ ok: false, reason: verdict.reason, ip, phases, detail: verdict.detail });
+    return result({ ip, ...answerResult(response, target) });
   } finally {
     deadline.dispose();
   }

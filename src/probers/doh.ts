@@ -9,10 +9,13 @@ import type { TLSSocket } from 'node:tls';
 import * as dnsPacket from 'dns-packet';
 import { Client, type Dispatcher } from 'undici';
 import type { DohResolved } from '../config/schema.js';
-import { judgeResponse, matchResponse, newQuery, Rejected } from './dns-answer.js';
+import { answerResult, matchResponse, newQuery, Rejected } from './dns-answer.js';
 import { localAddressFor } from './source.js';
-import { certExpiry, Deadline, destroyQuietly, dialTcp, handshakeTls, ipLiteral, ProbeClock, resolveHost, type TrustOptions } from './dial.js';
-import { classifyError, describeError } from './failure.js';
+import { targetUrl } from './target-url.js';
+import { Deadline } from './deadline.js';
+import { ProbeClock } from './probe-clock.js';
+import { certExpiry, handshakeTls, type TrustOptions } from './tls-handshake.js';
+import { destroyQuietly, dialTcp, ipLiteral, resolveHost } from './dial.js';
 import type { ProbeResult, Prober } from './types.js';
 
 /** The media type of a DNS message over HTTPS (RFC 8484 section 6). */
@@ -26,18 +29,6 @@ interface HttpAnswer {
   status: number;
   contentType: string | undefined;
   body: Buffer;
-}
-
-/** Each target's URL, parsed once. */
-const parsedUrls = new WeakMap<DohResolved, URL>();
-
-function targetUrl(target: DohResolved): URL {
-  let url = parsedUrls.get(target);
-  if (!url) {
-    url = new URL(target.url);
-    parsedUrls.set(target, url);
-  }
-  return url;
 }
 
 /** The request path: the URL's, plus `dns=<base64url, no padding>` for GET (RFC 8484 section 4.1). */
@@ -164,10 +155,9 @@ export function createDohProber(trust: TrustOptions = {}): Prober<DohResolved> {
         const why = rejected.malformed > 0 ? `undecodable message: ${rejected.firstError ?? 'invalid'}` : 'a response to another query (wrong id or question)';
         return result({ ok: false, reason: rejected.malformed > 0 ? 'dns_malformed' : 'dns_mismatch', detail: why });
       }
-      const verdict = judgeResponse(response, target);
-      return verdict.reason === null ? result({ ok: true, reason: null }) : result({ ok: false, reason: verdict.reason, detail: verdict.detail });
+      return result(answerResult(response, target));
     } catch (err) {
-      return result({ ok: false, reason: classifyError(err, clock.current), detail: deadline.describe() ?? describeError(err) });
+      return result({ ok: false, ...clock.failure(err, deadline) });
     } finally {
       deadline.dispose();
       destroyQuietly(tls);

@@ -4,71 +4,18 @@
  * the dns prober judges it. Phases connect, tls, dns (query to answer), total.
  */
 import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import * as dnsPacket from 'dns-packet';
 import { splitHostPort, type DotResolved } from '../config/schema.js';
-import { judgeResponse, matchResponse, newQuery, Rejected, type DnsMessage } from './dns-answer.js';
+import { Deadline } from './deadline.js';
+import { destroyQuietly, dialTcp, ipLiteral, resolveHost } from './dial.js';
+import { answerResult, newQuery, Rejected } from './dns-answer.js';
+import { closedBeforeAnswer, exchangeFramed } from './dns-stream.js';
+import { ProbeClock } from './probe-clock.js';
 import { localAddressFor } from './source.js';
-import { abortable, certExpiry, Deadline, destroyQuietly, dialTcp, handshakeTls, ipLiteral, ProbeClock, resolveHost, type TrustOptions } from './dial.js';
+import { certExpiry, handshakeTls, type TrustOptions } from './tls-handshake.js';
 import { classifyError, describeError } from './failure.js';
 import type { FailureReason } from './reasons.js';
 import type { ProbeResult, Prober } from './types.js';
-
-/** Error code of a stream that ended before the answer came (the server closed the connection). */
-const CLOSED_CODE = 'LOOKOUT_DNS_STREAM_CLOSED';
-
-/**
- * Sends `query` on the connected `stream` (DNS-over-TCP framing) and resolves with the first
- * framed message that is the response to it; messages that are not (another id or question,
- * undecodable) are counted in `rejected` and skipped. Rejects with the stream's error, with a
- * CLOSED_CODE error when the stream ends first, or with the deadline's reason. Never destroys
- * the stream.
- */
-export function exchangeFramed(stream: Duplex, query: dnsPacket.Packet, deadline: Deadline, rejected: Rejected): Promise<DnsMessage> {
-  let cleanup = (): void => undefined;
-  return abortable<DnsMessage>(
-    deadline,
-    (resolve, reject) => {
-      let buffered: Buffer = Buffer.alloc(0);
-      const onData = (chunk: Buffer): void => {
-        buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
-        while (buffered.length >= 2) {
-          const length = buffered.readUInt16BE(0);
-          if (buffered.length < 2 + length) return;
-          const response = matchResponse(buffered.subarray(2, 2 + length), query, rejected);
-          buffered = buffered.subarray(2 + length);
-          if (response) {
-            cleanup();
-            resolve(response);
-            return;
-          }
-        }
-      };
-      const onError = (err: Error): void => {
-        cleanup();
-        reject(err);
-      };
-      const onEnd = (): void => {
-        cleanup();
-        reject(Object.assign(new Error('server closed the connection before answering'), { code: CLOSED_CODE }));
-      };
-      cleanup = (): void => {
-        stream.off('data', onData);
-        stream.off('error', onError);
-        stream.off('end', onEnd);
-        stream.off('close', onEnd);
-      };
-      stream.on('data', onData);
-      stream.once('error', onError);
-      stream.once('end', onEnd);
-      stream.once('close', onEnd);
-      // write, not end: a half-closed connection is dropped unanswered by some servers.
-      stream.write(dnsPacket.streamEncode(query));
-    },
-    () => cleanup(),
-  );
-}
 
 /**
  * The reason for a failure after the handshake, while waiting for the answer. Time up or the
@@ -77,8 +24,7 @@ export function exchangeFramed(stream: Duplex, query: dnsPacket.Packet, deadline
  * tls reason (tls_reset, tls_alert): interference with the encrypted connection itself.
  */
 export function answerFailure(err: unknown, deadline: Deadline, rejected: Rejected, timeoutMs: number, aborted: boolean): { reason: FailureReason; detail: string } {
-  const closed = typeof err === 'object' && err !== null && (err as { code?: unknown }).code === CLOSED_CODE;
-  if (deadline.fired || closed) {
+  if (deadline.fired || closedBeforeAnswer(err)) {
     const instead = aborted ? null : rejected.failure(timeoutMs);
     if (instead) return { reason: classifyError(instead, 'dns'), detail: instead.message };
     return { reason: 'dns_timeout', detail: deadline.describe() ?? describeError(err) };
@@ -124,11 +70,10 @@ export function createDotProber(trust: TrustOptions = {}): Prober<DotResolved> {
       expiry = certExpiry(secured);
       querying = true;
       const response = await clock.run('dns', 'dns', () => exchangeFramed(secured, newQuery(target.query), deadline, rejected));
-      const verdict = judgeResponse(response, target);
-      return verdict.reason === null ? result({ ok: true, reason: null }) : result({ ok: false, reason: verdict.reason, detail: verdict.detail });
+      return result(answerResult(response, target));
     } catch (err) {
       if (querying) return result({ ok: false, ...answerFailure(err, deadline, rejected, ctx.timeoutMs, ctx.signal.aborted) });
-      return result({ ok: false, reason: classifyError(err, clock.current), detail: deadline.describe() ?? describeError(err) });
+      return result({ ok: false, ...clock.failure(err, deadline) });
     } finally {
       deadline.dispose();
       destroyQuietly(tls);

@@ -12,9 +12,12 @@ import type { Socket } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Client, type buildConnector, type Dispatcher } from 'undici';
 import type { HttpResolved, SourceBinding } from '../config/schema.js';
-import { abortable, certExpiry, Deadline, destroyQuietly, dialTcp, handshakeTls, ipLiteral, ProbeClock, resolveHost, type TrustOptions } from './dial.js';
-import { classifyError, describeError } from './failure.js';
+import { abortable, Deadline } from './deadline.js';
+import { ProbeClock } from './probe-clock.js';
+import { certExpiry, handshakeTls, type TrustOptions } from './tls-handshake.js';
+import { destroyQuietly, dialTcp, ipLiteral, resolveHost } from './dial.js';
 import { localAddressFor } from './source.js';
+import { targetUrl } from './target-url.js';
 import type { FailureReason } from './reasons.js';
 import type { HostResolver, ProbeResult, Prober } from './types.js';
 
@@ -254,18 +257,6 @@ function originOf(url: URL): URL {
   return origin;
 }
 
-/** Each target's URL, parsed once (never modified: hops build new URL objects). */
-const parsedUrls = new WeakMap<HttpResolved, URL>();
-
-function targetUrl(target: HttpResolved): URL {
-  let url = parsedUrls.get(target);
-  if (!url) {
-    url = new URL(target.url);
-    parsedUrls.set(target, url);
-  }
-  return url;
-}
-
 /** What every hop of one probe shares. */
 interface Probe {
   target: HttpResolved;
@@ -383,9 +374,8 @@ export function createHttpProber(trust: TrustOptions = {}): Prober<HttpResolved>
         return result({ ok: verdict.reason === null, reason: verdict.reason, status: ex.status, ...(verdict.detail ? { detail: verdict.detail } : {}), ...certField });
       }
     } catch (err) {
-      const detail = deadline.describe() ?? describeError(err);
       const status = probe.status !== undefined ? { status: probe.status } : {};
-      return result({ ok: false, reason: classifyError(err, clock.current), detail, ...status });
+      return result({ ok: false, ...clock.failure(err, deadline), ...status });
     } finally {
       deadline.dispose();
       probe.resources.close(ok);

@@ -1,3 +1,5 @@
+import type { TargetKind } from '../config/schema.js';
+
 /**
  * Stable failure reason codes (docs/design.md "Failure reasons"; each code's meaning and the
  * phase that produces it: docs/reasons.md). Metric labels, events and the API use these codes,
@@ -41,6 +43,31 @@ export const FAILURE_REASONS = [
 ] as const;
 
 export type FailureReason = (typeof FAILURE_REASONS)[number];
+
+/** Any prober: a bug (a prober that threw), a source binding that cannot be used. */
+const ANY = ['unknown', 'source_unavailable'] as const;
+/** Looking up a name through the system or configured resolvers (resolveHost). */
+const LOOKUP = ['dns_nxdomain', 'dns_servfail', 'dns_refused', 'dns_timeout', 'dns_no_answer', 'dns_bogon_answer', 'dns_malformed'] as const;
+const CONNECT = ['tcp_timeout', 'tcp_refused', 'tcp_reset', 'network_unreachable'] as const;
+const HANDSHAKE = ['tls_timeout', 'tls_reset', 'tls_alert', 'tls_cert_invalid', 'tls_eof', 'tls_protocol_error'] as const;
+/** The verdict on a DNS answer that arrived, and what came instead of it (dns-answer.ts). */
+const ANSWER = ['dns_nxdomain', 'dns_servfail', 'dns_refused', 'dns_timeout', 'dns_no_answer', 'dns_bogon_answer', 'dns_unexpected_answer', 'dns_malformed', 'dns_mismatch'] as const;
+const HTTP_EXCHANGE = ['http_timeout', 'http_reset', 'http_status', 'http_protocol_error'] as const;
+
+/**
+ * The codes each kind's prober can fail with (docs/reasons.md has a section per kind). Every
+ * kind of the config schema has its list: tests/unit/probers/kinds.test.ts checks it, with the
+ * prober in the registry and the documentation (docs/design.md "A new prober kind").
+ */
+export const REASONS_BY_KIND = {
+  http: [...ANY, ...LOOKUP, ...CONNECT, ...HANDSHAKE, ...HTTP_EXCHANGE, 'http_blockpage', 'http_body_mismatch'],
+  tcp: [...ANY, ...LOOKUP, ...CONNECT],
+  tls: [...ANY, ...LOOKUP, ...CONNECT, ...HANDSHAKE],
+  dns: [...ANY, ...ANSWER, 'network_unreachable'],
+  dot: [...ANY, ...ANSWER, ...CONNECT, ...HANDSHAKE],
+  doh: [...ANY, ...ANSWER, ...CONNECT, ...HANDSHAKE, ...HTTP_EXCHANGE],
+  icmp: [...ANY, ...LOOKUP, 'icmp_timeout', 'icmp_unreachable', 'network_unreachable'],
+} satisfies Record<TargetKind, readonly FailureReason[]>;
 
 /** Probe phases in seconds (docs/design.md "Probe phases"). */
 export const PHASES = ['dns', 'connect', 'tls', 'ttfb', 'total'] as const;

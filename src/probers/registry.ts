@@ -23,22 +23,9 @@ export const PROBERS: { [K in TargetKind]: Prober<Extract<ResolvedTarget, { kind
 };
 
 function dispatch(target: ResolvedTarget, ctx: ProbeContext, probers: typeof PROBERS): Promise<ProbeResult> {
-  switch (target.kind) {
-    case 'http':
-      return probers.http(target, ctx);
-    case 'tcp':
-      return probers.tcp(target, ctx);
-    case 'tls':
-      return probers.tls(target, ctx);
-    case 'dns':
-      return probers.dns(target, ctx);
-    case 'dot':
-      return probers.dot(target, ctx);
-    case 'doh':
-      return probers.doh(target, ctx);
-    case 'icmp':
-      return probers.icmp(target, ctx);
-  }
+  // PROBERS' type pairs each kind with the prober of that kind's targets.
+  const probe = probers[target.kind] as Prober;
+  return probe(target, ctx);
 }
 
 /**

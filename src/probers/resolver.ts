@@ -4,7 +4,8 @@
  * an address may be dialled is the caller's decision.
  */
 import { promises as dns } from 'node:dns';
-import { isIP } from 'node:net';
+import { abortReason } from './deadline.js';
+import { ipLiteral } from './dial.js';
 import type { HostResolver } from './types.js';
 
 export interface ResolverOptions {
@@ -12,18 +13,6 @@ export interface ResolverOptions {
   attemptTimeoutMs?: number;
   /** Attempts per server for configured servers; default 2. */
   tries?: number;
-}
-
-/** An IP literal (also "[v6]" as in a URL host), or null for a name. */
-function ipLiteral(host: string): string | null {
-  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-  return isIP(bare) !== 0 ? bare : null;
-}
-
-/** The signal's reason as an Error (a DOMException AbortError when it gave none). */
-function abortReason(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason : new DOMException('resolution aborted', 'AbortError');
 }
 
 /** Settles like `work`, or rejects with the signal's reason as soon as it aborts. */

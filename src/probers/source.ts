@@ -40,11 +40,6 @@ function interfaces(now: number): NodeJS.Dict<NetworkInterfaceInfo[]> {
   return cached.interfaces;
 }
 
-/** Forgets the cached interface list (tests that add or remove addresses). */
-export function forgetInterfaces(): void {
-  cached = null;
-}
-
 /**
  * The local address a socket to `ip` must bind to under `source`; undefined when unbound.
  * For an interface: its first address of ip's family, global addresses before IPv6 link-local

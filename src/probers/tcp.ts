@@ -4,9 +4,10 @@
  */
 import type { Socket } from 'node:net';
 import type { TcpResolved } from '../config/schema.js';
-import { Deadline, destroyQuietly, dialTcp, ProbeClock, resolveHost } from './dial.js';
+import { Deadline } from './deadline.js';
+import { ProbeClock } from './probe-clock.js';
+import { connectHost, destroyQuietly } from './dial.js';
 import { classifyError, describeError } from './failure.js';
-import { localAddressFor } from './source.js';
 import type { Prober } from './types.js';
 
 /**
@@ -26,19 +27,16 @@ export const RESET_WATCH_MS = 100;
 export const probeTcp: Prober<TcpResolved> = async (target, ctx) => {
   const clock = new ProbeClock();
   const deadline = new Deadline(ctx.timeoutMs, ctx.signal);
-  let ip: string | null = null;
+  const dialled = { ip: null as string | null };
   try {
-    ip = await resolveHost(target.host, ctx.resolver, clock, deadline);
-    const dialled = ip;
-    const socket = await clock.run('connect', 'connect', async () => dialTcp(dialled, target.port, deadline, localAddressFor(ctx.source, dialled)));
-    const connected = clock.result(target.id, 'tcp', { ok: true, reason: null, ip });
+    const socket = await connectHost(target.host, target.port, ctx, clock, deadline, dialled);
+    const connected = clock.result(target.id, 'tcp', { ok: true, reason: null, ip: dialled.ip });
     const reset = await watchForReset(socket, RESET_WATCH_MS, deadline);
     destroyQuietly(socket);
     if (reset === null) return connected;
     return { ...connected, ok: false, reason: classifyError(reset, 'connect'), detail: describeError(reset) };
   } catch (err) {
-    const detail = deadline.describe() ?? describeError(err);
-    return clock.result(target.id, 'tcp', { ok: false, reason: classifyError(err, clock.current), ip, detail });
+    return clock.result(target.id, 'tcp', { ok: false, ip: dialled.ip, ...clock.failure(err, deadline) });
   } finally {
     deadline.dispose();
   }

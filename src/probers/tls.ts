@@ -3,9 +3,10 @@
  * tls, total; cert_expiry from the leaf certificate.
  */
 import type { TlsResolved } from '../config/schema.js';
-import { certExpiry, Deadline, destroyQuietly, dialTcp, handshakeTls, ipLiteral, ProbeClock, resolveHost, type TrustOptions } from './dial.js';
-import { classifyError, describeError } from './failure.js';
-import { localAddressFor } from './source.js';
+import { Deadline } from './deadline.js';
+import { ProbeClock } from './probe-clock.js';
+import { certExpiry, handshakeTls, type TrustOptions } from './tls-handshake.js';
+import { connectHost, destroyQuietly, ipLiteral } from './dial.js';
 import type { Prober } from './types.js';
 
 /**
@@ -19,21 +20,18 @@ export function createTlsProber(trust: TrustOptions = {}): Prober<TlsResolved> {
   return async (target, ctx) => {
     const clock = new ProbeClock();
     const deadline = new Deadline(ctx.timeoutMs, ctx.signal);
-    let ip: string | null = null;
+    const dialled = { ip: null as string | null };
     try {
-      ip = await resolveHost(target.host, ctx.resolver, clock, deadline);
-      const dialled = ip;
-      const socket = await clock.run('connect', 'connect', async () => dialTcp(dialled, target.port, deadline, localAddressFor(ctx.source, dialled)));
+      const socket = await connectHost(target.host, target.port, ctx, clock, deadline, dialled);
       const servername = target.sni ?? (ipLiteral(target.host) === null ? target.host : undefined);
       const tls = await clock.run('tls', 'tls', () =>
         handshakeTls(socket, { servername, verify: !target.insecure_skip_verify, verifyHost: ipLiteral(target.host) ?? target.host, ...trust }, deadline),
       );
       const expiry = certExpiry(tls);
       destroyQuietly(tls);
-      return clock.result(target.id, 'tls', { ok: true, reason: null, ip, ...(expiry !== undefined ? { cert_expiry: expiry } : {}) });
+      return clock.result(target.id, 'tls', { ok: true, reason: null, ip: dialled.ip, ...(expiry !== undefined ? { cert_expiry: expiry } : {}) });
     } catch (err) {
-      const detail = deadline.describe() ?? describeError(err);
-      return clock.result(target.id, 'tls', { ok: false, reason: classifyError(err, clock.current), ip, detail });
+      return clock.result(target.id, 'tls', { ok: false, ip: dialled.ip, ...clock.failure(err, deadline) });
     } finally {
       deadline.dispose();
     }

@@ -34,7 +34,6 @@ message WriteRequestEncoded { repeated bytes timeseries = 1; }
 `;
 
 const root = protobuf.parse(SCHEMA, { keepCase: true }).root;
-const WriteRequestType = root.lookupType('prometheus.WriteRequest');
 const TimeSeriesLabelsType = root.lookupType('prometheus.TimeSeriesLabels');
 const TimeSeriesSamplesType = root.lookupType('prometheus.TimeSeriesSamples');
 const WriteRequestEncodedType = root.lookupType('prometheus.WriteRequestEncoded');
@@ -118,22 +117,4 @@ export function encodeWriteRequest(timeseries: readonly TimeSeries[]): Uint8Arra
     from = to;
   }
   return snappy.compress(WriteRequestEncodedType.encode({ timeseries: series }).finish());
-}
-
-/**
- * The WriteRequest as protobuf (not compressed), encoded in one go from the full schema: the
- * reference encodeWriteRequest's output is checked against.
- */
-export function encodeWriteRequestReference(timeseries: readonly TimeSeries[]): Uint8Array {
-  return WriteRequestType.encode({ timeseries }).finish();
-}
-
-/**
- * Decodes a request body (snappy, then protobuf): for tests and test receivers.
- * @throws on a body that is not valid snappy or protobuf
- */
-export function decodeWriteRequest(body: Uint8Array): TimeSeries[] {
-  const raw = snappy.uncompress(body);
-  const msg = WriteRequestType.toObject(WriteRequestType.decode(raw), { longs: Number, defaults: true }) as { timeseries?: { labels: Label[]; samples: Sample[] }[] };
-  return (msg.timeseries ?? []).map((ts) => ({ labels: ts.labels, samples: ts.samples.map((s) => ({ value: s.value, timestamp: s.timestamp })) }));
 }

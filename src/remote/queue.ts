@@ -15,6 +15,7 @@
 import { mkdir, open, readdir, readFile, rename, rm, chmod, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
+import { syncDir } from '../store/sync-dir.js';
 import type { Label, Sample, TimeSeries } from './prompb.js';
 import { HEADER_BYTES, labelsToText, readRecord, sampleId, samplesRecord, sampleTs, sampleValue, scanSegment, seriesRecord, textToLabels, type SegmentRecord } from './segment.js';
 
@@ -515,15 +516,4 @@ async function writeAck(dir: string, seq: number, sync: boolean): Promise<void> 
     await fh.close();
   }
   await rename(tmp, join(dir, 'ack'));
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } catch {
-    // Some filesystems refuse fsync on a directory; the data itself is still fsynced.
-  } finally {
-    await fh.close();
-  }
 }

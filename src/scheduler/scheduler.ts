@@ -15,13 +15,8 @@ export interface ScheduleSettings {
   confirm_delay: number;
 }
 
-/** Runs one probe; `confirm` is true for a confirm re-probe after a failure. */
-export type ProbeFn = (
-  target: ResolvedTarget,
-  signal: AbortSignal,
-  timeoutMs: number,
-  confirm: boolean,
-) => Promise<ProbeResult>;
+/** Runs one probe (a confirm re-probe too: the scheduler marks its result `confirm`). */
+export type ProbeFn = (target: ResolvedTarget, signal: AbortSignal, timeoutMs: number) => Promise<ProbeResult>;
 
 export interface SchedulerOptions {
   schedule: ScheduleSettings;
@@ -368,7 +363,7 @@ export class Scheduler {
     const timeout = job.target.timeout ?? this.schedule.timeout;
     let pending: Promise<ProbeResult>;
     try {
-      pending = Promise.resolve(this.probe(job.target, this.abort.signal, timeout, job.confirm));
+      pending = Promise.resolve(this.probe(job.target, this.abort.signal, timeout));
     } catch (err) {
       pending = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }

@@ -6,7 +6,8 @@ import { compareTimeline, type DisruptionEvent } from '../detect/events.js';
 import type { Logger } from '../log.js';
 import { readEventFile } from './event-file.js';
 import { parseEvent } from './event-schema.js';
-import { CURRENT_FILE, listRotated, rotatedFile, shiftFiles, syncDir } from './rotation.js';
+import { CURRENT_FILE, listRotated, rotatedFile, shiftFiles } from './rotation.js';
+import { syncDir } from './sync-dir.js';
 
 export interface EventStoreOptions {
   dir: string;

@@ -1,4 +1,4 @@
-import { open, readdir, rename, unlink } from 'node:fs/promises';
+import { readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** The file new events are appended to. */
@@ -33,21 +33,4 @@ export async function shiftFiles(dir: string, maxFiles: number): Promise<void> {
     else await rename(join(dir, rotatedFile(n)), join(dir, rotatedFile(n + 1)));
   }
   await rename(join(dir, CURRENT_FILE), join(dir, rotatedFile(1)));
-}
-
-/**
- * Makes renames and file creations in dir durable. Best effort: some platforms cannot fsync a
- * directory, and the data itself is already synced by then.
- */
-export async function syncDir(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Not supported here (e.g. Windows); nothing more can be done.
-  }
 }

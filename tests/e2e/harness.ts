@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 
 export const MAIN = resolve(import.meta.dirname, '../../dist/main.js');
 
@@ -25,6 +26,22 @@ export interface Daemon {
   exited: Promise<number | null>;
   metrics(): Promise<string>;
   waitForLog(predicate: (l: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+}
+
+/** A line Node prints for a process warning: "(node:PID) [DEP0137] DeprecationWarning: ...". */
+const NODE_WARNING = /^\(node:\d+\) (?:\[\w+\] )?\w*Warning: /;
+
+/**
+ * Re-emits each process warning the child prints on `stderr` as a warning of this process, so
+ * that it fails the test that ran the child (tests/setup/fail-on-warning.ts).
+ */
+export function watchWarnings(stderr: Readable | null, child: string): void {
+  let partial = '';
+  stderr?.on('data', (d: Buffer) => {
+    const lines = (partial + d.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) if (NODE_WARNING.test(line)) process.emitWarning(`${child}: ${line}`, 'ChildProcessWarning');
+  });
 }
 
 /** A loopback TCP port that was free a moment ago. */
@@ -55,6 +72,7 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    watchWarnings(p.stderr, `lookout ${args[0] ?? ''}`);
     p.on('close', (code) => res({ code, stdout, stderr }));
   });
 }
@@ -101,6 +119,7 @@ export async function startDaemon(configPath: string, port: number, env: Record<
     }
   });
   proc.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
+  watchWarnings(proc.stderr, 'the daemon');
   const exited = new Promise<number | null>((res) => proc.on('exit', (code) => res(code)));
 
   const waitForLog = (predicate: (l: LogLine) => boolean, timeoutMs = 10_000): Promise<LogLine> => {

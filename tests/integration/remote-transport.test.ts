@@ -4,7 +4,8 @@
  */
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeWriteRequest, encodeWriteRequest, type TimeSeries } from '../../src/remote/prompb.js';
+import { encodeWriteRequest, type TimeSeries } from '../../src/remote/prompb.js';
+import { decodeWriteRequest } from '../fixtures/prompb-reference.mjs';
 import { HttpTransport, TransportError } from '../../src/remote/transport.js';
 import { freePort } from '../fixtures/stack.js';
 

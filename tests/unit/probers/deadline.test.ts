@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { abortable, Deadline } from '../../../src/probers/dial.js';
+import { abortable, Deadline } from '../../../src/probers/deadline.js';
 
 const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

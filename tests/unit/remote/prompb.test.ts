@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import snappy from 'snappyjs';
-import { decodeWriteRequest, encodeWriteRequest, encodeWriteRequestReference, type TimeSeries } from '../../../src/remote/prompb.js';
+import { encodeWriteRequest, type TimeSeries } from '../../../src/remote/prompb.js';
+import { decodeWriteRequest, encodeWriteRequestReference } from '../../fixtures/prompb-reference.mjs';
 
 const label = fc.record({ name: fc.string({ minLength: 1, maxLength: 12 }), value: fc.string({ unit: 'grapheme', maxLength: 40 }) });
 const sample = fc.record({

@@ -128,6 +128,8 @@ describe('DurableQueue', () => {
     expect(q3.status().pendingSamples).toBe(0);
     expect(await q3.peek(10)).toBeNull();
     await q3.close();
+    // A killed process's files are closed by the kernel; this one's only now, after the restart.
+    await q1.close();
   });
 
   it('deletes segments once wholly acknowledged', async () => {
@@ -245,6 +247,8 @@ describe('DurableQueue', () => {
         .sort(),
     );
     await q2.close();
+    // Never closed before the restart (as after a crash); its file handle goes now, not to the GC.
+    await q1.close();
   });
 
   it('reads records larger than its read chunk, and follows a segment as it grows', async () => {

@@ -32,7 +32,12 @@ function result(id: string, ok: boolean, at: number): ProbeResult {
 interface Call {
   id: string;
   at: number;
-  confirm: boolean;
+  /** This target's calls before this one. */
+  before: number;
+  /** The result the probe returned, once it did. */
+  result: ProbeResult | null;
+  /** A confirm re-probe: the scheduler marked its result so (false until it returned). */
+  readonly confirm: boolean;
   timeoutMs: number;
   signal: AbortSignal;
 }
@@ -67,8 +72,18 @@ function harness(schedule: Partial<ScheduleSettings> = {}, behaviour: Behaviour 
   const settings: ScheduleSettings = { interval: 10_000, timeout: 2_000, concurrency: 100, confirm_delay: 1_000, ...schedule };
   const scheduler = new Scheduler({
     schedule: settings,
-    probe: (t, signal, timeoutMs, confirm) => {
-      const call: Call = { id: t.id, at: Date.now(), confirm, timeoutMs, signal };
+    probe: (t, signal, timeoutMs) => {
+      const call: Call = {
+        id: t.id,
+        at: Date.now(),
+        before: calls.filter((c) => c.id === t.id).length,
+        result: null,
+        get confirm() {
+          return this.result?.confirm === true;
+        },
+        timeoutMs,
+        signal,
+      };
       calls.push(call);
       running++;
       maxRunning = Math.max(maxRunning, running);
@@ -76,7 +91,8 @@ function harness(schedule: Partial<ScheduleSettings> = {}, behaviour: Behaviour 
         setTimeout(
           () => {
             running--;
-            resolve(result(t.id, behaviour.ok?.(call) ?? true, call.at));
+            call.result = result(t.id, behaviour.ok?.(call) ?? true, call.at);
+            resolve(call.result);
           },
           behaviour.takes?.(call) ?? 10,
         );
@@ -305,11 +321,16 @@ describe('confirm re-probes', () => {
   test('a confirm counts for overlap: a regular probe due while it runs is skipped', async () => {
     const h = harness(
       { interval: 10_000, confirm_delay: 1_000 },
-      { ok: () => false, takes: (c) => (c.confirm ? 15_000 : 100) },
+      // The second call is the confirm (asserted below, once it returned).
+      { ok: () => false, takes: (c) => (c.before === 1 ? 15_000 : 100) },
     );
     h.scheduler.start([target('down')]);
     const due = firstDue('down', 10_000);
     await vi.advanceTimersByTimeAsync(due - T0 + 12_000);
+    expect(h.calls.map((c) => c.at)).toEqual([due, due + 100 + 1_000]);
+    expect(h.skips).toEqual(['down']);
+    // The confirm returns at due + 16,100, before the next regular probe is due.
+    await vi.advanceTimersByTimeAsync(5_000);
     expect(h.calls.map((c) => c.confirm)).toEqual([false, true]);
     expect(h.skips).toEqual(['down']);
     await h.scheduler.stop(0);
