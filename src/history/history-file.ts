@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import { DIR_MODE, FILE_MODE } from '../store/event-store.js';
 import { keyId, parseKeyId, type LineSample } from './aggregate.js';
-import { MINUTE_MS, type History, type MinuteRecord } from './history.js';
+import type { History, MinuteRecord } from './history.js';
+import { DAY_MS, MINUTE_MS } from './window.js';
 
 export const HISTORY_DIR = 'history';
 const DAY_FILE = /^(\d{4}-\d{2}-\d{2})\.jsonl$/;
-const DAY_MS = 24 * 60 * MINUTE_MS;
 
 type StoredLine = [string, number, number, number | null];
 

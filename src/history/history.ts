@@ -14,9 +14,10 @@
  */
 import { keyId, type LineSample } from './aggregate.js';
 import { MinuteRing } from './minute-ring.js';
+import { MINUTE_MS } from './window.js';
 import type { SeriesKey, SeriesLine, SeriesPoint, SeriesQuery, SeriesReader } from './types.js';
 
-export const MINUTE_MS = 60_000;
+export { MINUTE_MS };
 export const DEFAULT_HISTORY_MINUTES = 7 * 24 * 60 + 60;
 export const DEFAULT_MAX_LINES = 2048;
 
