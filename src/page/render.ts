@@ -22,6 +22,7 @@ export function renderPage(m: PageModel): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)}</title>
+<link rel="icon" href="assets/icon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="assets/page.css">
 <script src="assets/page.js" defer></script>
 </head>
@@ -56,7 +57,7 @@ function renderCountries(m: PageModel): string {
   const rows = m.countries.map((c) => countryRow(c, m.multiPath)).join('\n');
   return `<section id="countries" aria-labelledby="h-countries">
 <h2 id="h-countries">Countries</h2>
-<div class="scroll" tabindex="0" role="region" aria-labelledby="h-countries"><table>
+<div class="scroll" tabindex="0" role="region" aria-label="Table of countries"><table>
 <thead><tr>${pathHead}<th scope="col">Country</th><th scope="col">State</th><th scope="col">Reachability</th><th scope="col">Latency ratio</th><th scope="col">Blocks, % of ordinary</th><th scope="col">Targets up / eligible (dead)</th></tr></thead>
 <tbody>
 ${rows || `<tr><td colspan="${m.multiPath ? 7 : 6}">No country has targets yet.</td></tr>`}
@@ -99,7 +100,7 @@ function renderEvents(m: PageModel): string {
 <button type="submit">Filter</button>
 </form>
 ${problem}
-<div class="scroll" id="event-list" tabindex="0" role="region" aria-labelledby="h-events"><table>
+<div class="scroll" id="event-list" tabindex="0" role="region" aria-label="Table of events"><table>
 <thead><tr><th scope="col">Kind</th><th scope="col">Where</th><th scope="col">Mechanism</th><th scope="col">Started</th><th scope="col">Duration</th><th scope="col">What and evidence</th></tr></thead>
 <tbody>
 ${rows || '<tr><td colspan="6">No event.</td></tr>'}
@@ -113,7 +114,7 @@ function renderTargets(m: PageModel): string {
   const rows = m.targets.map((t) => targetRow(t, m.multiPath, m.at)).join('\n');
   return `<section id="targets" aria-labelledby="h-targets">
 <h2 id="h-targets">Targets</h2>
-<div class="scroll" tabindex="0" role="region" aria-labelledby="h-targets"><table class="targets">
+<div class="scroll" tabindex="0" role="region" aria-label="Table of targets"><table class="targets">
 <thead><tr><th scope="col">Target</th>${pathHead}<th scope="col">Country</th><th scope="col">Kind</th><th scope="col">State</th><th scope="col">Last result</th><th scope="col">Phases (${esc(PHASES_HEADING)})</th><th scope="col">Recent, newest first</th></tr></thead>
 <tbody>
 ${rows || `<tr><td colspan="${m.multiPath ? 8 : 7}">No target.</td></tr>`}

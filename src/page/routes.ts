@@ -1,6 +1,6 @@
 /**
- * The status page's routes: `/` (the page) and its two assets, `/assets/page.js` and
- * `/assets/page.css`, read once from the package's `web/` folder. The page is rendered at most
+ * The status page's routes: `/` (the page) and its two assets, `/assets/page.js`,
+ * `/assets/page.css` and `/assets/icon.svg`, read once from the package's `web/` folder. The page is rendered at most
  * once per detector evaluation for each query (up to CACHE_ENTRIES of them), gzipped when the
  * client takes it, and always sent with a strict Content-Security-Policy.
  */
@@ -45,6 +45,7 @@ export function pageRoutes(src: PageSources, generation: () => number): Record<s
   const cache = new Map<string, Rendered>();
   const script = asset('page.js');
   const style = asset('page.css');
+  const icon = asset('icon.svg');
   const assetRoute =
     (body: Buffer, type: string): RawRouteHandler =>
     () => ({ status: 200, headers: { ...SECURITY_HEADERS, 'Content-Type': type, 'Cache-Control': 'max-age=300' }, body });
@@ -78,5 +79,6 @@ export function pageRoutes(src: PageSources, generation: () => number): Record<s
     '/': page,
     '/assets/page.js': assetRoute(script, 'text/javascript; charset=utf-8'),
     '/assets/page.css': assetRoute(style, 'text/css; charset=utf-8'),
+    '/assets/icon.svg': assetRoute(icon, 'image/svg+xml'),
   };
 }
