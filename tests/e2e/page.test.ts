@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SeriesKey } from '../../src/history/types.js';
 import { startPageWorld, startPrefixProxy, type PageWorld } from '../fixtures/page-world.js';
-import { freePort, startDaemon, tempDir, type Daemon } from './harness.js';
+import { freePort, startDaemon, tempDir, waitFor, type Daemon } from './harness.js';
 
 // The status page and the series API of the built daemon, straight and behind a reverse
 // proxy that serves it under /lookout/; the history kept across a restart.
@@ -19,16 +19,6 @@ let world: PageWorld;
 let daemon: Daemon;
 let port: number;
 let proxy: { port: number; close(): Promise<void> };
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** A raw GET (fetch would decode gzip and hide the header's effect). */
 function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPageWorld, type PageWorld } from '../fixtures/page-world.js';
-import { freePort, startDaemon, tempDir, type Daemon } from '../e2e/harness.js';
+import { freePort, startDaemon, tempDir, waitFor, type Daemon } from '../e2e/harness.js';
 
 // The status page in a real browser: Debian's chromium driven by playwright-core (which never
 // downloads a browser), run inside the private network namespace so that the browser can
@@ -44,13 +44,9 @@ async function apiCountryState(): Promise<string | undefined> {
   return body.countries.find((c) => c.country === 'KZ')?.state;
 }
 
+/** Polls `check` every `everyMs` (50 by default) until it is true. */
 async function until(check: () => Promise<boolean>, what: string, timeoutMs: number, everyMs = 50): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  await waitFor(async () => ((await check()) ? true : undefined), what, timeoutMs, everyMs);
 }
 
 beforeAll(async () => {
