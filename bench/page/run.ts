@@ -16,15 +16,17 @@
  * Runs inside a private network namespace (scripts/netns-run.sh): only loopback exists.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
+/** The repository: two levels up from bench/page/, three from .bench-build/bench/page/. */
+const ROOT = [resolve(import.meta.dirname, '../..'), resolve(import.meta.dirname, '../../..')].find((d) => existsSync(join(d, 'dist/main.js'))) ?? resolve(import.meta.dirname, '../..');
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 function flag(name: string, fallback: number): number {
@@ -83,9 +85,21 @@ async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs:
   throw new Error(`timed out waiting for ${what}`);
 }
 
-async function main(): Promise<void> {
-  const n = flag('targets', 1000);
-  const runs = flag('runs', 5);
+/** What one run measured; sizes in bytes, times in ms. */
+export interface PageFigures {
+  targets: number;
+  runs: number;
+  htmlGzip: number;
+  html: number;
+  assets: number;
+  serverMedianMs: number;
+  serverMaxMs: number;
+  firstPaintMs: number[];
+  firstContentfulPaintMs: number[];
+}
+
+/** Starts the daemon with `n` targets, measures the page, stops the daemon. */
+export async function measurePage(n: number, runs: number): Promise<PageFigures> {
   const open = createServer((s) => s.destroy());
   const closed = createServer();
   const openPort = await listen(open);
@@ -132,13 +146,17 @@ async function main(): Promise<void> {
     } finally {
       await browser.close();
     }
-    const kb = (b: number): string => `${(b / 1024).toFixed(1)} KB`;
-    console.log(`status page, ${n} targets on loopback (${runs} browser loads)`);
-    console.log(`page weight: ${kb(gz.bytes + assetBytes)} (HTML ${kb(gz.bytes)} gzipped, ${kb(plain.bytes)} unzipped; script, style and icon ${kb(assetBytes)})  goal < 300 KB`);
-    console.log(`page weight without gzip: ${kb(plain.bytes + assetBytes)}`);
-    console.log(`server answer to /: median ${median(times).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms (20 requests over 5 s)`);
-    console.log(`first paint: median ${median(fp).toFixed(0)} ms (min ${Math.min(...fp).toFixed(0)}, max ${Math.max(...fp).toFixed(0)})  goal < 1000 ms`);
-    console.log(`first contentful paint: median ${median(fcp).toFixed(0)} ms (min ${Math.min(...fcp).toFixed(0)}, max ${Math.max(...fcp).toFixed(0)})`);
+    return {
+      targets: n,
+      runs,
+      htmlGzip: gz.bytes,
+      html: plain.bytes,
+      assets: assetBytes,
+      serverMedianMs: median(times),
+      serverMaxMs: Math.max(...times),
+      firstPaintMs: fp,
+      firstContentfulPaintMs: fcp,
+    };
   } finally {
     daemon.kill('SIGTERM');
     open.close();
@@ -146,7 +164,25 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exitCode = 1;
-});
+/** The figures as the benchmark prints them. */
+export function formatFigures(f: PageFigures): string {
+  const kb = (b: number): string => `${(b / 1024).toFixed(1)} KB`;
+  const spread = (xs: number[]): string => `median ${median(xs).toFixed(0)} ms (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)})`;
+  return [
+    `status page, ${f.targets} targets on loopback (${f.runs} browser loads)`,
+    `page weight: ${kb(f.htmlGzip + f.assets)} (HTML ${kb(f.htmlGzip)} gzipped, ${kb(f.html)} unzipped; script, style and icon ${kb(f.assets)})  goal < 300 KB`,
+    `page weight without gzip: ${kb(f.html + f.assets)}`,
+    `server answer to /: median ${f.serverMedianMs.toFixed(1)} ms, max ${f.serverMaxMs.toFixed(1)} ms (20 requests over 5 s)`,
+    `first paint: ${spread(f.firstPaintMs)}  goal < 1000 ms`,
+    `first contentful paint: ${spread(f.firstContentfulPaintMs)}`,
+  ].join('\n');
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  measurePage(flag('targets', 1000), flag('runs', 5))
+    .then((f) => console.log(formatFigures(f)))
+    .catch((err: unknown) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exitCode = 1;
+    });
+}
