@@ -32,6 +32,12 @@ import { evaluationOf } from './remote/collector.js';
 import { RemoteWriteStage } from './remote/stage.js';
 import { planReload, type ReloadPlan } from './app/reload-plan.js';
 import * as say from './app/log-lines.js';
+import { aggregate } from './history/aggregate.js';
+import { History } from './history/history.js';
+import { HistoryFile } from './history/history-file.js';
+import { seriesRoute } from './server/series-api.js';
+import { RecentResults } from './page/recent-results.js';
+import { pageRoutes } from './page/routes.js';
 
 export interface AppOptions {
   configPath: string;
@@ -79,6 +85,11 @@ interface Parts {
   readonly detectorMetrics: DetectorMetrics;
   readonly remoteWrite: RemoteWriteStage;
   readonly geo: GeoCheck;
+  /** The 1-minute history, put back from its files, fed at each evaluation (src/history/). */
+  readonly history: History;
+  readonly historyFile: HistoryFile;
+  /** The last few results of each target, for the status page. */
+  readonly recent: RecentResults;
 }
 
 /** Opens the metrics, the event store (resuming its open events), the recorder, remote write and the location check. */
@@ -99,7 +110,10 @@ async function openParts(opts: AppOptions, config: Config, geoDb: GeoDb, live: {
   const remoteWrite = await RemoteWriteStage.start({ remotes: config.remote_write, storageDir: config.storageDir, vantage: config.vantage.id, registry: metrics.registry, log });
   const geo = new GeoCheck(geoDb);
   registerGeoMetrics(metrics.registry, live.targets, geo);
-  return { metrics, events, recorder, detector, detectorMetrics, remoteWrite, geo };
+  const history = new History({ onMinute: (minute) => historyFile.append(minute) });
+  const historyFile = await HistoryFile.open(config.storageDir, history, log, Date.now());
+  const recent = new RecentResults();
+  return { metrics, events, recorder, detector, detectorMetrics, remoteWrite, geo, history, historyFile, recent };
 }
 
 /** The running daemon: the parts, the scheduler and server on top of them, and what a reload replaces. */
@@ -113,6 +127,8 @@ class Daemon implements App {
   private reloading: Promise<ReloadResult> = Promise.resolve({ ok: true, problems: [] });
   private stopping: Promise<void> | null = null;
   private evaluator: AlignedTicker | null = null;
+  /** Counts evaluations: the status page is rendered again only when it moved. */
+  private generation = 0;
   /** Each path's vantage verdict, as last logged: the log says what the gauge and the API say. */
   private readonly online = new Map<string, boolean>();
   private readonly scheduler: Scheduler;
@@ -124,7 +140,7 @@ class Daemon implements App {
     private readonly parts: Parts,
   ) {
     const { log } = opts;
-    const { metrics, detector, events, geo } = parts;
+    const { metrics, detector, events, geo, history, recent } = parts;
     this.running = config;
     this.resolver = createResolver(config.resolver?.servers);
     this.scheduler = new Scheduler({
@@ -149,7 +165,23 @@ class Daemon implements App {
       ready: () => this.ready,
       reload: () => this.reload(),
       log,
-      routes: apiRoutes({ events: () => timeline(events.all(), detector.active()), status: () => withGeo(detector.status(), geo, detector) }),
+      routes: {
+        ...apiRoutes({ events: () => timeline(events.all(), detector.active()), status: () => withGeo(detector.status(), geo, detector) }),
+        '/api/v1/series': seriesRoute(history),
+      },
+      rawRoutes: pageRoutes(
+        {
+          vantageId: config.vantage.id,
+          status: () => detector.status(),
+          vantageStates: () => detector.vantageStates(),
+          events: () => timeline(events.all(), detector.active()),
+          target: (id) => detector.target(id),
+          recent,
+          refreshSeconds: Math.max(1, Math.round(config.detection.evaluate_every / 1000)),
+          now: Date.now,
+        },
+        () => this.generation,
+      ),
     });
   }
 
@@ -163,11 +195,11 @@ class Daemon implements App {
 
   /** Listens (closing the parts again when it cannot), then starts evaluating and probing. */
   async start(): Promise<void> {
-    const { events, recorder, remoteWrite, metrics } = this.parts;
+    const { events, recorder, remoteWrite, metrics, historyFile } = this.parts;
     try {
       this.address = await this.server.listen();
     } catch (err) {
-      await Promise.all([events.close(), recorder?.close(), remoteWrite.stop(0)]);
+      await Promise.all([events.close(), recorder?.close(), remoteWrite.stop(0), historyFile.close()]);
       throw err;
     }
     metrics.configReload(true);
@@ -196,15 +228,18 @@ class Daemon implements App {
 
   private async stopOnce(graceMs: number): Promise<void> {
     const { log } = this.opts;
-    const { events, recorder, remoteWrite } = this.parts;
+    const { events, recorder, remoteWrite, history, historyFile } = this.parts;
     this.ready = false;
     const outcome = await this.scheduler.stop(graceMs);
     log.info(outcome, 'scheduler stopped');
     this.evaluator?.stop();
+    // The minute being recorded is kept too: a restart within it carries on from there.
+    const unfinished = history.unfinished();
+    if (unfinished) historyFile.append(unfinished);
     // Open events stay open in the store: the next start resumes or closes them. close()
     // writes what is still queued (one last try when the disk is failing). The remote
     // write queues take what was appended; a send in flight gets a second at most.
-    await Promise.all([events.close(), recorder?.close(), remoteWrite.stop(Math.min(graceMs, 1000))]);
+    await Promise.all([events.close(), recorder?.close(), remoteWrite.stop(Math.min(graceMs, 1000)), historyFile.close()]);
     await this.server.close(Math.min(graceMs, 1000));
     log.info('lookout stopped');
   }
@@ -238,6 +273,7 @@ class Daemon implements App {
     const { config } = plan;
     for (const old of plan.removed) metrics.forgetTarget(old);
     this.running = config;
+    this.parts.recent.retain(new Set(config.targets.map((t) => t.id)));
     if (plan.resolver === 'replace') this.resolver = createResolver(config.resolver?.servers);
     if (plan.detector === 'update') detector.update(config.targets, config.detection, undefined, config.schedule.interval);
     geo.setDb(geoDb);
@@ -253,6 +289,7 @@ class Daemon implements App {
     metrics.recordProbe(result, target);
     remoteWrite.collector.probe(result, target);
     recorder?.write(result);
+    this.parts.recent.observe(result);
     const moved = geo.observe(result, target);
     if (moved) this.geoMoved(moved);
     detector.observe(result);
@@ -268,8 +305,10 @@ class Daemon implements App {
   }
 
   private evaluate(at: number): void {
-    const { detector, remoteWrite } = this.parts;
+    const { detector, remoteWrite, history } = this.parts;
     for (const change of detector.evaluate(at)) this.onChange(change);
+    history.record(at, aggregate(detector.status().targets));
+    this.generation++;
     remoteWrite.evaluation(at, () => evaluationOf(detector));
     for (const vantage of detector.vantageStates()) {
       if (vantage.online !== null && vantage.online !== this.online.get(vantage.path)) say.logVantage(this.opts.log, vantage);

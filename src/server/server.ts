@@ -10,7 +10,7 @@
  * the body is read, bounded, before any handler runs), and past maxConnections new
  * connections are closed at once.
  */
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { Registry } from 'prom-client';
 import { splitHostPort } from '../config/schema.js';
@@ -27,6 +27,16 @@ export interface JsonResponse {
 
 /** Handler of an extra GET route; a throw or rejection becomes a 500 with a log line. */
 export type RouteHandler = (query: URLSearchParams) => JsonResponse | Promise<JsonResponse>;
+
+/** Any answer of a raw route (a page, a script, an image): the handler sets every header. */
+export interface RawResponse {
+  status: number;
+  headers: OutgoingHttpHeaders;
+  body: string | Buffer;
+}
+
+/** Handler of an extra GET route that answers other than JSON; sees the request's headers. */
+export type RawRouteHandler = (query: URLSearchParams, req: IncomingMessage) => RawResponse | Promise<RawResponse>;
 
 /**
  * The outcome of a config reload, the one type for App.reload() (src/app.ts) and the answer of
@@ -73,6 +83,8 @@ export interface ServerOptions {
   log: Logger;
   /** Extra GET routes by exact path, such as "/api/v1/status". */
   routes?: Readonly<Record<string, RouteHandler>>;
+  /** Extra GET routes answering other than JSON, by exact path, such as "/" (the status page). */
+  rawRoutes?: Readonly<Record<string, RawRouteHandler>>;
   /** Overrides of DEFAULT_LIMITS (tests use short timeouts). */
   limits?: Partial<ServerLimits>;
 }
@@ -138,6 +150,18 @@ export function createServer(opts: ServerOptions): LookoutServer {
       handle: async (_req, res, query) => {
         const answer = await handler(query);
         sendJson(res, answer.status, answer.body);
+      },
+    });
+  }
+
+  for (const [path, handler] of Object.entries(opts.rawRoutes ?? {})) {
+    if (routes.has(path)) throw new Error(`route ${path} is given twice or is built in`);
+    routes.set(path, {
+      methods: GET,
+      handle: async (req, res, query) => {
+        const answer = await handler(query, req);
+        res.writeHead(answer.status, { ...answer.headers, 'Content-Length': Buffer.byteLength(answer.body) });
+        res.end(answer.body);
       },
     });
   }

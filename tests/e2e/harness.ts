@@ -173,3 +173,14 @@ export function sample(metricsText: string, name: string, labels: Record<string,
   }
   return undefined;
 }
+
+/** Polls `probe` every `everyMs` until it answers other than undefined; rejects naming `what` after timeoutMs. */
+export async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 15_000, everyMs = 200): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
