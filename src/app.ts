@@ -27,6 +27,9 @@ import { withGeo } from './geo/geo-status.js';
 import { registerGeoMetrics } from './metrics/geo-metrics.js';
 import { ResultRecorder } from './store/result-recorder.js';
 import { RemoteWriteStage } from './remote/stage.js';
+import { BlocksStage } from './blocks/blocks-stage.js';
+import { withBlocks } from './blocks/block-status.js';
+import { registerBlockMetrics } from './metrics/block-metrics.js';
 
 export interface AppOptions {
   configPath: string;
@@ -89,6 +92,16 @@ export async function startApp(opts: AppOptions): Promise<App> {
     registry: metrics.registry,
     log,
   });
+  // Block probing (docs/blocks.md): off without a `blocks:` section. A bad hitlist or exclude file fails the start.
+  let blocks: BlocksStage | null = null;
+  try {
+    blocks = config.blocks ? await BlocksStage.start({ config: config.blocks, storageDir: config.storageDir, log }) : null;
+  } catch (err) {
+    await Promise.all([events.close(), recorder?.close(), remoteWrite.stop(0)]);
+    throw err;
+  }
+  const blockStage = blocks;
+  if (blockStage) registerBlockMetrics(metrics.registry, () => blockStage.snapshot());
   const geo = new GeoCheck(geoOpened.db);
   registerGeoMetrics(metrics.registry, () => targets, geo);
   logGeo(log, geoOpened.db, geoOpened.paths);
@@ -149,7 +162,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
       log.error({ path: opts.configPath, problems: err.problems }, 'config reload failed; keeping the running config');
       return { ok: false, problems: err.problems };
     }
-    for (const field of ['vantage', 'server', 'storage'] as const) {
+    for (const field of ['vantage', 'server', 'storage', 'blocks'] as const) {
       if (JSON.stringify(next[field]) !== JSON.stringify(config[field])) {
         log.warn({ field }, 'config change needs a restart to take effect; running with the old value');
       }
@@ -160,7 +173,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     for (const old of gone) metrics.forgetTarget(old);
     const added = next.targets.filter((t) => !oldIds.has(t.id)).length;
     const removed = gone.length;
-    config = { ...next, vantage: config.vantage, server: config.server, storage: config.storage, storageDir: config.storageDir };
+    config = { ...next, vantage: config.vantage, server: config.server, storage: config.storage, storageDir: config.storageDir, blocks: config.blocks };
     targets = next.targets;
     resolver = createResolver(config.resolver?.servers);
     detector.update(targets, config.detection, undefined, config.schedule.interval);
@@ -186,13 +199,13 @@ export async function startApp(opts: AppOptions): Promise<App> {
     ready: () => ready,
     reload: () => app.reload(),
     log,
-    routes: apiRoutes({ events: () => timeline(events.all(), detector.active()), status: () => withGeo(detector.status(), geo, detector) }),
+    routes: apiRoutes({ events: () => timeline(events.all(), detector.active()), status: () => withBlocks(withGeo(detector.status(), geo, detector), blocks?.snapshot() ?? null) }),
   });
   let address: { host: string; port: number };
   try {
     address = await server.listen();
   } catch (err) {
-    await Promise.all([events.close(), recorder?.close(), remoteWrite.stop(0)]);
+    await Promise.all([events.close(), recorder?.close(), remoteWrite.stop(0), blocks?.stop()]);
     throw err;
   }
   metrics.configReload(true);
@@ -255,7 +268,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
         // Open events stay open in the store: the next start resumes or closes them. close()
         // writes what is still queued (one last try when the disk is failing). The remote
         // write queues take what was appended; a send in flight gets a second at most.
-        await Promise.all([events.close(), recorder?.close(), remoteWrite.stop(Math.min(graceMs, 1000))]);
+        await Promise.all([events.close(), recorder?.close(), remoteWrite.stop(Math.min(graceMs, 1000)), blocks?.stop()]);
         await server.close(Math.min(graceMs, 1000));
         log.info('lookout stopped');
       })();

@@ -1,0 +1,99 @@
+/**
+ * What is known of one block: its responsive addresses E(b), availability A(E(b)), belief and
+ * verdict, and the probes it got this round and this hour. The functions here decide; the
+ * block prober sends. Pure apart from mutating the state they are given.
+ */
+import type { BlockEntry } from './address-space.js';
+import { PRIOR_AVAILABILITY, PRIOR_BELIEF, updateAvailability, updateBelief, verdictOf, type BeliefModel, type BlockVerdict } from './belief.js';
+import { mix32 } from './shard.js';
+
+export interface BlockState {
+  readonly entry: BlockEntry;
+  /** E(b): last octets of the addresses that answered (discovery or hitlist); null until discovered. */
+  addresses: number[] | null;
+  availability: number;
+  /** Echoes counted into `availability`. */
+  observed: number;
+  belief: number;
+  verdict: BlockVerdict;
+  /** Next index into `addresses` to probe. */
+  cursor: number;
+  /** Probes of the current round. */
+  roundProbes: number;
+  /** The hour window's start (ms) and its probes, for the per-block cap. */
+  hourStart: number;
+  hourProbes: number;
+}
+
+/** Why a block is not monitored (lookout_blocks_unmonitored{reason}). */
+export type UnmonitoredReason = 'undiscovered' | 'sparse' | 'low_availability';
+export const UNMONITORED_REASONS: readonly UnmonitoredReason[] = ['undiscovered', 'sparse', 'low_availability'];
+
+/** Echoes counted before a block's availability may rule it out. */
+export const AVAILABILITY_MIN_OBSERVED = 20;
+
+export interface Eligibility {
+  /** Fewest responsive addresses of a monitored block. */
+  minResponsive: number;
+  /** Lowest availability of a monitored block. */
+  minAvailability: number;
+}
+
+export function newBlockState(entry: BlockEntry, known?: { addresses: number[]; availability: number; observed: number }): BlockState {
+  return {
+    entry,
+    addresses: known?.addresses ?? (entry.hitlist ? [...entry.hitlist] : null),
+    availability: known?.availability ?? PRIOR_AVAILABILITY,
+    observed: known?.observed ?? 0,
+    belief: PRIOR_BELIEF,
+    verdict: 'uncertain',
+    cursor: mix32(entry.id) % 256,
+    roundProbes: 0,
+    hourStart: -Infinity,
+    hourProbes: 0,
+  };
+}
+
+/** Null when the block is monitored, else why not. */
+export function unmonitoredReason(s: BlockState, e: Eligibility): UnmonitoredReason | null {
+  if (s.addresses === null) return 'undiscovered';
+  if (s.addresses.length < e.minResponsive) return 'sparse';
+  if (s.observed >= AVAILABILITY_MIN_OBSERVED && s.availability < e.minAvailability) return 'low_availability';
+  return null;
+}
+
+/** The next address to probe (last octet), going round E(b) from a per-block starting point. */
+export function nextAddress(s: BlockState): number {
+  const list = s.addresses ?? [];
+  const host = list[s.cursor % list.length] as number;
+  s.cursor = (s.cursor + 1) % Math.max(1, list.length);
+  return host;
+}
+
+/** Whether the hour cap lets the block have one more probe at `now` (ms); counts it when so. */
+export function takeHourSlot(s: BlockState, now: number, cap: number): boolean {
+  if (now - s.hourStart >= 3_600_000) {
+    s.hourStart = now;
+    s.hourProbes = 0;
+  }
+  if (s.hourProbes >= cap) return false;
+  s.hourProbes++;
+  return true;
+}
+
+/**
+ * Takes one echo's outcome into the availability, the belief and the verdict. The availability
+ * learns from every echo but those to a block believed down (an outage says nothing of how its
+ * addresses answer when up); a block first seen while sparse in replies so learns a low A
+ * instead of being read as down.
+ */
+export function observeEcho(s: BlockState, replied: boolean, model: BeliefModel): void {
+  if (s.verdict !== 'down') Object.assign(s, updateAvailability(s.availability, s.observed, replied));
+  s.belief = updateBelief(s.belief, replied, s.availability, model);
+  s.verdict = verdictOf(s.belief, model);
+}
+
+/** Whether the round should send this block another probe at once: uncertain, budget left. */
+export function wantsAdaptiveProbe(s: BlockState, roundBudget: number): boolean {
+  return s.verdict === 'uncertain' && s.roundProbes < roundBudget;
+}
