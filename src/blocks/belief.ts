@@ -14,12 +14,18 @@ export interface BeliefModel {
   upAbove: number;
   /** Down when the belief is below this. */
   downBelow: number;
-  /** Beliefs and availabilities stay within [bound, 1 - bound], so one observation can always move them. */
+  /** Beliefs stay within [bound, 1 - bound], so that evidence can always move them. */
   bound: number;
+  /**
+   * The availability used is at most this: even a block whose addresses always answered is
+   * not taken to answer surely, so that a few lost echoes in a row (random loss) do not read
+   * as an outage; at 0.95, four silences in a row take a confident block down.
+   */
+  maxAvailability: number;
 }
 
 /** Trinocular's thresholds (up above 0.9, down below 0.1); the other two are ours (docs/blocks.md). */
-export const TRINOCULAR_MODEL: BeliefModel = { replyWhenDown: 0.01, upAbove: 0.9, downBelow: 0.1, bound: 0.01 };
+export const TRINOCULAR_MODEL: BeliefModel = { replyWhenDown: 0.01, upAbove: 0.9, downBelow: 0.1, bound: 0.001, maxAvailability: 0.95 };
 
 /** Where a block with no evidence yet starts. */
 export const PRIOR_BELIEF = 0.5;
@@ -30,7 +36,7 @@ function clamp(x: number, bound: number): number {
 
 /** The belief after one echo: replied or not, to a block of availability `availability`. */
 export function updateBelief(belief: number, replied: boolean, availability: number, model: BeliefModel): number {
-  const a = clamp(availability, model.bound);
+  const a = Math.min(model.maxAvailability, Math.max(0.01, availability));
   const ifUp = replied ? a : 1 - a;
   const ifDown = replied ? model.replyWhenDown : 1 - model.replyWhenDown;
   const up = belief * ifUp;

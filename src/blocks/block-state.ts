@@ -16,6 +16,8 @@ export interface BlockState {
   observed: number;
   belief: number;
   verdict: BlockVerdict;
+  /** Whether the last echo was answered (true before any). */
+  lastReplied: boolean;
   /** Next index into `addresses` to probe. */
   cursor: number;
   /** Probes of the current round. */
@@ -47,6 +49,7 @@ export function newBlockState(entry: BlockEntry, known?: { addresses: number[]; 
     observed: known?.observed ?? 0,
     belief: PRIOR_BELIEF,
     verdict: 'uncertain',
+    lastReplied: true,
     cursor: mix32(entry.id) % 256,
     roundProbes: 0,
     hourStart: -Infinity,
@@ -89,11 +92,20 @@ export function takeHourSlot(s: BlockState, now: number, cap: number): boolean {
  */
 export function observeEcho(s: BlockState, replied: boolean, model: BeliefModel): void {
   if (s.verdict !== 'down') Object.assign(s, updateAvailability(s.availability, s.observed, replied));
+  s.lastReplied = replied;
   s.belief = updateBelief(s.belief, replied, s.availability, model);
   s.verdict = verdictOf(s.belief, model);
 }
 
-/** Whether the round should send this block another probe at once: uncertain, budget left. */
+/**
+ * Whether the round should send this block another probe at once: while budget is left and the
+ * block is uncertain, or still up but its last echo went unanswered. A reply ends the round
+ * (one reply shows the block up), so an up block costs about 1 / A probes a round; a silence
+ * is followed up at once, so a block that went dark is read down within the round instead of
+ * over several rounds (from the belief's ceiling, one silence alone leaves a block of
+ * availability up to 0.9 above the up threshold).
+ */
 export function wantsAdaptiveProbe(s: BlockState, roundBudget: number): boolean {
-  return s.verdict === 'uncertain' && s.roundProbes < roundBudget;
+  if (s.roundProbes >= roundBudget) return false;
+  return s.verdict === 'uncertain' || (s.verdict === 'up' && !s.lastReplied);
 }
