@@ -7,7 +7,7 @@
 import type { Pinger } from '../probers/icmp.js';
 import { blockAddress } from './block.js';
 import type { BeliefModel } from './belief.js';
-import { nextAddress, observeEcho, takeHourSlot, wantsAdaptiveProbe, type BlockState } from './block-state.js';
+import { closeRound, nextAddress, observeEcho, openRound, takeHourSlot, wantsAdaptiveProbe, type BlockState } from './block-state.js';
 import type { Exclusion } from './address-space.js';
 import { paced, type RateLimiter } from './rate.js';
 
@@ -69,9 +69,10 @@ export async function discoverBlock(s: BlockState, exclusion: Exclusion, discove
  * echo, which keeps A current). Updates the state as each outcome comes in.
  */
 export async function probeRound(s: BlockState, adaptive: boolean, deps: ProbeDeps): Promise<void> {
+  openRound(s);
   let phase: ProbePhase = 'round';
   while (!deps.signal.aborted && (phase === 'round' || (adaptive && wantsAdaptiveProbe(s, deps.roundBudget)))) {
-    if (!takeHourSlot(s, deps.now(), deps.hourCap)) return;
+    if (!takeHourSlot(s, deps.now(), deps.hourCap)) break;
     await paced(deps.limiters, deps.signal);
     if (deps.signal.aborted) return;
     s.roundProbes++;
@@ -84,4 +85,5 @@ export async function probeRound(s: BlockState, adaptive: boolean, deps: ProbeDe
     observeEcho(s, outcome.kind === 'reply', deps.model);
     phase = 'adaptive';
   }
+  closeRound(s);
 }

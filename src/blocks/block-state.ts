@@ -16,6 +16,9 @@ export interface BlockState {
   observed: number;
   belief: number;
   verdict: BlockVerdict;
+  /** This round's echoes and replies, folded into the availability when the round ends up. */
+  roundEchoes: number;
+  roundReplies: number;
   /** Whether the last echo was answered (true before any). */
   lastReplied: boolean;
   /** Next index into `addresses` to probe. */
@@ -49,6 +52,8 @@ export function newBlockState(entry: BlockEntry, known?: { addresses: number[]; 
     observed: known?.observed ?? 0,
     belief: PRIOR_BELIEF,
     verdict: 'uncertain',
+    roundEchoes: 0,
+    roundReplies: 0,
     lastReplied: true,
     cursor: mix32(entry.id) % 256,
     roundProbes: 0,
@@ -73,6 +78,24 @@ export function nextAddress(s: BlockState): number {
   return host;
 }
 
+/** Starts a block's round. */
+export function openRound(s: BlockState): void {
+  s.roundProbes = 0;
+  s.roundEchoes = 0;
+  s.roundReplies = 0;
+}
+
+/**
+ * Ends a block's round: its echoes count into the availability only when the round ended with
+ * the block up. An outage says nothing of how a live block's addresses answer, and learning from
+ * the silences of a block going dark would lower A, which weakens each silence as evidence, which
+ * takes more silences: a spiral that would rule blocks out for low availability at every cut.
+ */
+export function closeRound(s: BlockState): void {
+  if (s.verdict !== 'up') return;
+  for (let i = 0; i < s.roundEchoes; i++) Object.assign(s, updateAvailability(s.availability, s.observed, i < s.roundReplies));
+}
+
 /** Whether the hour cap lets the block have one more probe at `now` (ms); counts it when so. */
 export function takeHourSlot(s: BlockState, now: number, cap: number): boolean {
   if (now - s.hourStart >= 3_600_000) {
@@ -84,28 +107,26 @@ export function takeHourSlot(s: BlockState, now: number, cap: number): boolean {
   return true;
 }
 
-/**
- * Takes one echo's outcome into the availability, the belief and the verdict. The availability
- * learns from every echo but those to a block believed down (an outage says nothing of how its
- * addresses answer when up); a block first seen while sparse in replies so learns a low A
- * instead of being read as down.
- */
+/** Takes one echo's outcome into the belief and the verdict, and into the round's tally. */
 export function observeEcho(s: BlockState, replied: boolean, model: BeliefModel): void {
-  if (s.verdict !== 'down') Object.assign(s, updateAvailability(s.availability, s.observed, replied));
+  s.roundEchoes++;
+  if (replied) s.roundReplies++;
   s.lastReplied = replied;
   s.belief = updateBelief(s.belief, replied, s.availability, model);
   s.verdict = verdictOf(s.belief, model);
 }
 
 /**
- * Whether the round should send this block another probe at once: while budget is left and the
- * block is uncertain, or still up but its last echo went unanswered. A reply ends the round
- * (one reply shows the block up), so an up block costs about 1 / A probes a round; a silence
- * is followed up at once, so a block that went dark is read down within the round instead of
- * over several rounds (from the belief's ceiling, one silence alone leaves a block of
- * availability up to 0.9 above the up threshold).
+ * Whether the round should send this block another probe at once, while budget is left: when
+ * the block is uncertain, when it is up but its last echo went unanswered, or when it is down
+ * but its last echo was answered. A reply ends an up block's round, so an up block costs about
+ * 1 / A probes a round; a silence is followed up at once, so a block that went dark is read
+ * down within the round instead of over several (from a confident belief one silence leaves
+ * the block above the up threshold); and a reply from a down block is confirmed at once, so a
+ * recovery is read within the round too. A down block that stays silent gets one probe a round.
  */
 export function wantsAdaptiveProbe(s: BlockState, roundBudget: number): boolean {
   if (s.roundProbes >= roundBudget) return false;
-  return s.verdict === 'uncertain' || (s.verdict === 'up' && !s.lastReplied);
+  if (s.verdict === 'uncertain') return true;
+  return s.verdict === 'up' ? !s.lastReplied : s.lastReplied;
 }

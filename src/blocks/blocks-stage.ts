@@ -184,7 +184,6 @@ export class BlocksStage {
     const why = unmonitoredReason(s, this.eligibility);
     if (why === 'undiscovered' || why === 'sparse' || this.busy.has(s)) return;
     this.busy.add(s);
-    s.roundProbes = 0;
     void probeRound(s, why === null, this.deps).finally(() => this.busy.delete(s));
   }
 

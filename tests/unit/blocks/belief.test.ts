@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PRIOR_BELIEF, TRINOCULAR_MODEL as M, updateAvailability, updateBelief, verdictOf } from '../../../src/blocks/belief.js';
-import { newBlockState, observeEcho, wantsAdaptiveProbe, type BlockState } from '../../../src/blocks/block-state.js';
+import { closeRound, newBlockState, observeEcho, openRound, wantsAdaptiveProbe, type BlockState } from '../../../src/blocks/block-state.js';
 
 const belief = fc.double({ min: M.bound, max: 1 - M.bound, noNaN: true });
 const availability = fc.double({ min: 0.05, max: 0.99, noNaN: true });
@@ -15,11 +15,12 @@ function block(addresses = 20, A = 0.8): BlockState {
 
 /** Runs one round: the first echo, then adaptive echoes while uncertain; returns the probes sent. */
 function round(s: BlockState, answers: (i: number) => boolean, budget = 15): number {
-  s.roundProbes = 0;
+  openRound(s);
   do {
     s.roundProbes++;
     observeEcho(s, answers(s.roundProbes), M);
   } while (wantsAdaptiveProbe(s, budget));
+  closeRound(s);
   return s.roundProbes;
 }
 
@@ -77,6 +78,21 @@ describe('belief (Bayes with P(reply|up) = A)', () => {
     );
   });
 
+  it('a down block that answers again reads up within the round; one that stays dark gets one probe a round', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0.3, max: 0.99, noNaN: true }), (a) => {
+        const s = block(20, a);
+        for (let i = 0; i < 5; i++) round(s, () => true);
+        round(s, () => false);
+        round(s, () => false);
+        expect(s.verdict).toBe('down');
+        expect(round(s, () => false)).toBe(1);
+        round(s, () => true);
+        expect(s.verdict).toBe('up');
+      }),
+    );
+  });
+
   it('a silence is followed up at once, and the first reply ends the round', () => {
     fc.assert(
       fc.property(fc.double({ min: 0.05, max: 0.9, noNaN: true }), (a) => {
@@ -113,13 +129,26 @@ describe('availability estimate', () => {
     );
   });
 
-  it('a down block does not lower its availability', () => {
-    const s = block(20, 0.9);
-    round(s, () => true);
-    round(s, () => false);
-    expect(s.verdict).toBe('down');
-    const a = s.availability;
-    round(s, () => false);
-    expect(s.availability).toBe(a);
+  it('a round that does not end up leaves the availability as it was, however many silences it had', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0.6, max: 0.99, noNaN: true }), fc.integer({ min: 0, max: 30 }), (a, observed) => {
+        const s = block(20, a);
+        s.observed = observed;
+        round(s, () => true);
+        const before = s.availability;
+        round(s, () => false);
+        expect(s.verdict).toBe('down');
+        expect(s.availability).toBe(before);
+      }),
+    );
+  });
+
+  it('a round that ends up counts its silences and its reply', () => {
+    const s = block(20, 0.5);
+    s.observed = 0;
+    round(s, (i) => i === 3);
+    expect(s.verdict).toBe('up');
+    expect(s.observed).toBe(3);
+    expect(s.availability).toBeCloseTo(1 / 3, 9);
   });
 });
