@@ -26,7 +26,9 @@ export class RangeTable {
    * @throws Error naming the file when it cannot be read or holds no IPv4 range.
    */
   static async read(path: string): Promise<{ table: RangeTable; skipped: number }> {
-    const rows: [number, number, number][] = [];
+    const starts: number[] = [];
+    const ends: number[] = [];
+    const values: number[] = [];
     const names: string[] = [];
     const index = new Map<string, number>();
     let skipped = 0;
@@ -45,18 +47,16 @@ export class RangeTable {
         names.push(v);
         index.set(v, i);
       }
-      rows.push([start, end, i]);
+      starts.push(start);
+      ends.push(end);
+      values.push(i);
     }
-    if (rows.length === 0) throw new Error(`${path}: no IPv4 range (expected lines start,end,value with integer addresses)`);
-    rows.sort((a, b) => a[0] - b[0]);
-    const table = new RangeTable(
-      path,
-      Uint32Array.from(rows, (r) => r[0]),
-      Uint32Array.from(rows, (r) => r[1]),
-      Uint32Array.from(rows, (r) => r[2]),
-      names,
-    );
-    return { table, skipped };
+    if (starts.length === 0) throw new Error(`${path}: no IPv4 range (expected lines start,end,value with integer addresses)`);
+    // The packages' files are sorted already; sort (by a permutation) only when one is not.
+    const order = Uint32Array.from(starts, (_, k) => k);
+    if (starts.some((v, k) => k > 0 && v < (starts[k - 1] as number))) order.sort((a, b) => (starts[a] as number) - (starts[b] as number));
+    const pick = (list: number[]): Uint32Array => Uint32Array.from(order, (k) => list[k] as number);
+    return { table: new RangeTable(path, pick(starts), pick(ends), pick(values), names), skipped };
   }
 
   /** The value of the range holding `address`, or undefined. */
