@@ -50,15 +50,30 @@ export function verdictOf(belief: number, model: BeliefModel): BlockVerdict {
   return 'uncertain';
 }
 
-/** The availability estimate is a running mean over its first AVAILABILITY_WINDOW echoes, an exponential average after. */
+/**
+ * The availability estimate is a running mean over its first AVAILABILITY_WINDOW echoes (the
+ * prior counting as PRIOR_WEIGHT of them), an exponential average after.
+ */
 export const AVAILABILITY_WINDOW = 100;
 
-/** Availability assumed before any echo of the block was counted. */
-export const PRIOR_AVAILABILITY = 0.5;
+/**
+ * Echoes the prior is worth: one early reply must not make A 1 (a block where a quarter of
+ * E(b) answers, read after one lucky reply as always answering, is read down by the next few
+ * silences).
+ */
+export const PRIOR_WEIGHT = 4;
+
+/**
+ * Availability assumed before any echo of the block was counted: the lowest a monitored block
+ * may have (Trinocular's 0.1). Silences then weigh little until A is measured, so a sparse
+ * block is not read down in its first rounds (with a prior of 0.5, a block where a quarter of
+ * E(b) answers went down before its first reply, and stayed down: A learns only from rounds
+ * that end up). A real outage at start reads uncertain until the block was once seen up.
+ */
+export const PRIOR_AVAILABILITY = 0.1;
 
 /** The availability after one more echo to E(b). */
 export function updateAvailability(availability: number, observed: number, replied: boolean): { availability: number; observed: number } {
-  const n = Math.min(observed + 1, AVAILABILITY_WINDOW);
-  const start = observed === 0 ? 0 : availability;
-  return { availability: start + ((replied ? 1 : 0) - start) / n, observed: observed + 1 };
+  const n = Math.min(observed + PRIOR_WEIGHT + 1, AVAILABILITY_WINDOW);
+  return { availability: availability + ((replied ? 1 : 0) - availability) / n, observed: observed + 1 };
 }

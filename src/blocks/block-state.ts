@@ -9,7 +9,10 @@ import { mix32 } from './shard.js';
 
 export interface BlockState {
   readonly entry: BlockEntry;
-  /** E(b): last octets of the addresses that answered (discovery or hitlist); null until discovered. */
+  /**
+   * E(b): last octets of the addresses that answered (discovery or hitlist), in a per-block
+   * pseudo-random order (setAddresses); null until discovered.
+   */
   addresses: number[] | null;
   availability: number;
   /** Echoes counted into `availability`. */
@@ -45,9 +48,10 @@ export interface Eligibility {
 }
 
 export function newBlockState(entry: BlockEntry, known?: { addresses: number[]; availability: number; observed: number }): BlockState {
+  const list = known?.addresses ?? entry.hitlist;
   return {
     entry,
-    addresses: known?.addresses ?? (entry.hitlist ? [...entry.hitlist] : null),
+    addresses: list ? shuffled(list, entry.id) : null,
     availability: known?.availability ?? PRIOR_AVAILABILITY,
     observed: known?.observed ?? 0,
     belief: PRIOR_BELIEF,
@@ -60,6 +64,28 @@ export function newBlockState(entry: BlockEntry, known?: { addresses: number[]; 
     hourStart: -Infinity,
     hourProbes: 0,
   };
+}
+
+/**
+ * The list in a pseudo-random order fixed by `seed` (Fisher-Yates on a hash chain). Echoes go
+ * round E(b) in this order, as Trinocular probes E(b) in a pseudo-random order: the addresses
+ * that answer are often neighbours (one DHCP pool), and going round them in address order
+ * would meet the silent ones in long runs, which read as an outage.
+ */
+export function shuffled(list: readonly number[], seed: number): number[] {
+  const out = [...list];
+  let h = seed;
+  for (let i = out.length - 1; i > 0; i--) {
+    h = mix32(h + i);
+    const j = h % (i + 1);
+    [out[i], out[j]] = [out[j] as number, out[i] as number];
+  }
+  return out;
+}
+
+/** Sets E(b) (from discovery), in the block's pseudo-random order. */
+export function setAddresses(s: BlockState, list: readonly number[]): void {
+  s.addresses = shuffled(list, s.entry.id);
 }
 
 /** Null when the block is monitored, else why not. */
@@ -122,11 +148,12 @@ export function observeEcho(s: BlockState, replied: boolean, model: BeliefModel)
  * but its last echo was answered. A reply ends an up block's round, so an up block costs about
  * 1 / A probes a round; a silence is followed up at once, so a block that went dark is read
  * down within the round instead of over several (from a confident belief one silence leaves
- * the block above the up threshold); and a reply from a down block is confirmed at once, so a
- * recovery is read within the round too. A down block that stays silent gets one probe a round.
+ * the block above the up threshold); and once a down block answered in a round it is probed on
+ * until it reads up or the budget is spent, so a recovery is read within the round too. A down
+ * block that stays silent gets one probe a round.
  */
 export function wantsAdaptiveProbe(s: BlockState, roundBudget: number): boolean {
   if (s.roundProbes >= roundBudget) return false;
   if (s.verdict === 'uncertain') return true;
-  return s.verdict === 'up' ? !s.lastReplied : s.lastReplied;
+  return s.verdict === 'up' ? !s.lastReplied : s.roundReplies > 0;
 }

@@ -13,7 +13,7 @@ import type { Pinger } from '../probers/icmp.js';
 import { loadAddressSpace, readExclusion, type Exclusion } from './address-space.js';
 import { TRINOCULAR_MODEL } from './belief.js';
 import { discoverBlock, probeRound, PROBE_PHASES, type ProbeDeps, type ProbePhase } from './block-prober.js';
-import { newBlockState, unmonitoredReason, UNMONITORED_REASONS, type BlockState, type Eligibility, type UnmonitoredReason } from './block-state.js';
+import { newBlockState, setAddresses, unmonitoredReason, UNMONITORED_REASONS, type BlockState, type Eligibility, type UnmonitoredReason } from './block-state.js';
 import { BlockStore, type KnownBlock } from './block-store.js';
 import { ownsBlock, mix32 } from './shard.js';
 import { RateLimiter } from './rate.js';
@@ -165,7 +165,7 @@ export class BlocksStage {
       if (s.addresses !== null) continue;
       const found = await discoverBlock(s, this.exclusion, pace, this.deps);
       if (found === null) continue;
-      s.addresses = found;
+      setAddresses(s, found);
       if (performance.now() - this.lastSave >= DISCOVERY_SAVE_MS) void this.save();
     }
   }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PRIOR_BELIEF, TRINOCULAR_MODEL as M, updateAvailability, updateBelief, verdictOf } from '../../../src/blocks/belief.js';
-import { closeRound, newBlockState, observeEcho, openRound, wantsAdaptiveProbe, type BlockState } from '../../../src/blocks/block-state.js';
+import { PRIOR_AVAILABILITY, PRIOR_BELIEF, PRIOR_WEIGHT, TRINOCULAR_MODEL as M, updateAvailability, updateBelief, verdictOf } from '../../../src/blocks/belief.js';
+import { closeRound, newBlockState, observeEcho, openRound, shuffled, wantsAdaptiveProbe, type BlockState } from '../../../src/blocks/block-state.js';
 
 const belief = fc.double({ min: M.bound, max: 1 - M.bound, noNaN: true });
 const availability = fc.double({ min: 0.05, max: 0.99, noNaN: true });
@@ -116,13 +116,28 @@ describe('belief (Bayes with P(reply|up) = A)', () => {
   });
 });
 
-describe('availability estimate', () => {
-  it('is the mean of the echoes over its first window, and stays in [0, 1]', () => {
+describe('the order of E(b)', () => {
+  it('is a permutation, fixed per block, and rarely address order', () => {
     fc.assert(
-      fc.property(fc.array(fc.boolean(), { minLength: 1, maxLength: 100 }), (echoes) => {
-        let st = { availability: 0.5, observed: 0 };
+      fc.property(fc.uniqueArray(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 256 }), fc.integer({ min: 0, max: 2 ** 24 - 1 }), (list, seed) => {
+        const out = shuffled(list, seed);
+        expect([...out].sort((a, b) => a - b)).toEqual([...list].sort((a, b) => a - b));
+        expect(shuffled(list, seed)).toEqual(out);
+      }),
+    );
+    const inOrder = Array.from({ length: 16 }, (_, i) => i + 1);
+    const kept = Array.from({ length: 200 }, (_, seed) => shuffled(inOrder, seed)).filter((o) => o.join() === inOrder.join());
+    expect(kept).toHaveLength(0);
+  });
+});
+
+describe('availability estimate', () => {
+  it('is the mean of the echoes and the prior (worth PRIOR_WEIGHT echoes) over its first window', () => {
+    fc.assert(
+      fc.property(fc.array(fc.boolean(), { minLength: 1, maxLength: 95 }), (echoes) => {
+        let st = { availability: PRIOR_AVAILABILITY, observed: 0 };
         for (const r of echoes) st = updateAvailability(st.availability, st.observed, r);
-        const mean = echoes.filter(Boolean).length / echoes.length;
+        const mean = (echoes.filter(Boolean).length + PRIOR_WEIGHT * PRIOR_AVAILABILITY) / (echoes.length + PRIOR_WEIGHT);
         expect(st.availability).toBeCloseTo(mean, 9);
         expect(st.observed).toBe(echoes.length);
       }),
@@ -149,6 +164,6 @@ describe('availability estimate', () => {
     round(s, (i) => i === 3);
     expect(s.verdict).toBe('up');
     expect(s.observed).toBe(3);
-    expect(s.availability).toBeCloseTo(1 / 3, 9);
+    expect(s.availability).toBeCloseTo((1 + PRIOR_WEIGHT * 0.5) / (3 + PRIOR_WEIGHT), 9);
   });
 });
