@@ -57,11 +57,11 @@ export function verdictOf(belief: number, model: BeliefModel): BlockVerdict {
 export const AVAILABILITY_WINDOW = 100;
 
 /**
- * Echoes the prior is worth: one early reply must not make A 1 (a block where a quarter of
+ * Echoes the prior is worth (2): one early reply must not make A 1 (a block where a quarter of
  * E(b) answers, read after one lucky reply as always answering, is read down by the next few
  * silences).
  */
-export const PRIOR_WEIGHT = 4;
+export const PRIOR_WEIGHT = 2;
 
 /**
  * Availability assumed before any echo of the block was counted: the lowest a monitored block

@@ -129,7 +129,7 @@ afterAll(async () => {
 describe('block probing against a block world on loopback, with nftables', { timeout: 120_000 }, () => {
   it('discovers E(b), leaves sparse blocks unmonitored, and reads every block up', async () => {
     await start();
-    const { snap } = await until('all blocks up', (s) => allUp(s) && s.rounds >= 2, 30_000);
+    const { snap } = await until('all blocks up', (s) => allUp(s) && s.rounds >= 4, 40_000);
     expect(snap.monitored).toBe(248);
     expect(snap.unmonitored).toEqual({ undiscovered: 0, sparse: 10, low_availability: 0 });
     expect(snap.countries.get('XD')).toMatchObject({ monitored: 8, up: 8 });
@@ -142,19 +142,19 @@ describe('block probing against a block world on loopback, with nftables', { tim
   it('a country cut reads that country down within a round, and no other', async () => {
     cut('127.77.0.0-127.77.119.255');
     const { snap, ms } = await until('XA down', (s) => s.countries.get('XA')?.down === 120, 3 * ROUND_MS);
-    expect(ms).toBeLessThan(ROUND_MS + 3000);
+    expect(ms).toBeLessThan(ROUND_MS + 4000);
     expect(snap.countries.get('XA')?.ordinary_pct).toBe(0);
     expect(snap.countries.get('XB')).toMatchObject({ up: 120, down: 0 });
     expect(snap.asns.get('64510')).toMatchObject({ monitored: 60, down: 60 });
     uncut('127.77.0.0-127.77.119.255');
     const back = await until('XA back up', allUp, 3 * ROUND_MS);
-    expect(back.ms).toBeLessThan(ROUND_MS + 3000);
+    expect(back.ms).toBeLessThan(ROUND_MS + 4000);
   });
 
   it('one AS cut reads that AS down, and only its share of the country', async () => {
     cut('127.77.120.0-127.77.179.255');
     const { snap, ms } = await until('AS64512 down', (s) => s.asns.get('64512')?.down === 60, 3 * ROUND_MS);
-    expect(ms).toBeLessThan(ROUND_MS + 3000);
+    expect(ms).toBeLessThan(ROUND_MS + 4000);
     expect(snap.asns.get('64513')).toMatchObject({ up: 60, down: 0 });
     expect(snap.countries.get('XB')).toMatchObject({ up: 60, down: 60 });
     expect(snap.countries.get('XA')).toMatchObject({ up: 120, down: 0 });
