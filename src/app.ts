@@ -38,6 +38,9 @@ import { HistoryFile } from './history/history-file.js';
 import { seriesRoute } from './server/series-api.js';
 import { RecentResults } from './page/recent-results.js';
 import { pageRoutes } from './page/routes.js';
+import { BlocksStage } from './blocks/blocks-stage.js';
+import { withBlocks } from './blocks/block-status.js';
+import { registerBlockMetrics } from './metrics/block-metrics.js';
 
 export interface AppOptions {
   configPath: string;
@@ -90,6 +93,8 @@ interface Parts {
   readonly historyFile: HistoryFile;
   /** The last few results of each target, for the status page. */
   readonly recent: RecentResults;
+  /** Block probing (docs/blocks.md): null without a `blocks:` section. */
+  readonly blocks: BlocksStage | null;
 }
 
 /** Opens the metrics, the event store (resuming its open events), the recorder, remote write and the location check. */
@@ -108,12 +113,22 @@ async function openParts(opts: AppOptions, config: Config, geoDb: GeoDb, live: {
   const detectorMetrics = registerDetectorMetrics(metrics.registry, () => detector);
   // Opened before the first probe so that no result is missed; resumes each remote's backlog.
   const remoteWrite = await RemoteWriteStage.start({ remotes: config.remote_write, storageDir: config.storageDir, vantage: config.vantage.id, registry: metrics.registry, log });
+  // A bad hitlist or exclude file fails the start.
+  let blocks: BlocksStage | null = null;
+  try {
+    blocks = config.blocks ? await BlocksStage.start({ config: config.blocks, storageDir: config.storageDir, log }) : null;
+  } catch (err) {
+    await Promise.all([events.close(), recorder?.close(), remoteWrite.stop(0)]);
+    throw err;
+  }
+  const blockStage = blocks;
+  if (blockStage) registerBlockMetrics(metrics.registry, () => blockStage.snapshot());
   const geo = new GeoCheck(geoDb);
   registerGeoMetrics(metrics.registry, live.targets, geo);
   const history = new History({ onMinute: (minute) => historyFile.append(minute) });
   const historyFile = await HistoryFile.open(config.storageDir, history, log, Date.now());
   const recent = new RecentResults();
-  return { metrics, events, recorder, detector, detectorMetrics, remoteWrite, geo, history, historyFile, recent };
+  return { metrics, events, recorder, detector, detectorMetrics, remoteWrite, geo, history, historyFile, recent, blocks };
 }
 
 /** The running daemon: the parts, the scheduler and server on top of them, and what a reload replaces. */
@@ -140,7 +155,7 @@ class Daemon implements App {
     private readonly parts: Parts,
   ) {
     const { log } = opts;
-    const { metrics, detector, events, geo, history, recent } = parts;
+    const { metrics, detector, events, geo, history, recent, blocks } = parts;
     this.running = config;
     this.resolver = createResolver(config.resolver?.servers);
     this.scheduler = new Scheduler({
@@ -166,7 +181,7 @@ class Daemon implements App {
       reload: () => this.reload(),
       log,
       routes: {
-        ...apiRoutes({ events: () => timeline(events.all(), detector.active()), status: () => withGeo(detector.status(), geo, detector) }),
+        ...apiRoutes({ events: () => timeline(events.all(), detector.active()), status: () => withBlocks(withGeo(detector.status(), geo, detector), blocks?.snapshot() ?? null) }),
         '/api/v1/series': seriesRoute(history),
       },
       rawRoutes: pageRoutes(
@@ -195,11 +210,11 @@ class Daemon implements App {
 
   /** Listens (closing the parts again when it cannot), then starts evaluating and probing. */
   async start(): Promise<void> {
-    const { events, recorder, remoteWrite, metrics, historyFile } = this.parts;
+    const { events, recorder, remoteWrite, metrics, historyFile, blocks } = this.parts;
     try {
       this.address = await this.server.listen();
     } catch (err) {
-      await Promise.all([events.close(), recorder?.close(), remoteWrite.stop(0), historyFile.close()]);
+      await Promise.all([events.close(), recorder?.close(), remoteWrite.stop(0), historyFile.close(), blocks?.stop()]);
       throw err;
     }
     metrics.configReload(true);
@@ -228,7 +243,7 @@ class Daemon implements App {
 
   private async stopOnce(graceMs: number): Promise<void> {
     const { log } = this.opts;
-    const { events, recorder, remoteWrite, history, historyFile } = this.parts;
+    const { events, recorder, remoteWrite, history, historyFile, blocks } = this.parts;
     this.ready = false;
     const outcome = await this.scheduler.stop(graceMs);
     log.info(outcome, 'scheduler stopped');
@@ -239,7 +254,7 @@ class Daemon implements App {
     // Open events stay open in the store: the next start resumes or closes them. close()
     // writes what is still queued (one last try when the disk is failing). The remote
     // write queues take what was appended; a send in flight gets a second at most.
-    await Promise.all([events.close(), recorder?.close(), remoteWrite.stop(Math.min(graceMs, 1000)), historyFile.close()]);
+    await Promise.all([events.close(), recorder?.close(), remoteWrite.stop(Math.min(graceMs, 1000)), historyFile.close(), blocks?.stop()]);
     await this.server.close(Math.min(graceMs, 1000));
     log.info('lookout stopped');
   }

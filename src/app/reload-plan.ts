@@ -8,7 +8,7 @@ import type { Config, ResolvedTarget } from '../config/schema.js';
 import type { GeoDbInfo } from '../geo/geo-db.js';
 
 /** Sections read once at start: a reload keeps their running value (and says so). */
-export const RESTART_FIELDS = ['vantage', 'server', 'storage'] as const;
+export const RESTART_FIELDS = ['vantage', 'server', 'storage', 'blocks'] as const;
 export type RestartField = (typeof RESTART_FIELDS)[number];
 
 /** What a reload starts from, and what it loaded: a config and the location databases it opened. */
@@ -61,7 +61,7 @@ export function planReload(running: ReloadSide, next: ReloadSide): ReloadPlan {
   const needsRestart = RESTART_FIELDS.filter((field) => !same(loaded[field], old[field]));
   const targetsSame = same(loaded.targets, old.targets);
   const targets = targetsSame ? old.targets : loaded.targets;
-  const config: Config = { ...loaded, vantage: old.vantage, server: old.server, storage: old.storage, storageDir: old.storageDir, targets };
+  const config: Config = { ...loaded, vantage: old.vantage, server: old.server, storage: old.storage, storageDir: old.storageDir, blocks: old.blocks, targets };
   const nextIds = new Set(targets.map((t) => t.id));
   const oldIds = new Set(old.targets.map((t) => t.id));
   const scheduleSame = same(config.schedule, old.schedule);

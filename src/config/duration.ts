@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 
@@ -19,3 +21,13 @@ export function formatDuration(ms: number): string {
   if (ms % 1000 === 0 && ms !== 0) return `${ms / 1000}s`;
   return `${ms}ms`;
 }
+
+/** A duration string parsed into milliseconds. */
+export const Duration = z.string({ error: 'expected a duration such as 500ms, 10s, 5m or 1h' }).transform((s, ctx) => {
+  const ms = parseDuration(s);
+  if (ms === null || ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: `invalid duration "${s}": use a positive number with ms, s, m or h (500ms, 10s, 5m, 1h)` });
+    return z.NEVER;
+  }
+  return ms;
+});

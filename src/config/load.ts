@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { glob } from 'tinyglobby';
 import { LineCounter, parseDocument } from 'yaml';
+import { resolveBlocksPaths } from './blocks-schema.js';
 import { formatDuration } from './duration.js';
 import { ConfigError } from './errors.js';
 import { comparePaths, formatPath, isRecord, issueProblems, targetId } from './format.js';
@@ -119,7 +120,9 @@ export async function loadConfig(file: string): Promise<Config> {
     ...(r.basic_auth?.password_file !== undefined ? { basic_auth: { ...r.basic_auth, password_file: resolve(dir, r.basic_auth.password_file) } } : {}),
     ...(r.tls?.ca_file !== undefined ? { tls: { ...r.tls, ca_file: resolve(dir, r.tls.ca_file) } } : {}),
   }));
-  return { ...rest, remote_write, path, storageDir: resolve(dir, rest.storage.dir), catalogs: display, targets };
+  // Hitlists and the exclude file too.
+  const blocks = resolveBlocksPaths(rest.blocks, dir);
+  return { ...rest, remote_write, blocks, path, storageDir: resolve(dir, rest.storage.dir), catalogs: display, targets };
 }
 
 /**

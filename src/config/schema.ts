@@ -4,20 +4,14 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
+import { Duration } from './duration.js';
+import { BlocksConfig } from './blocks-schema.js';
 
 export const TARGET_KINDS = ['http', 'tcp', 'tls', 'dns', 'dot', 'doh', 'icmp'] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
 
-/** A duration string parsed into milliseconds. */
-export const Duration = z.string({ error: 'expected a duration such as 500ms, 10s, 5m or 1h' }).transform((s, ctx) => {
-  const ms = parseDuration(s);
-  if (ms === null || ms <= 0) {
-    ctx.addIssue({ code: 'custom', message: `invalid duration "${s}": use a positive number with ms, s, m or h (500ms, 10s, 5m, 1h)` });
-    return z.NEVER;
-  }
-  return ms;
-});
+/** A duration string parsed into milliseconds (defined beside parseDuration). */
+export { Duration };
 
 const Slug = z
   .string()
@@ -398,6 +392,8 @@ export const ConfigFile = z.strictObject({
   detection: DetectionConfig.prefault({}),
   /** Durable remote write of Lookout's own series (issue 12); empty: off. */
   remote_write: RemoteWriteList,
+  /** Probing every responsive /24 of chosen countries and ASes (issue 23, docs/blocks.md); absent: off. */
+  blocks: BlocksConfig,
   catalogs: z.array(z.union([z.string().min(1), CatalogEntry])).default([]),
   targets: z.array(TargetInput).default([]),
 });

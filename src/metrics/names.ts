@@ -77,3 +77,19 @@ export const REMOTE_WRITE_SAMPLES_FAILED_TOTAL = 'lookout_remote_write_samples_f
 export const REMOTE_WRITE_SAMPLES_DROPPED_TOTAL = 'lookout_remote_write_samples_dropped_total';
 /** counter {remote, outcome = ok | refused | retry}: remote write requests by outcome. */
 export const REMOTE_WRITE_REQUESTS_TOTAL = 'lookout_remote_write_requests_total';
+
+// Block probing (issue 23, docs/blocks.md): bounded labels, never a series per block.
+/** gauge {country, state = monitored | up | down | uncertain}: this instance's blocks of a country. */
+export const COUNTRY_BLOCKS = 'lookout_country_blocks';
+/** gauge {asn, state = monitored | up | down | uncertain}: this instance's blocks of an AS. */
+export const ASN_BLOCKS = 'lookout_asn_blocks';
+/** gauge {country}: blocks up now over their median over 7 days ("% of ordinary" / 100); absent before enough rounds. */
+export const COUNTRY_BLOCKS_ORDINARY_RATIO = 'lookout_country_blocks_ordinary_ratio';
+/** gauge {asn}: as lookout_country_blocks_ordinary_ratio, per AS. */
+export const ASN_BLOCKS_ORDINARY_RATIO = 'lookout_asn_blocks_ordinary_ratio';
+/** gauge {reason = undiscovered | sparse | low_availability}: blocks of this instance not monitored. */
+export const BLOCKS_UNMONITORED = 'lookout_blocks_unmonitored';
+/** counter {phase = discovery | round | adaptive}: ICMP echoes sent to blocks. */
+export const BLOCK_PROBES_TOTAL = 'lookout_block_probes_total';
+/** counter: block probing rounds completed. */
+export const BLOCK_ROUNDS_TOTAL = 'lookout_block_rounds_total';
