@@ -19,6 +19,12 @@ import { VERSION } from './version.js';
 const SHUTDOWN_GRACE_MS = 2000;
 /** Hard bound on the whole shutdown: past it the process exits 1 regardless. */
 const SHUTDOWN_DEADLINE_MS = 4500;
+/**
+ * A repeat of the first stop signal within this long is the same request, not a second one: a
+ * terminal's Ctrl-C reaches the whole foreground process group (npm and the daemon it started),
+ * and npm forwards its own copy to the daemon as well.
+ */
+const REPEATED_SIGNAL_MS = 1000;
 
 async function main(): Promise<number> {
   let command: Command;
@@ -125,14 +131,18 @@ async function run(path: string, log: Logger): Promise<number> {
   }
 
   return new Promise<number>((resolve) => {
-    let signals = 0;
+    let first: { signal: NodeJS.Signals; at: number } | null = null;
     const onStop = (signal: NodeJS.Signals): void => {
-      signals++;
-      if (signals > 1) {
+      if (first !== null) {
+        if (signal === first.signal && Date.now() - first.at < REPEATED_SIGNAL_MS) {
+          log.debug({ signal }, 'repeated signal: already shutting down');
+          return;
+        }
         log.warn({ signal }, 'second signal: exiting now');
         resolve(1);
         return;
       }
+      first = { signal, at: Date.now() };
       log.info({ signal, grace_ms: SHUTDOWN_GRACE_MS }, 'shutting down');
       const deadline = setTimeout(() => {
         log.error({ deadline_ms: SHUTDOWN_DEADLINE_MS }, 'shutdown exceeded its deadline: exiting');
