@@ -38,9 +38,19 @@ export const FAILURE_REASONS = [
   // Issue #14: icmp targets (echo not answered; an ICMP destination unreachable came back).
   'icmp_timeout',
   'icmp_unreachable',
+  // Issue #27: the vantage's own resolver, not the target, failed the name lookup.
+  'dns_resolver_unreachable',
+  'dns_temporary_failure',
 ] as const;
 
 export type FailureReason = (typeof FAILURE_REASONS)[number];
+
+/**
+ * Failures of this host, not of the probed path: nothing reached the target, so nothing was
+ * learnt about it (docs/reasons.md "Local failures"). The detector leaves a target failing
+ * with one of these out of its ratios and counts a control failing with one as failing.
+ */
+export const LOCAL_REASONS: ReadonlySet<FailureReason> = new Set<FailureReason>(['source_unavailable', 'dns_resolver_unreachable', 'dns_temporary_failure']);
 
 /** Probe phases in seconds (docs/design.md "Probe phases"). */
 export const PHASES = ['dns', 'connect', 'tls', 'ttfb', 'total'] as const;
