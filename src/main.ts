@@ -7,6 +7,7 @@
 import { startApp, type App } from './app.js';
 import { parseArgs, USAGE, UsageError, type Command } from './cli.js';
 import { ConfigError, loadConfig } from './config/load.js';
+import { configWarnings } from './config/warnings.js';
 import { geoAudit } from './geo/geo-audit-command.js';
 import { openGeo } from './geo/geo-config.js';
 import { replayCommand } from './replay-command.js';
@@ -77,11 +78,13 @@ async function main(): Promise<number> {
 
 async function checkConfig(path: string, geo: boolean): Promise<number> {
   try {
-    const config = await loadConfig(path);
+    // File names relative to where the command was typed, as the operator named the config.
+    const config = await loadConfig(path, { namesFrom: process.cwd() });
     const catalogs = new Set(config.targets.map((t) => t.source)).size;
     // A configured location database that cannot be opened is a config problem too.
     if (!geo) await openGeo(config);
     process.stdout.write(`${path}: ok (${config.targets.length} targets from ${catalogs} files)\n`);
+    for (const warning of configWarnings(config)) process.stderr.write(`${warning}\n`);
     if (!geo) return 0;
     const audit = await geoAudit(config);
     for (const line of audit.out) process.stdout.write(`${line}\n`);

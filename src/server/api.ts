@@ -3,6 +3,7 @@
  * Handlers are pure functions of their sources and the query string; a bad filter answers 400
  * with {"error": "<param>: <what is wrong>"}.
  */
+import { countryCodeProblem } from '../config/country.js';
 import { EVENT_KINDS, type DisruptionEvent, type EventKind } from '../detect/events.js';
 import type { JsonResponse } from './server.js';
 
@@ -45,7 +46,8 @@ export function parseEventFilter(query: URLSearchParams): EventFilter | string {
   }
   const country = query.get('country');
   if (country !== null) {
-    if (!/^[A-Z]{2}$/.test(country)) return 'country: must be an ISO 3166-1 alpha-2 code such as KZ';
+    const problem = countryCodeProblem(country);
+    if (problem !== null) return `country: ${problem}`;
     filter.country = country;
   }
   const kind = query.get('kind');
