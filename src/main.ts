@@ -8,6 +8,8 @@ import { startApp, type App } from './app.js';
 import { parseArgs, USAGE, UsageError, type Command } from './cli.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { configWarnings } from './config/warnings.js';
+import { DIR_MODE } from './store/event-store.js';
+import { prepareStorageDir, StorageDirError } from './store/storage-dir.js';
 import { geoAudit } from './geo/geo-audit-command.js';
 import { openGeo } from './geo/geo-config.js';
 import { replayCommand } from './replay-command.js';
@@ -81,8 +83,10 @@ async function checkConfig(path: string, geo: boolean): Promise<number> {
     // File names relative to where the command was typed, as the operator named the config.
     const config = await loadConfig(path, { namesFrom: process.cwd() });
     const catalogs = new Set(config.targets.map((t) => t.source)).size;
-    // A configured location database that cannot be opened is a config problem too.
+    // A configured location database that cannot be opened is a config problem too, and so is
+    // a storage folder the daemon could not create or write (tested as the daemon does it).
     if (!geo) await openGeo(config);
+    await storageProblem(config.storageDir);
     process.stdout.write(`${path}: ok (${config.targets.length} targets from ${catalogs} files)\n`);
     for (const warning of configWarnings(config)) process.stderr.write(`${warning}\n`);
     if (!geo) return 0;
@@ -95,6 +99,16 @@ async function checkConfig(path: string, geo: boolean): Promise<number> {
     for (const problem of err.problems) process.stderr.write(`${problem}\n`);
     process.stderr.write(`${path}: ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}\n`);
     return 1;
+  }
+}
+
+/** @throws ConfigError with `storage.dir: ...` when the storage folder cannot be used. */
+async function storageProblem(dir: string): Promise<void> {
+  try {
+    await prepareStorageDir(dir, DIR_MODE);
+  } catch (err) {
+    if (err instanceof StorageDirError) throw new ConfigError([`storage.dir: ${err.message}`]);
+    throw err;
   }
 }
 
@@ -127,6 +141,10 @@ async function run(path: string, log: Logger): Promise<number> {
   } catch (err) {
     if (err instanceof ConfigError) {
       log.fatal({ path, problems: err.problems }, 'invalid config; not starting');
+      return 1;
+    }
+    if (err instanceof StorageDirError) {
+      log.fatal({ dir: err.dir, errno: err.code, problem: err.message }, 'storage folder not usable; not starting');
       return 1;
     }
     log.fatal({ err }, 'startup failed');

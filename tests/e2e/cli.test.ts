@@ -25,7 +25,10 @@ describe('lookout check-config', () => {
   });
 
   it('exits 0 on a valid config and on the shipped default config', async () => {
-    const valid = await runCli(['check-config', '--config', fixture('valid/config/lookout.yaml')]);
+    // A copy: check-config creates the storage folder (../data) as the daemon would.
+    const copy = tempDir();
+    (await import('node:fs')).cpSync(fixture('valid'), copy, { recursive: true });
+    const valid = await runCli(['check-config', '--config', join(copy, 'config/lookout.yaml')]);
     expect(valid.stderr).toBe('');
     expect(valid.code).toBe(0);
     expect(valid.stdout).toMatch(/: ok \(\d+ targets from \d+ files\)/);
