@@ -39,8 +39,8 @@ export interface StorageStatus {
   pending: number;
 }
 
-const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
-const DEFAULT_MAX_FILES = 5;
+export const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_MAX_FILES = 5;
 /** Owner read-write, group read (a log shipper's group), nothing for others. */
 export const FILE_MODE = 0o640;
 /** Owner all, group read and enter, nothing for others. */
@@ -126,7 +126,7 @@ export class EventStore {
     const { dir, log } = opts;
     await prepareStorageDir(dir, DIR_MODE);
 
-    const files = [...(await listRotated(dir)).map(rotatedFile), CURRENT_FILE].map((f) => join(dir, f));
+    const files = [...(await listRotated(dir)).map((n) => rotatedFile(n)), CURRENT_FILE].map((f) => join(dir, f));
     const events = new Map<string, DisruptionEvent>();
     let current = { completeBytes: 0, torn: false };
     for (const file of files) {
