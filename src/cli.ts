@@ -74,7 +74,10 @@ export function parseArgs(argv: readonly string[], envConfig: string | undefined
   if (name === 'version' || name === 'help') return { name };
   if (name === 'replay') {
     if (positional.length !== 1) throw new UsageError('replay needs exactly one RESULTS.jsonl file');
-    return { name, config: config ?? envConfig ?? DEFAULT_CONFIG, results: positional[0] as string };
+    // No silent default: the config decides which results count and whose vantage the events are.
+    const chosen = config ?? envConfig;
+    if (chosen === undefined) throw new UsageError('replay needs --config FILE (or $LOOKOUT_CONFIG): the config the results were recorded with');
+    return { name, config: chosen, results: positional[0] as string };
   }
   if (name === 'check-config') return { name, config: config ?? envConfig ?? DEFAULT_CONFIG, geo };
   return { name: name as 'run' | 'healthcheck', config: config ?? envConfig ?? DEFAULT_CONFIG };

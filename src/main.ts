@@ -7,6 +7,9 @@
 import { startApp, type App } from './app.js';
 import { parseArgs, USAGE, UsageError, type Command } from './cli.js';
 import { ConfigError, loadConfig } from './config/load.js';
+import { configWarnings } from './config/warnings.js';
+import { DIR_MODE } from './store/event-store.js';
+import { prepareStorageDir, StorageDirError } from './store/storage-dir.js';
 import { geoAudit } from './geo/geo-audit-command.js';
 import { openGeo } from './geo/geo-config.js';
 import { replayCommand } from './replay-command.js';
@@ -19,6 +22,12 @@ import { VERSION } from './version.js';
 const SHUTDOWN_GRACE_MS = 2000;
 /** Hard bound on the whole shutdown: past it the process exits 1 regardless. */
 const SHUTDOWN_DEADLINE_MS = 4500;
+/**
+ * A repeat of the first stop signal within this long is the same request, not a second one: a
+ * terminal's Ctrl-C reaches the whole foreground process group (npm and the daemon it started),
+ * and npm forwards its own copy to the daemon as well.
+ */
+const REPEATED_SIGNAL_MS = 1000;
 
 async function main(): Promise<number> {
   let command: Command;
@@ -71,11 +80,15 @@ async function main(): Promise<number> {
 
 async function checkConfig(path: string, geo: boolean): Promise<number> {
   try {
-    const config = await loadConfig(path);
+    // File names relative to where the command was typed, as the operator named the config.
+    const config = await loadConfig(path, { namesFrom: process.cwd() });
     const catalogs = new Set(config.targets.map((t) => t.source)).size;
-    // A configured location database that cannot be opened is a config problem too.
+    // A configured location database that cannot be opened is a config problem too, and so is
+    // a storage folder the daemon could not create or write (tested as the daemon does it).
     if (!geo) await openGeo(config);
+    await storageProblem(config.storageDir);
     process.stdout.write(`${path}: ok (${config.targets.length} targets from ${catalogs} files)\n`);
+    for (const warning of configWarnings(config)) process.stderr.write(`${warning}\n`);
     if (!geo) return 0;
     const audit = await geoAudit(config);
     for (const line of audit.out) process.stdout.write(`${line}\n`);
@@ -86,6 +99,16 @@ async function checkConfig(path: string, geo: boolean): Promise<number> {
     for (const problem of err.problems) process.stderr.write(`${problem}\n`);
     process.stderr.write(`${path}: ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}\n`);
     return 1;
+  }
+}
+
+/** @throws ConfigError with `storage.dir: ...` when the storage folder cannot be used. */
+async function storageProblem(dir: string): Promise<void> {
+  try {
+    await prepareStorageDir(dir, DIR_MODE);
+  } catch (err) {
+    if (err instanceof StorageDirError) throw new ConfigError([`storage.dir: ${err.message}`]);
+    throw err;
   }
 }
 
@@ -120,19 +143,27 @@ async function run(path: string, log: Logger): Promise<number> {
       log.fatal({ path, problems: err.problems }, 'invalid config; not starting');
       return 1;
     }
+    if (err instanceof StorageDirError) {
+      log.fatal({ dir: err.dir, errno: err.code, problem: err.message }, 'storage folder not usable; not starting');
+      return 1;
+    }
     log.fatal({ err }, 'startup failed');
     return 1;
   }
 
   return new Promise<number>((resolve) => {
-    let signals = 0;
+    let first: { signal: NodeJS.Signals; at: number } | null = null;
     const onStop = (signal: NodeJS.Signals): void => {
-      signals++;
-      if (signals > 1) {
+      if (first !== null) {
+        if (signal === first.signal && Date.now() - first.at < REPEATED_SIGNAL_MS) {
+          log.debug({ signal }, 'repeated signal: already shutting down');
+          return;
+        }
         log.warn({ signal }, 'second signal: exiting now');
         resolve(1);
         return;
       }
+      first = { signal, at: Date.now() };
       log.info({ signal, grace_ms: SHUTDOWN_GRACE_MS }, 'shutting down');
       const deadline = setTimeout(() => {
         log.error({ deadline_ms: SHUTDOWN_DEADLINE_MS }, 'shutdown exceeded its deadline: exiting');

@@ -18,6 +18,17 @@ export interface ReplayIo {
   err(line: string): void;
 }
 
+/** Says how many results name a target the config does not have (the detector drops them), and which. */
+function reportDropped(results: readonly ProbeResult[], known: ReadonlyMap<string, unknown>, resultsPath: string, io: ReplayIo): void {
+  const dropped = new Map<string, number>();
+  for (const r of results) if (!known.has(r.target)) dropped.set(r.target, (dropped.get(r.target) ?? 0) + 1);
+  if (dropped.size === 0) return;
+  const count = [...dropped.values()].reduce((a, b) => a + b, 0);
+  const names = [...dropped.keys()].sort();
+  const shown = names.slice(0, 5).join(', ') + (names.length > 5 ? `, and ${names.length - 5} more` : '');
+  io.err(`${resultsPath}: ${count} result${count === 1 ? '' : 's'} dropped: ${names.length} target${names.length === 1 ? '' : 's'} not in the config (${shown})`);
+}
+
 /**
  * Runs the replay; resolves with the exit code: 0 when every line was read, 1 on an invalid
  * config, an unreadable file or any bad line (the good lines are still replayed and printed).
@@ -55,6 +66,7 @@ export async function replayCommand(configPath: string, resultsPath: string, io:
   const observed = (r: ProbeResult): number => r.at + (r.phases.total ?? 0) * 1000;
   results.sort((a, b) => observed(a) - observed(b));
   const byId = new Map(config.targets.map((t) => [t.id, t]));
+  reportDropped(results, byId, resultsPath, io);
   const changes = replay(results, { detection: config.detection, vantage: config.vantage, targets: config.targets, interval: config.schedule.interval }, undefined, (result) => {
     const target = byId.get(result.target);
     const moved = target === undefined ? null : geo.observe(result, target);

@@ -96,6 +96,7 @@ export async function simulateCommand(args: SimulateArgs, io: SimulateIo): Promi
     const result = await runScenario({
       scenario,
       workDir,
+      keep: args.keep,
       ...(args.listen === undefined ? {} : { listen: args.listen }),
       out: io.out,
       version: io.version,

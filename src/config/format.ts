@@ -6,6 +6,7 @@
  * identifiers are quoted: `headers["x y"]`.
  */
 import type { z } from 'zod';
+import { knownKeysAt, suggestKey } from './known-keys.js';
 
 /** A path inside one parsed YAML document. */
 export type IssuePath = readonly PropertyKey[];
@@ -20,17 +21,29 @@ type Issue = z.core.$ZodIssue;
 
 /**
  * Flattens zod issues into problems: one per unknown key (path includes the key, message
- * "unknown key"), union failures reduced to the branch that came closest, zod's generic
+ * "unknown key", with `(did you mean "x"?)` when `schema`, the one that was parsed, has a key
+ * close to it there), union failures reduced to the branch that came closest, zod's generic
  * "Invalid input: " prefix dropped and missing values called "required".
  */
-export function issueProblems(issues: readonly Issue[], base: IssuePath = []): Problem[] {
-  return issues.flatMap((issue) => oneIssue(issue, [...base, ...issue.path]));
+export function issueProblems(issues: readonly Issue[], base: IssuePath = [], schema?: z.ZodType): Problem[] {
+  return issues.flatMap((issue) => oneIssue(issue, [...base, ...issue.path], schema ? { schema, at: issue.path } : undefined));
 }
 
-function oneIssue(issue: Issue, path: IssuePath): Problem[] {
+/** The schema that was parsed and where the issue is in it, for key suggestions. */
+interface Within {
+  schema: z.ZodType;
+  at: IssuePath;
+}
+
+function unknownKey(key: string, within: Within | undefined): string {
+  const hint = within ? suggestKey(key, knownKeysAt(within.schema, within.at)) : undefined;
+  return hint === undefined ? 'unknown key' : `unknown key (did you mean "${hint}"?)`;
+}
+
+function oneIssue(issue: Issue, path: IssuePath, within?: Within): Problem[] {
   switch (issue.code) {
     case 'unrecognized_keys':
-      return issue.keys.map((key) => ({ path: [...path, key], message: 'unknown key' }));
+      return issue.keys.map((key) => ({ path: [...path, key], message: unknownKey(key, within) }));
     case 'invalid_union':
       return unionProblems(issue, path);
     case 'invalid_key':

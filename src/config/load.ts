@@ -40,6 +40,8 @@ interface Source {
   readonly doc: Doc;
   /** Path relative to the config directory, as in ResolvedTarget.source. */
   readonly source: string;
+  /** How problems name the file (LoadOptions.namesFrom). */
+  readonly label: string;
   readonly defaults: Defaults;
   /** The sources of the catalog entry that listed this file (each target is probed through each). */
   readonly sources?: readonly SourceBinding[];
@@ -51,27 +53,39 @@ interface CatalogUse {
   sources: readonly SourceBinding[] | undefined;
 }
 
+export interface LoadOptions {
+  /**
+   * The folder every file name in the problems is relative to (check-config: the current
+   * directory, as the operator typed the config's path), so that one message never mixes two
+   * folders. Default: the config file as given, catalogs relative to its folder.
+   */
+  namesFrom?: string;
+}
+
 /**
  * Reads, validates and resolves the configuration at `file`.
  * @throws ConfigError listing every problem found in the config file and all its catalogs.
  */
-export async function loadConfig(file: string): Promise<Config> {
+export async function loadConfig(file: string, options: LoadOptions = {}): Promise<Config> {
   const path = resolve(file);
   const dir = dirname(path);
   const log = new ProblemLog();
+  const namesFrom = options.namesFrom;
+  const label = (abs: string): string => relative(namesFrom ?? dir, abs);
+  const mainLabel = namesFrom === undefined ? file : label(path);
 
-  const read = await readYamlMapping(file, path);
+  const read = await readYamlMapping(mainLabel, path);
   if (!read.ok) throw new ConfigError(read.problems);
   const doc = read.doc;
-  const mainSink = log.file(undefined, file, doc);
+  const mainSink = log.file(undefined, mainLabel, doc);
   const parsed = ConfigFile.safeParse(doc);
-  if (!parsed.success) mainSink.addAll(issueProblems(parsed.error.issues));
+  if (!parsed.success) mainSink.addAll(issueProblems(parsed.error.issues, [], ConfigFile));
 
   const schedule = ConfigFile.shape.schedule.safeParse(doc.schedule);
   if (schedule.success) mainSink.addAll(scheduleProblems(schedule.data));
 
   const sources: Source[] = [
-    { sink: mainSink, doc, source: relative(dir, path), defaults: inlineDefaults(doc) },
+    { sink: mainSink, doc, source: relative(dir, path), label: label(path), defaults: inlineDefaults(doc) },
   ];
   const paths = new PathNames();
   const globs = ConfigFile.shape.catalogs.safeParse(doc.catalogs);
@@ -82,10 +96,11 @@ export async function loadConfig(file: string): Promise<Config> {
     const uses = await expandCatalogs(globs.data, dir, mainSink);
     // A file listed by several entries (through different sources) is read and reported once.
     const reads = new Map<string, Promise<ReadResult>>();
-    for (const { abs } of uses) if (!reads.has(abs)) reads.set(abs, readYamlMapping(relative(dir, abs), abs));
+    for (const { abs } of uses) if (!reads.has(abs)) reads.set(abs, readYamlMapping(label(abs), abs));
     const seen = new Map<string, Source>();
     for (const use of uses) {
       const source = relative(dir, use.abs);
+      const name = label(use.abs);
       const first = seen.get(use.abs);
       if (first) {
         sources.push({ ...first, sources: use.sources });
@@ -93,15 +108,15 @@ export async function loadConfig(file: string): Promise<Config> {
       }
       const cat = await (reads.get(use.abs) as Promise<ReadResult>);
       if (!cat.ok) {
-        log.file(source, source, undefined).addRendered(cat.problems);
+        log.file(name, name, undefined).addRendered(cat.problems);
         continue;
       }
-      const sink = log.file(source, source, cat.doc);
+      const sink = log.file(name, name, cat.doc);
       const result = CatalogFile.safeParse(cat.doc);
-      if (!result.success) sink.addAll(issueProblems(result.error.issues));
+      if (!result.success) sink.addAll(issueProblems(result.error.issues, [], CatalogFile));
       const defaults = catalogDefaults(cat.doc);
       if (defaults.source) paths.claim(defaults.source, sink, ['source']);
-      const src: Source = { sink, doc: cat.doc, source, defaults, sources: use.sources };
+      const src: Source = { sink, doc: cat.doc, source, label: name, defaults, sources: use.sources };
       seen.set(use.abs, src);
       sources.push(src);
     }
@@ -153,7 +168,7 @@ class PathNames {
 function resolveTargets(sources: readonly Source[], schedule: Schedule | undefined, paths: PathNames): ResolvedTarget[] {
   const firstSeen = new Map<string, string>();
   const resolved: ResolvedTarget[] = [];
-  for (const { sink, doc, source, defaults, sources: entrySources } of sources) {
+  for (const { sink, doc, source, label, defaults, sources: entrySources } of sources) {
     const raws: unknown[] = Array.isArray(doc.targets) ? doc.targets : [];
     raws.forEach((raw, i) => {
       const at: IssuePath = ['targets', i];
@@ -168,7 +183,7 @@ function resolveTargets(sources: readonly Source[], schedule: Schedule | undefin
           const first = firstSeen.get(key);
           const onPath = b ? ` on path ${b.name}` : '';
           if (first !== undefined) sink.add(at, `duplicate id${onPath}, first defined in ${first}`);
-          else firstSeen.set(key, `${source} targets.${i}`);
+          else firstSeen.set(key, `${label} targets.${i}`);
         }
       }
       if (!parsed.success || !isRecord(raw)) return;
@@ -276,7 +291,7 @@ async function expandCatalogs(entries: readonly (string | CatalogEntry)[], dir: 
     const entry = entries[i];
     const sources = typeof entry === 'string' || entry === undefined ? undefined : entry.sources;
     const at = typeof entry === 'string' ? ['catalogs', i] : ['catalogs', i, 'file'];
-    if (found.length === 0) sink.add(at, `${JSON.stringify(patterns[i])} matches no file`);
+    if (found.length === 0) sink.add(at, `${JSON.stringify(patterns[i])} matches no file in ${dir} (globs are relative to the config file's folder)`);
     const bindingKey = sources === undefined ? '' : JSON.stringify(sources);
     for (const f of [...found].sort()) {
       const abs = resolve(f);

@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { Duration } from './duration.js';
 import { BlocksConfig } from './blocks-schema.js';
+import { countryCodeProblem } from './country.js';
 
 export const TARGET_KINDS = ['http', 'tcp', 'tls', 'dns', 'dot', 'doh', 'icmp'] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
@@ -17,7 +18,10 @@ const Slug = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_.-]*$/, 'must be lower-case letters, digits, ".", "_" or "-", starting with a letter or digit')
   .max(128);
-const CountryCode = z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code in upper case, such as KZ');
+const CountryCode = z.string().superRefine((code, ctx) => {
+  const problem = countryCodeProblem(code);
+  if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+});
 const Asn = z.number().int().min(0).max(4_294_967_295);
 const Port = z.number().int().min(1).max(65535);
 const Host = z.string().min(1).max(253).regex(/^[A-Za-z0-9.:_-]+$/, 'must be a host name or an IP address');

@@ -49,9 +49,12 @@ export function mechanismOf(reason: FailureReason): Mechanism | null {
     case 'icmp_timeout':
     case 'network_unreachable':
       return 'blackhole';
-    // A bug, or a source binding this host cannot use: neither says how anything was disrupted.
+    // A bug, a source binding this host cannot use, or this host's resolver failing: none says
+    // how anything was disrupted (a vantage whose resolver is gone sees no foreign blackhole).
     case 'unknown':
     case 'source_unavailable':
+    case 'dns_resolver_unreachable':
+    case 'dns_temporary_failure':
       return null;
   }
 }

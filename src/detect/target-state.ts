@@ -10,7 +10,7 @@
  * about confirm_delay after the first failure, and a single lost probe is healed by it.
  */
 import type { ResolvedTarget } from '../config/schema.js';
-import type { FailureReason } from '../probers/reasons.js';
+import { LOCAL_REASONS, type FailureReason } from '../probers/reasons.js';
 import type { ProbeResult } from '../probers/types.js';
 import { LatencyBaseline } from './baseline.js';
 import type { DetectionSettings } from './options.js';
@@ -61,10 +61,10 @@ export class TargetTracker {
 
   /** Applies one result; `observedAt` = result.at + phases.total * 1000. O(1). */
   observe(result: ProbeResult, observedAt: number, s: DetectionSettings): void {
-    // The probe could not leave through its source: nothing was learnt about the endpoint. A
-    // control counts it as a failure (this path cannot see: its vantage is offline); any other
+    // The probe could not leave through its source, or this host's resolver failed it: nothing
+    // was learnt about the endpoint (LOCAL_REASONS). A control counts it as a failure (this path cannot see: its vantage is offline); any other
     // target goes back to unknown, out of every ratio, until it is seen again.
-    if (result.reason === 'source_unavailable' && !this.target.control) {
+    if (result.reason !== null && LOCAL_REASONS.has(result.reason) && !this.target.control) {
       this.forget();
       return;
     }

@@ -33,7 +33,9 @@ export async function geoAudit(config: Config): Promise<GeoAuditOutcome> {
   const failures = audit.mismatches.filter((e) => !e.ignored);
   for (const e of audit.mismatches.filter((m) => m.ignored)) out.push(formatAuditEntry(e));
   const err = failures.map(formatAuditEntry);
-  const summary = `geo: ${audit.checked} address${audit.checked === 1 ? '' : 'es'} checked, ${failures.length} outside their declared country or AS, ${audit.unknown.length} unknown`;
+  // Without an ASN database only the country was checked: say so rather than "0 outside ... AS".
+  const scope = db.asn === null ? 'country (the AS check was off: no ASN database)' : 'country or AS';
+  const summary = `geo: ${audit.checked} address${audit.checked === 1 ? '' : 'es'} checked, ${failures.length} outside their declared ${scope}, ${audit.unknown.length} unknown`;
   if (failures.length > 0) err.push(summary);
   else out.push(summary);
   return { ok: failures.length === 0, out, err };

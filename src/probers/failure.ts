@@ -34,7 +34,12 @@ const DNS_CODES: Record<string, FailureReason> = {
   ENODATA: 'dns_no_answer',
   // resolveHost: the name resolved only to 0.0.0.0 or ::, which is never dialled.
   LOOKOUT_DNS_BOGON: 'dns_bogon_answer',
-  EAI_AGAIN: 'dns_timeout',
+  // getaddrinfo's "temporary failure in name resolution": the system resolver got no usable
+  // answer from any of its servers (none reachable, each timed out or answered SERVFAIL); it
+  // does not say which, and it is this host's resolver failing, not the target.
+  EAI_AGAIN: 'dns_temporary_failure',
+  // The configured resolvers (resolver.servers) could not be contacted (src/probers/resolver.ts).
+  LOOKOUT_RESOLVER_UNREACHABLE: 'dns_resolver_unreachable',
   // A UDP query to a port with nothing listening draws an ICMP port unreachable, which a
   // connected socket reports as ECONNREFUSED: the server (or something on the path) refused.
   ECONNREFUSED: 'dns_refused',

@@ -40,14 +40,26 @@ export const FAILURE_REASONS = [
   // Issue #14: icmp targets (echo not answered; an ICMP destination unreachable came back).
   'icmp_timeout',
   'icmp_unreachable',
+  // Issue #27: the vantage's own resolver, not the target, failed the name lookup.
+  'dns_resolver_unreachable',
+  'dns_temporary_failure',
 ] as const;
 
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
+/**
+ * Failures of this host, not of the probed path: nothing reached the target, so nothing was
+ * learnt about it (docs/reasons.md "Local failures"). The detector leaves a target failing
+ * with one of these out of its ratios and counts a control failing with one as failing.
+ */
+export const LOCAL_REASONS: ReadonlySet<FailureReason> = new Set<FailureReason>(['source_unavailable', 'dns_resolver_unreachable', 'dns_temporary_failure']);
+
 /** Any prober: a bug (a prober that threw), a source binding that cannot be used. */
 const ANY = ['unknown', 'source_unavailable'] as const;
 /** Looking up a name through the system or configured resolvers (resolveHost). */
-const LOOKUP = ['dns_nxdomain', 'dns_servfail', 'dns_refused', 'dns_timeout', 'dns_no_answer', 'dns_bogon_answer', 'dns_malformed'] as const;
+/** Failures of this host's resolvers (LOCAL_REASONS). */
+const RESOLVER = ['dns_resolver_unreachable', 'dns_temporary_failure'] as const;
+const LOOKUP = [...RESOLVER, 'dns_nxdomain', 'dns_servfail', 'dns_refused', 'dns_timeout', 'dns_no_answer', 'dns_bogon_answer', 'dns_malformed'] as const;
 const CONNECT = ['tcp_timeout', 'tcp_refused', 'tcp_reset', 'network_unreachable'] as const;
 const HANDSHAKE = ['tls_timeout', 'tls_reset', 'tls_alert', 'tls_cert_invalid', 'tls_eof', 'tls_protocol_error'] as const;
 /** The verdict on a DNS answer that arrived, and what came instead of it (dns-answer.ts). */
@@ -64,8 +76,8 @@ export const REASONS_BY_KIND = {
   tcp: [...ANY, ...LOOKUP, ...CONNECT],
   tls: [...ANY, ...LOOKUP, ...CONNECT, ...HANDSHAKE],
   dns: [...ANY, ...ANSWER, 'network_unreachable'],
-  dot: [...ANY, ...ANSWER, ...CONNECT, ...HANDSHAKE],
-  doh: [...ANY, ...ANSWER, ...CONNECT, ...HANDSHAKE, ...HTTP_EXCHANGE],
+  dot: [...ANY, ...RESOLVER, ...ANSWER, ...CONNECT, ...HANDSHAKE],
+  doh: [...ANY, ...RESOLVER, ...ANSWER, ...CONNECT, ...HANDSHAKE, ...HTTP_EXCHANGE],
   icmp: [...ANY, ...LOOKUP, 'icmp_timeout', 'icmp_unreachable', 'network_unreachable'],
 } satisfies Record<TargetKind, readonly FailureReason[]>;
 

@@ -48,6 +48,19 @@ function errorCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
 }
 
+/** Error code of configured resolvers that could not be contacted (classified dns_resolver_unreachable). */
+export const RESOLVER_UNREACHABLE = 'LOOKOUT_RESOLVER_UNREACHABLE';
+
+/**
+ * c-ares reports "could not contact DNS servers" (every server refused the query's datagram,
+ * e.g. nothing listening: ICMP port unreachable) as ECONNREFUSED, the code a probed DNS server
+ * refusing has too; here it is the vantage's own resolvers that are gone, so it gets its own code.
+ */
+function resolverError(err: unknown, servers: string[]): unknown {
+  if (errorCode(err) !== 'ECONNREFUSED') return err;
+  return Object.assign(new Error(`resolvers ${servers.join(', ')} could not be contacted`, { cause: err }), { code: RESOLVER_UNREACHABLE });
+}
+
 /**
  * Queries A and AAAA in parallel on a Resolver of its own (so cancelling on abort touches no
  * other probe's queries). Addresses come A first. When both fail, the A error is reported,
@@ -60,8 +73,8 @@ async function resolveWithServers(host: string, servers: string[], opts: Require
   const [v4, v6] = await raceAbort(both, signal, () => resolver.cancel());
   const addresses = [...(v4.status === 'fulfilled' ? v4.value : []), ...(v6.status === 'fulfilled' ? v6.value : [])];
   if (addresses.length > 0) return addresses;
-  if (v4.status === 'rejected' && (errorCode(v4.reason) !== 'ENODATA' || v6.status === 'fulfilled')) throw v4.reason;
-  if (v6.status === 'rejected') throw v6.reason;
+  if (v4.status === 'rejected' && (errorCode(v4.reason) !== 'ENODATA' || v6.status === 'fulfilled')) throw resolverError(v4.reason, servers);
+  if (v6.status === 'rejected') throw resolverError(v6.reason, servers);
   throw noData(host);
 }
 
@@ -79,7 +92,8 @@ async function resolveWithSystem(host: string, signal: AbortSignal): Promise<str
  * (node:dns Resolver, A and AAAA); without, it uses the system resolver (dns.lookup, i.e.
  * getaddrinfo with /etc/hosts). An IP literal resolves to itself without any query.
  * Rejections keep Node's error codes (ENOTFOUND, ESERVFAIL, EREFUSED, ETIMEOUT, ENODATA,
- * ECONNREFUSED, EAI_AGAIN ...) for classifyError(err, 'dns'); an aborted signal rejects with
+ * EAI_AGAIN ...) for classifyError(err, 'dns'), except c-ares' ECONNREFUSED (no configured
+ * server could be contacted), which becomes RESOLVER_UNREACHABLE; an aborted signal rejects with
  * its reason (an AbortError or TimeoutError, classified as dns_timeout).
  */
 export function createResolver(servers?: string[], options: ResolverOptions = {}): HostResolver {

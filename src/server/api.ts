@@ -3,6 +3,7 @@
  * Handlers are pure functions of their sources and the query string; a bad filter answers 400
  * with {"error": "<param>: <what is wrong>"}.
  */
+import { countryCodeProblem } from '../config/country.js';
 import { EVENT_KINDS, type DisruptionEvent, type EventKind } from '../detect/events.js';
 import type { JsonResponse } from './server.js';
 
@@ -41,7 +42,6 @@ export function checkParams(query: URLSearchParams, known: readonly string[]): s
 }
 
 export const COUNTRY_CODE = /^[A-Z]{2}$/;
-export const COUNTRY_ERROR = 'must be an ISO 3166-1 alpha-2 code such as KZ';
 export const PATH_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$/;
 export const PATH_ERROR = 'must be a source name such as isp-a, or empty for the default route';
 
@@ -67,7 +67,8 @@ export function parseEventFilter(query: URLSearchParams): EventFilter | string {
   }
   const country = query.get('country');
   if (country !== null) {
-    if (!COUNTRY_CODE.test(country)) return `country: ${COUNTRY_ERROR}`;
+    const problem = countryCodeProblem(country);
+    if (problem !== null) return `country: ${problem}`;
     filter.country = country;
   }
   const kind = query.get('kind');

@@ -5,7 +5,8 @@
  */
 import { HOUR_MS } from '../history/window.js';
 import type { SeriesLine, SeriesQuery, SeriesReader } from '../history/types.js';
-import { checkParams, COUNTRY_CODE, COUNTRY_ERROR, parseIsoTime, PATH_ERROR, PATH_NAME, type ApiRoute } from './api.js';
+import { countryCodeProblem } from '../config/country.js';
+import { checkParams, parseIsoTime, PATH_ERROR, PATH_NAME, type ApiRoute } from './api.js';
 import type { JsonResponse } from './server.js';
 
 const PARAMS = ['country', 'asn', 'category', 'path', 'from', 'to'] as const;
@@ -19,7 +20,8 @@ export function parseSeriesQuery(query: URLSearchParams, now: number, maxRangeMs
   const out: Partial<SeriesQuery> = {};
   const country = query.get('country');
   if (country !== null) {
-    if (!COUNTRY_CODE.test(country)) return `country: ${COUNTRY_ERROR}`;
+    const problem = countryCodeProblem(country);
+    if (problem !== null) return `country: ${problem}`;
     out.country = country;
   }
   const asn = query.get('asn');

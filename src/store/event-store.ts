@@ -8,6 +8,7 @@ import { readEventFile } from './event-file.js';
 import { parseEvent } from './event-schema.js';
 import { CURRENT_FILE, listRotated, rotatedFile, shiftFiles } from './rotation.js';
 import { syncDir } from './sync-dir.js';
+import { prepareStorageDir } from './storage-dir.js';
 
 export interface EventStoreOptions {
   dir: string;
@@ -39,8 +40,8 @@ export interface StorageStatus {
   pending: number;
 }
 
-const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
-const DEFAULT_MAX_FILES = 5;
+export const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_MAX_FILES = 5;
 /** Owner read-write, group read (a log shipper's group), nothing for others. */
 export const FILE_MODE = 0o640;
 /** Owner all, group read and enter, nothing for others. */
@@ -111,8 +112,8 @@ export class EventStore {
    * events.jsonl). A torn last line (kill -9 during a write) is skipped with a warning and the
    * file is truncated back to the last complete line before appending; any other unparsable or
    * invalid line is skipped with a warning naming file and line number; never throws for bad
-   * content. Rejects for I/O errors (directory not creatable, files not readable) and for
-   * invalid options.
+   * content. Rejects for I/O errors (a StorageDirError when the directory cannot be created or
+   * written: prepareStorageDir; files not readable) and for invalid options.
    */
   static async open(opts: EventStoreOptions): Promise<EventStore> {
     const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
@@ -124,13 +125,9 @@ export class EventStore {
     const maxPending = opts.maxPending ?? 10_000;
     if (!Number.isInteger(maxPending) || maxPending < 1) throw new RangeError(`maxPending must be an integer >= 1, got ${maxPending}`);
     const { dir, log } = opts;
-    try {
-      await mkdir(dir, { recursive: true, mode: DIR_MODE });
-    } catch (err) {
-      throw new Error(`cannot create event store directory ${dir}: ${(err as Error).message}`, { cause: err });
-    }
+    await prepareStorageDir(dir, DIR_MODE);
 
-    const files = [...(await listRotated(dir)).map(rotatedFile), CURRENT_FILE].map((f) => join(dir, f));
+    const files = [...(await listRotated(dir)).map((n) => rotatedFile(n)), CURRENT_FILE].map((f) => join(dir, f));
     const events = new Map<string, DisruptionEvent>();
     let current = { completeBytes: 0, torn: false };
     for (const file of files) {

@@ -2,12 +2,23 @@ import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import type { ProbeResult } from '../probers/types.js';
-import { DIR_MODE, FILE_MODE } from './event-store.js';
+import { DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES, DIR_MODE, FILE_MODE } from './event-store.js';
+import { shiftFiles } from './rotation.js';
 
 export { readResults, ResultLineError } from './results-reader.js';
 
 /** The file in the storage dir that `storage.record_results: true` writes. */
 export const RESULTS_FILE = 'results.jsonl';
+/** Rotated generations are results.1.jsonl (newest) ... results.<maxFiles>.jsonl. */
+const RESULTS_BASE = 'results';
+
+/** The same size budget as the event log's (events.jsonl). */
+export interface ResultRecorderOptions {
+  /** Size at which results.jsonl is rotated; default 16 MiB. */
+  maxBytes?: number;
+  /** Rotated files kept; default 5 (so at most about 6 x 16 MiB in all). */
+  maxFiles?: number;
+}
 /** Flush at least this often while results arrive. */
 const FLUSH_INTERVAL_MS = 1_000;
 /** Flush at once when this much is buffered (counted in UTF-16 units: cheap, close enough). */
@@ -21,6 +32,8 @@ const MAX_BUFFERED = 8 * 1024 * 1024;
  * most every ~1 s or 64 KiB, one batch at a time. Disk failures never reach the caller: the
  * first one is logged, the affected results are dropped and counted, and later batches retry.
  * Not fsynced per batch (losing the last second on a crash is acceptable); close() syncs.
+ * Bounded like the event log: a batch that would take results.jsonl past maxBytes first rotates
+ * it (results.jsonl -> results.1.jsonl -> ..., the oldest beyond maxFiles deleted).
  */
 export class ResultRecorder {
   private buffer: string[] = [];
@@ -35,18 +48,27 @@ export class ResultRecorder {
   private droppedCount = 0;
 
   private constructor(
-    private readonly handle: FileHandle,
+    private handle: FileHandle,
+    private readonly dir: string,
     private readonly path: string,
     private readonly log: Logger,
+    /** Bytes in results.jsonl now. */
+    private size: number,
+    private readonly maxBytes: number,
+    private readonly maxFiles: number,
   ) {}
 
   /** Creates dir if needed (0750) and opens `results.jsonl` (0640) for appending; rejects with a clear message if it cannot. */
-  static async open(dir: string, log: Logger): Promise<ResultRecorder> {
+  static async open(dir: string, log: Logger, opts: ResultRecorderOptions = {}): Promise<ResultRecorder> {
     const path = join(dir, RESULTS_FILE);
+    const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+    const maxFiles = opts.maxFiles ?? DEFAULT_MAX_FILES;
+    if (!Number.isInteger(maxBytes) || maxBytes <= 0) throw new RangeError(`maxBytes must be a positive integer, got ${maxBytes}`);
+    if (!Number.isInteger(maxFiles) || maxFiles < 1) throw new RangeError(`maxFiles must be an integer >= 1, got ${maxFiles}`);
     try {
       await mkdir(dir, { recursive: true, mode: DIR_MODE });
       const handle = await open(path, 'a', FILE_MODE);
-      return new ResultRecorder(handle, path, log);
+      return new ResultRecorder(handle, dir, path, log, (await handle.stat()).size, maxBytes, maxFiles);
     } catch (err) {
       throw new Error(`cannot open results file ${path}: ${(err as Error).message}`, { cause: err });
     }
@@ -94,6 +116,22 @@ export class ResultRecorder {
     }
   }
 
+  /** results.jsonl becomes results.1.jsonl (older ones shift, the oldest beyond maxFiles goes); a new one is opened. */
+  private async rotate(): Promise<void> {
+    await this.handle.datasync();
+    await this.handle.close();
+    try {
+      await shiftFiles(this.dir, this.maxFiles, RESULTS_BASE);
+    } finally {
+      // Whatever the shift did, keep a file to append to (the old one when it could not move).
+      this.handle = await open(this.path, 'a', FILE_MODE);
+      this.size = (await this.handle.stat()).size;
+    }
+    // A partial line from a failed write stays in the rotated file; the new one starts clean.
+    this.needsNewline = false;
+    this.log.info({ dir: this.dir }, 'results file rotated');
+  }
+
   /** Ensures a flush within delayMs (sooner if one is already due). */
   private flushSoon(delayMs: number): void {
     if (delayMs === 0) {
@@ -121,8 +159,7 @@ export class ResultRecorder {
     const lines = this.buffer;
     this.buffer = [];
     this.bufferedBytes = 0;
-    const data = (this.needsNewline ? '\n' : '') + lines.join('');
-    this.inFlight = this.writeBatch(data, lines.length).finally(() => {
+    this.inFlight = this.writeBatch(lines.join(''), lines.length).finally(() => {
       this.inFlight = null;
       // Results that arrived during the write: flush them at once if a batch is full, else on the timer.
       if (this.bufferedBytes >= FLUSH_BYTES || (this.closed && this.buffer.length > 0)) void this.flush();
@@ -131,9 +168,12 @@ export class ResultRecorder {
     return this.inFlight;
   }
 
-  private async writeBatch(data: string, count: number): Promise<void> {
+  private async writeBatch(lines: string, count: number): Promise<void> {
     try {
+      if (this.size > 0 && this.size + Buffer.byteLength(lines) > this.maxBytes) await this.rotate();
+      const data = (this.needsNewline ? '\n' : '') + lines;
       await this.handle.appendFile(data, 'utf8');
+      this.size += Buffer.byteLength(data);
       this.needsNewline = false;
     } catch (err) {
       this.droppedCount += count;

@@ -173,6 +173,9 @@ describe('Dockerfile', () => {
     cpSync(join(ROOT, 'probes'), join(root, 'etc/probes'), { recursive: true });
     execFileSync('sed', ['-i', sed as string, join(root, 'etc/lookout/lookout.yaml')]);
     expect(readFileSync(join(root, 'etc/lookout/lookout.yaml'), 'utf8')).toMatch(/^ {2}dir: \/var\/lib\/lookout$/m);
+    // check-config creates and writes in the storage folder as the daemon would: point it into
+    // this temporary root, never at the host's /var/lib/lookout.
+    execFileSync('sed', ['-i', `s#^  dir: /var/lib/lookout$#  dir: ${join(root, 'var/lib/lookout')}#`, join(root, 'etc/lookout/lookout.yaml')]);
     const { code, stderr } = await runCli(['check-config'], { LOOKOUT_CONFIG: join(root, 'etc/lookout/lookout.yaml') });
     expect(stderr).toBe('');
     expect(code).toBe(0);

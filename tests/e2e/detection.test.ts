@@ -175,6 +175,15 @@ describe('a KZ shutdown seen by the daemon', () => {
     expect(err[0]).toMatch(new RegExp(`^${damaged}:${lines + 1}: `));
     expect(err[1]).toMatch(new RegExp(`^${damaged}:${lines + 2}: `));
     expect(err[2]).toBe(`${damaged}: 2 bad lines skipped`);
+    // Results for targets the config does not have are counted and named, not dropped in silence.
+    const foreign = join(dir, 'foreign.jsonl');
+    copyFileSync(join(dir, 'data/results.jsonl'), foreign);
+    const other = { target: 'de-1', kind: 'tcp', ok: true, reason: null, phases: { total: 0.01 }, ip: '127.0.0.1', at: 1 };
+    appendFileSync(foreign, `${JSON.stringify(other)}\n${JSON.stringify({ ...other, at: 2 })}\n${JSON.stringify({ ...other, target: 'de-2' })}\n`);
+    const withForeign = await runCli(['replay', '--config', join(dir, 'lookout.yaml'), foreign]);
+    expect(withForeign.code).toBe(0);
+    expect(withForeign.stdout).toBe(good.stdout);
+    expect(withForeign.stderr).toBe(`${foreign}: 3 results dropped: 2 targets not in the config (de-1, de-2)\n`);
     const missing = await runCli(['replay', '--config', join(dir, 'lookout.yaml'), join(dir, 'nope.jsonl')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('nope.jsonl: cannot read');

@@ -25,6 +25,9 @@ describe('parseArgs', () => {
     expect(parseArgs(['replay', 'r.jsonl', '-c', 'c.yaml'], undefined)).toMatchObject({ results: 'r.jsonl', config: 'c.yaml' });
     expect(() => parseArgs(['replay', '--config', 'c.yaml'], undefined)).toThrow(/exactly one RESULTS.jsonl/);
     expect(() => parseArgs(['replay', 'a.jsonl', 'b.jsonl'], undefined)).toThrow(/exactly one RESULTS.jsonl/);
+    // No silent default config: the flag, or $LOOKOUT_CONFIG.
+    expect(() => parseArgs(['replay', 'r.jsonl'], undefined)).toThrow(/replay needs --config FILE \(or \$LOOKOUT_CONFIG\)/);
+    expect(parseArgs(['replay', 'r.jsonl'], 'env.yaml')).toMatchObject({ config: 'env.yaml' });
   });
   it('takes --geo for check-config only', () => {
     expect(parseArgs(['check-config', '--geo'], undefined)).toEqual({ name: 'check-config', config: DEFAULT_CONFIG, geo: true });

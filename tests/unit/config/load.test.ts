@@ -73,8 +73,8 @@ describe('loadConfig: the valid fixture', () => {
     expect(byId.get('kz-egov')).toMatchObject({ country: 'KZ', asn: 64501, category: 'government', control: false });
     expect(byId.get('kz-tcp')).toMatchObject({ country: 'KZ', asn: 64502, category: 'government' });
     expect(byId.get('kz-tls')).toMatchObject({ category: 'streaming', interval: 60_000, timeout: 3_000 });
-    expect(byId.get('xx-control-tcp')).toMatchObject({ country: 'XX', category: 'general', control: true });
-    expect(byId.get('xx-web')).toMatchObject({ country: 'YY', category: 'general', control: false });
+    expect(byId.get('xx-control-tcp')).toMatchObject({ country: 'FR', category: 'general', control: true });
+    expect(byId.get('xx-web')).toMatchObject({ country: 'IT', category: 'general', control: false });
   });
 
   it('gives inline targets the vantage country', () => {
@@ -109,7 +109,7 @@ describe('loadConfig: problems', () => {
   it('reports exactly the five mistakes of the fixture, each with its path, in file order', async () => {
     expect(await problemsOf(fixture('five-mistakes/config/lookout.yaml'))).toEqual([
       'detection.baseline_window: invalid duration "6 hours": use a positive number with ms, s, m or h (500ms, 10s, 5m, 1h)',
-      'schedule.timout: unknown key',
+      'schedule.timout: unknown key (did you mean "timeout"?)',
       'targets.0 (local-tcp).country: required: set country on the target or vantage.country',
       '../probes/a.yaml: targets.0 (kz-web).url: must be an http:// or https:// URL',
       '../probes/b.yaml: targets.1 (kz-dns): duplicate id, first defined in ../probes/a.yaml targets.1',
@@ -120,7 +120,7 @@ describe('loadConfig: problems', () => {
     const err = await loadConfig(fixture('five-mistakes/config/lookout.yaml')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).code).toBe('LOOKOUT_CONFIG_INVALID');
-    expect((err as ConfigError).message).toContain('  schedule.timout: unknown key\n');
+    expect((err as ConfigError).message).toContain('  schedule.timout: unknown key (did you mean "timeout"?)\n');
   });
 
   it('reports malformed YAML as file:line:col', async () => {
@@ -159,7 +159,7 @@ describe('loadConfig: problems', () => {
 
   it('reports a glob that matches nothing', async () => {
     const file = await tree({ 'lookout.yaml': `${VANTAGE}catalogs: ["probes/*.yaml", "../probes/*.yml"]\n`, 'probes/a.yaml': 'country: KZ\n' });
-    expect(await problemsOf(file)).toEqual(['catalogs.1: "../probes/*.yml" matches no file']);
+    expect(await problemsOf(file)).toEqual([`catalogs.1: "../probes/*.yml" matches no file in ${dirname(file)} (globs are relative to the config file's folder)`]);
   });
 
   it('loads a catalog matched by two globs once', async () => {
@@ -177,9 +177,9 @@ describe('loadConfig: problems', () => {
       'probes/b.yaml': 'country: kz\n',
     });
     expect(await problemsOf(file)).toEqual([
-      'schedule.intervl: unknown key',
+      'schedule.intervl: unknown key (did you mean "interval"?)',
       'probes/a.yaml:2:1: Map keys must be unique',
-      'probes/b.yaml: country: must be an ISO 3166-1 alpha-2 code in upper case, such as KZ',
+      'probes/b.yaml: country: "kz": country codes are upper case (KZ)',
     ]);
   });
 
@@ -189,7 +189,7 @@ describe('loadConfig: problems', () => {
       'probes/kz.yaml': 'country: Kazakhstan\ntargets: [{ id: t, kind: tcp, host: 127.0.1.1, port: 9 }]\n',
     });
     expect(await problemsOf(file)).toEqual([
-      'probes/kz.yaml: country: must be an ISO 3166-1 alpha-2 code in upper case, such as KZ',
+      'probes/kz.yaml: country: "Kazakhstan" is not an ISO 3166-1 alpha-2 country code such as KZ (ZZ: no country)',
     ]);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dominantOf, mechanismOf } from '../../../src/detect/mechanism.js';
-import { FAILURE_REASONS } from '../../../src/probers/reasons.js';
+import { FAILURE_REASONS, LOCAL_REASONS } from '../../../src/probers/reasons.js';
 
 describe('mechanismOf', () => {
   it('maps every reason code as docs/design.md names them', () => {
@@ -20,7 +20,10 @@ describe('mechanismOf', () => {
     expect(mechanismOf('unknown')).toBeNull();
     // A source binding this host cannot use is a local problem: it says nothing about how anything was disrupted.
     expect(mechanismOf('source_unavailable')).toBeNull();
-    for (const r of FAILURE_REASONS) if (r !== 'unknown' && r !== 'source_unavailable') expect(mechanismOf(r)).not.toBeNull();
+    // So is this host's resolver failing: a vantage whose resolver is gone sees no foreign blackhole.
+    expect(mechanismOf('dns_resolver_unreachable')).toBeNull();
+    expect(mechanismOf('dns_temporary_failure')).toBeNull();
+    for (const r of FAILURE_REASONS) if (r !== 'unknown' && !LOCAL_REASONS.has(r)) expect(mechanismOf(r)).not.toBeNull();
   });
 });
 

@@ -19,6 +19,23 @@ function upTracker(): TargetTracker {
 }
 
 describe('TargetTracker', () => {
+  it("this host's resolver failing (dns_resolver_unreachable, dns_temporary_failure) is no evidence: a target goes unknown, a control fails", () => {
+    for (const reason of ['dns_resolver_unreachable', 'dns_temporary_failure'] as const) {
+      const t = upTracker();
+      const failed: ProbeResult = { target: 't', kind: 'tcp', ok: false, reason, phases: { dns: 0.004, total: 0.004 }, ip: null, at: 120_000 };
+      t.observe(failed, 120_004, s);
+      t.observe({ ...failed, at: 135_000 }, 135_004, s);
+      expect(t.state, reason).toBe('unknown');
+      expect(t.eligible(135_004, s.baseline_window), reason).toBe(false);
+      const control = new TargetTracker({ ...target, control: true }, 3_600_000);
+      feed(control, 0, true);
+      feed(control, 60_000, true);
+      control.observe(failed, 120_004, s);
+      control.observe({ ...failed, at: 135_000 }, 135_004, s);
+      expect(control.state, reason).toBe('down');
+    }
+  });
+
   it('goes up after up_after successes and is never eligible before', () => {
     const t = new TargetTracker(target, 3_600_000);
     expect(t.eligible(0, s.baseline_window)).toBe(false);

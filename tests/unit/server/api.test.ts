@@ -53,7 +53,8 @@ describe('GET /api/v1/events', () => {
   });
   it('answers 400 naming the parameter for a bad filter', () => {
     expect(get('/api/v1/events', 'active=yes')).toEqual({ status: 400, body: { error: 'active: must be true or false' } });
-    expect(get('/api/v1/events', 'country=kz').status).toBe(400);
+    expect(get('/api/v1/events', 'country=kz')).toEqual({ status: 400, body: { error: 'country: "kz": country codes are upper case (KZ)' } });
+    expect(get('/api/v1/events', 'country=UK')).toEqual({ status: 400, body: { error: 'country: "UK" is not an ISO 3166-1 alpha-2 country code (did you mean GB?)' } });
     expect(get('/api/v1/events', 'kind=outage')).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^kind: must be one of shutdown, /) as unknown } });
     expect(get('/api/v1/events', 'since=yesterday').status).toBe(400);
     expect(get('/api/v1/events', 'since=2019-06-09').status).toBe(400);

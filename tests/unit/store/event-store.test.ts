@@ -249,7 +249,7 @@ describe('EventStore', () => {
   it('reports a directory it cannot create clearly', async () => {
     await writeFile(join(dir, 'a-file'), 'x');
     await expect(EventStore.open({ dir: join(dir, 'a-file', 'events'), log: silentLogger() })).rejects.toThrow(
-      /cannot create event store directory .*a-file\/events/,
+      /^storage folder .*a-file\/events: cannot use .*a-file\/events: a file is in the way \(a path component is not a folder\) \(ENOTDIR\); set storage.dir to a writable folder/,
     );
   });
 

@@ -64,6 +64,29 @@ describe('ResultRecorder', () => {
     expect(await collect(join(dir, 'nested', 'data', 'results.jsonl'))).toEqual(all);
   });
 
+  it('rotates results.jsonl at its size budget like events.jsonl, keeping maxFiles generations, losing no result within them', async () => {
+    const rec = await ResultRecorder.open(dir, silentLogger(), { maxBytes: 4096, maxFiles: 2 });
+    const written: ProbeResult[] = [];
+    // Batches of 10 (about 2 KiB), each flushed before the next: the file is rotated every other batch.
+    for (let b = 0; b < 8; b++) {
+      for (let i = 0; i < 10; i++) {
+        const r = result(b * 10 + i);
+        written.push(r);
+        rec.write(r);
+      }
+      await vi.waitFor(async () => expect((await readFile(join(dir, 'results.jsonl'), 'utf8')).includes(`"at":${written.at(-1)?.at}`)).toBe(true), { timeout: 5000 });
+    }
+    await rec.close();
+    expect(rec.dropped).toBe(0);
+    const { readdir, stat } = await import('node:fs/promises');
+    expect((await readdir(dir)).sort()).toEqual(['results.1.jsonl', 'results.2.jsonl', 'results.jsonl']);
+    for (const f of ['results.jsonl', 'results.1.jsonl', 'results.2.jsonl']) expect((await stat(join(dir, f))).size).toBeLessThanOrEqual(4096);
+    // Oldest first: the kept generations are the newest results, whole and in order.
+    const kept = [...(await collect(join(dir, 'results.2.jsonl'))), ...(await collect(join(dir, 'results.1.jsonl'))), ...(await collect(join(dir, 'results.jsonl')))];
+    expect(kept.length).toBeGreaterThan(20);
+    expect(kept).toEqual(written.slice(written.length - kept.length));
+  });
+
   it('appends to an existing file across recorders', async () => {
     const first = await ResultRecorder.open(dir, silentLogger());
     first.write(result(1));
