@@ -73,12 +73,12 @@ interface Waiting {
 }
 
 const CACHE_BYTES = 16 * 1024 * 1024;
-const require = createRequire(import.meta.url);
+const requireHere = createRequire(import.meta.url);
 const setup = {
-  vega: pathToFileURL(require.resolve('vega')).href,
-  vegaLite: pathToFileURL(require.resolve('vega-lite')).href,
-  resvg: require.resolve('@resvg/resvg-js'),
-  font: require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf'),
+  vega: pathToFileURL(requireHere.resolve('vega')).href,
+  vegaLite: pathToFileURL(requireHere.resolve('vega-lite')).href,
+  resvg: requireHere.resolve('@resvg/resvg-js'),
+  font: requireHere.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf'),
   pngScale: 2,
 };
 
