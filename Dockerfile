@@ -29,6 +29,8 @@ RUN apt-get update \
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
+# The status page's script and style (src/page/routes.ts reads them beside dist/).
+COPY web ./web
 # The default config points its catalogs at ../probes and its storage at ../data, relative to
 # /etc/lookout: ship both beside it and make the data directory the volume.
 COPY config/lookout.yaml /etc/lookout/lookout.yaml

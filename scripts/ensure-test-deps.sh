@@ -9,6 +9,8 @@
 # (tests/container/container.test.ts; Debian's crun cannot run on a hybrid cgroup layout, runc can).
 # faketime (libfaketime steps the wall clock under the daemon in tests/e2e/clock-step.test.ts).
 # fping (the icmp prober sends its echoes through it: tests/netns/icmp-faults.test.ts).
+# chromium (the status page is tested in a real browser through playwright-core, which never
+# downloads a browser of its own: tests/e2e/page-browser.test.ts).
 set -euo pipefail
 need=()
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
@@ -27,6 +29,7 @@ command -v mmdebstrap >/dev/null 2>&1 || need+=(mmdebstrap)
 command -v slirp4netns >/dev/null 2>&1 || need+=(slirp4netns)
 command -v faketime >/dev/null 2>&1 || need+=(faketime)
 command -v fping >/dev/null 2>&1 || need+=(fping)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ "${#need[@]}" -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "tests need these Debian packages: ${need[*]} (run: sudo apt-get install -y ${need[*]})" >&2
@@ -37,6 +40,6 @@ export DEBIAN_FRONTEND=noninteractive
 # Other installs may hold the dpkg lock for a while: wait for it instead of failing.
 apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
 apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-for tool in promtool amtool prometheus-alertmanager docker-compose podman buildah runc mmdebstrap slirp4netns faketime fping; do
+for tool in promtool amtool prometheus-alertmanager docker-compose podman buildah runc mmdebstrap slirp4netns faketime fping chromium; do
   command -v "$tool" >/dev/null 2>&1 || { echo "still missing after install: $tool" >&2; exit 1; }
 done

@@ -27,6 +27,12 @@ import { withGeo } from './geo/geo-status.js';
 import { registerGeoMetrics } from './metrics/geo-metrics.js';
 import { ResultRecorder } from './store/result-recorder.js';
 import { RemoteWriteStage } from './remote/stage.js';
+import { aggregate } from './history/aggregate.js';
+import { History } from './history/history.js';
+import { HistoryFile } from './history/history-file.js';
+import { seriesRoute } from './server/series-api.js';
+import { RecentResults } from './page/recent-results.js';
+import { pageRoutes } from './page/routes.js';
 
 export interface AppOptions {
   configPath: string;
@@ -89,6 +95,13 @@ export async function startApp(opts: AppOptions): Promise<App> {
     registry: metrics.registry,
     log,
   });
+  // The 1-minute history, put back from its files, fed at each evaluation (src/history/).
+  const history = new History({ onMinute: (minute) => historyFile.append(minute) });
+  const historyFile = await HistoryFile.open(config.storageDir, history, log, Date.now());
+  // The last few results of each target, for the status page.
+  const recent = new RecentResults();
+  // Counts evaluations: the status page is rendered again only when it moved.
+  let generation = 0;
   const geo = new GeoCheck(geoOpened.db);
   registerGeoMetrics(metrics.registry, () => targets, geo);
   logGeo(log, geoOpened.db, geoOpened.paths);
@@ -97,6 +110,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     metrics.recordProbe(result, target);
     remoteWrite.collector.probe(result, target);
     recorder?.write(result);
+    recent.observe(result);
     const moved = geo.observe(result, target);
     if (moved) {
       detector.setGeoMismatch(moved.target, moved.verdict.mismatch !== null);
@@ -162,6 +176,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     const removed = gone.length;
     config = { ...next, vantage: config.vantage, server: config.server, storage: config.storage, storageDir: config.storageDir };
     targets = next.targets;
+    recent.retain(new Set(targets.map((t) => t.id)));
     resolver = createResolver(config.resolver?.servers);
     detector.update(targets, config.detection, undefined, config.schedule.interval);
     if (describeGeo(nextGeo.db) !== describeGeo(geo.db)) logGeo(log, nextGeo.db, nextGeo.paths);
@@ -186,13 +201,29 @@ export async function startApp(opts: AppOptions): Promise<App> {
     ready: () => ready,
     reload: () => app.reload(),
     log,
-    routes: apiRoutes({ events: () => timeline(events.all(), detector.active()), status: () => withGeo(detector.status(), geo, detector) }),
+    routes: {
+      ...apiRoutes({ events: () => timeline(events.all(), detector.active()), status: () => withGeo(detector.status(), geo, detector) }),
+      '/api/v1/series': seriesRoute(history),
+    },
+    rawRoutes: pageRoutes(
+      {
+        vantageId: config.vantage.id,
+        status: () => detector.status(),
+        vantageStates: () => detector.vantageStates(),
+        events: () => timeline(events.all(), detector.active()),
+        target: (id) => detector.target(id),
+        recent,
+        refreshSeconds: Math.max(1, Math.round(config.detection.evaluate_every / 1000)),
+        now: Date.now,
+      },
+      () => generation,
+    ),
   });
   let address: { host: string; port: number };
   try {
     address = await server.listen();
   } catch (err) {
-    await Promise.all([events.close(), recorder?.close(), remoteWrite.stop(0)]);
+    await Promise.all([events.close(), recorder?.close(), remoteWrite.stop(0), historyFile.close()]);
     throw err;
   }
   metrics.configReload(true);
@@ -202,6 +233,8 @@ export async function startApp(opts: AppOptions): Promise<App> {
     () => config.detection.evaluate_every,
     (at) => {
       for (const change of detector.evaluate(at)) onChange(change);
+      history.record(at, aggregate(detector.status().targets));
+      generation++;
       remoteWrite.evaluation(at, () => {
         const status = detector.status();
         const paths = status.paths ?? [{ path: '', vantage: status.vantage, countries: status.countries }];
@@ -252,10 +285,13 @@ export async function startApp(opts: AppOptions): Promise<App> {
         const outcome = await scheduler.stop(graceMs);
         log.info(outcome, 'scheduler stopped');
         evaluator.stop();
+        // The minute being recorded is kept too: a restart within it carries on from there.
+        const unfinished = history.unfinished();
+        if (unfinished) historyFile.append(unfinished);
         // Open events stay open in the store: the next start resumes or closes them. close()
         // writes what is still queued (one last try when the disk is failing). The remote
         // write queues take what was appended; a send in flight gets a second at most.
-        await Promise.all([events.close(), recorder?.close(), remoteWrite.stop(Math.min(graceMs, 1000))]);
+        await Promise.all([events.close(), recorder?.close(), remoteWrite.stop(Math.min(graceMs, 1000)), historyFile.close()]);
         await server.close(Math.min(graceMs, 1000));
         log.info('lookout stopped');
       })();

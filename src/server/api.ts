@@ -23,7 +23,7 @@ interface EventFilter {
   since?: number;
 }
 
-const KNOWN_PARAMS = new Set(['active', 'country', 'kind', 'path', 'since']);
+const KNOWN_PARAMS = ['active', 'country', 'kind', 'path', 'since'] as const;
 const KINDS: ReadonlySet<string> = new Set(EVENT_KINDS);
 
 /** A parameter name as an error names it: as given, or JSON-quoted when empty or not a plain word. */
@@ -31,13 +31,35 @@ function paramName(key: string): string {
   return /^[A-Za-z0-9_.-]+$/.test(key) ? key : JSON.stringify(key);
 }
 
+/** The first unknown or repeated parameter as an error message, or null when there is none. */
+export function checkParams(query: URLSearchParams, known: readonly string[]): string | null {
+  for (const key of query.keys()) {
+    if (!known.includes(key)) return `${paramName(key)}: unknown parameter (use ${known.join(', ')})`;
+    if (query.getAll(key).length > 1) return `${key}: given more than once`;
+  }
+  return null;
+}
+
+export const COUNTRY_CODE = /^[A-Z]{2}$/;
+export const COUNTRY_ERROR = 'must be an ISO 3166-1 alpha-2 code such as KZ';
+export const PATH_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$/;
+export const PATH_ERROR = 'must be a source name such as isp-a, or empty for the default route';
+
+/**
+ * Epoch ms of an ISO 8601 time with a zone, or NaN. An unencoded "+" in an offset arrives as a
+ * space: it is taken as the "+" that was meant.
+ */
+export function parseIsoTime(text: string): number {
+  const t = text.replace(' ', '+');
+  // Date.parse accepts far more than ISO 8601; insist on a full date and time with a zone.
+  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(t) ? Date.parse(t) : NaN;
+}
+
 /** Parses the events query; returns the filter or an error message naming the parameter. */
 export function parseEventFilter(query: URLSearchParams): EventFilter | string {
   const filter: EventFilter = {};
-  for (const key of query.keys()) {
-    if (!KNOWN_PARAMS.has(key)) return `${paramName(key)}: unknown parameter (use active, country, kind, path, since)`;
-    if (query.getAll(key).length > 1) return `${key}: given more than once`;
-  }
+  const bad = checkParams(query, KNOWN_PARAMS);
+  if (bad !== null) return bad;
   const active = query.get('active');
   if (active !== null) {
     if (active !== 'true' && active !== 'false') return 'active: must be true or false';
@@ -45,7 +67,7 @@ export function parseEventFilter(query: URLSearchParams): EventFilter | string {
   }
   const country = query.get('country');
   if (country !== null) {
-    if (!/^[A-Z]{2}$/.test(country)) return 'country: must be an ISO 3166-1 alpha-2 code such as KZ';
+    if (!COUNTRY_CODE.test(country)) return `country: ${COUNTRY_ERROR}`;
     filter.country = country;
   }
   const kind = query.get('kind');
@@ -55,14 +77,12 @@ export function parseEventFilter(query: URLSearchParams): EventFilter | string {
   }
   const path = query.get('path');
   if (path !== null) {
-    if (path !== '' && !/^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$/.test(path)) return 'path: must be a source name such as isp-a, or empty for the default route';
+    if (path !== '' && !PATH_NAME.test(path)) return `path: ${PATH_ERROR}`;
     filter.path = path;
   }
-  // An unencoded "+" in an offset arrives as a space: take it as the "+" that was meant.
-  const since = query.get('since')?.replace(' ', '+') ?? null;
+  const since = query.get('since');
   if (since !== null) {
-    // Date.parse accepts far more than ISO 8601; insist on a full date and time with a zone.
-    const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(since) ? Date.parse(since) : NaN;
+    const ms = parseIsoTime(since);
     if (Number.isNaN(ms)) return 'since: must be an ISO 8601 time with a zone, such as 2019-06-09T05:00:00Z';
     filter.since = ms;
   }
