@@ -33,6 +33,9 @@ import { HistoryFile } from './history/history-file.js';
 import { seriesRoute } from './server/series-api.js';
 import { RecentResults } from './page/recent-results.js';
 import { pageRoutes } from './page/routes.js';
+import { ChartRenderer } from './chart/renderer.js';
+import { reportRoutes } from './report/routes.js';
+import { reportSourceOf } from './report/report.js';
 
 export interface AppOptions {
   configPath: string;
@@ -194,6 +197,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     return { ok: true, problems: [] };
   };
 
+  const charts = new ChartRenderer();
   const server = createServer({
     listen: config.server.listen,
     adminToken: config.server.admin_token,
@@ -218,12 +222,14 @@ export async function startApp(opts: AppOptions): Promise<App> {
       },
       () => generation,
     ),
+    // The country charts of the page and the event reports, drawn in the renderer's worker.
+    prefixRoutes: reportRoutes({ events: () => timeline(events.all(), detector.active()), series: history, source: () => reportSourceOf(config), renderer: charts, now: Date.now }),
   });
   let address: { host: string; port: number };
   try {
     address = await server.listen();
   } catch (err) {
-    await Promise.all([events.close(), recorder?.close(), remoteWrite.stop(0), historyFile.close()]);
+    await Promise.all([events.close(), recorder?.close(), remoteWrite.stop(0), historyFile.close(), charts.close()]);
     throw err;
   }
   metrics.configReload(true);
@@ -291,7 +297,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
         // Open events stay open in the store: the next start resumes or closes them. close()
         // writes what is still queued (one last try when the disk is failing). The remote
         // write queues take what was appended; a send in flight gets a second at most.
-        await Promise.all([events.close(), recorder?.close(), remoteWrite.stop(Math.min(graceMs, 1000)), historyFile.close()]);
+        await Promise.all([events.close(), recorder?.close(), remoteWrite.stop(Math.min(graceMs, 1000)), historyFile.close(), charts.close()]);
         await server.close(Math.min(graceMs, 1000));
         log.info('lookout stopped');
       })();

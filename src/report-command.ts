@@ -9,6 +9,7 @@ import type { SeriesReader } from './history/types.js';
 import type { Logger } from './log.js';
 import { ChartRenderer } from './chart/renderer.js';
 import { reportSourceOf, writeReport } from './report/report.js';
+import { eventWindow } from './report/report-data.js';
 import { readStoredEvents } from './store/stored-events.js';
 
 export interface ReportArgs {
@@ -22,8 +23,8 @@ export interface ReportIo {
   err(line: string): void;
   log: Logger;
   now(): number;
-  /** Opens the stored 1-minute history of the config's storage dir, read-only. */
-  openHistory(config: Config): Promise<SeriesReader>;
+  /** Opens the stored 1-minute history of the config's storage dir for [from, to), read-only. */
+  openHistory(config: Config, range: { from: number; to: number }): Promise<SeriesReader>;
 }
 
 /** Resolves with the exit code: 0 written, 1 invalid config, unknown event or a failure (said on stderr). */
@@ -44,8 +45,9 @@ export async function reportCommand(args: ReportArgs, io: ReportIo): Promise<num
       io.err(`lookout report: no event ${JSON.stringify(args.id)} in ${config.storageDir} (${events.length} stored; GET /api/v1/events lists them)`);
       return 1;
     }
-    const history = await io.openHistory(config);
-    const dir = await writeReport(event, history, reportSourceOf(config), args.out, renderer, io.now());
+    const now = io.now();
+    const history = await io.openHistory(config, eventWindow(event, now));
+    const dir = await writeReport(event, history, reportSourceOf(config), args.out, renderer, now);
     io.out(dir);
     return 0;
   } catch (err) {
