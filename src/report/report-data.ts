@@ -31,8 +31,9 @@ export function eventWindow(event: DisruptionEvent, now: number): EventWindow {
   const end = open ? Math.max(start, now) : Date.parse(event.ended_at as string);
   const margin = Math.min(MAX_MARGIN_MS, Math.max(MIN_MARGIN_MS, end - start));
   const from = Math.floor((start - margin) / MINUTE_MS) * MINUTE_MS;
-  const last = open ? end : Math.min(end + margin, Math.max(now, end));
-  const to = Math.max(from + MINUTE_MS, Math.ceil((last + 1) / MINUTE_MS) * MINUTE_MS);
+  // Up to now (its minute included) when the margin after the event has not passed yet.
+  const byNow = open || end + margin > now;
+  const to = byNow ? Math.floor(Math.max(now, end) / MINUTE_MS) * MINUTE_MS + MINUTE_MS : Math.ceil((end + margin) / MINUTE_MS) * MINUTE_MS;
   return { start, end, open, from, to };
 }
 

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildChartSpec } from '../../../src/chart/spec.js';
-import { ChartRenderer } from '../../../src/chart/renderer.js';
+import { ChartRenderer, RenderBusyError, RenderError } from '../../../src/chart/renderer.js';
 import { KZ_CUT, KZ_FROM, KZ_TO, kzLines } from '../../fixtures/series-reader.js';
 
 const spec = () =>
@@ -40,5 +40,50 @@ describe('ChartRenderer', () => {
     await writeFile('test-artifacts/chart-kz.png', png);
     const [, w, h] = /width="(\d+)" height="(\d+)"/.exec(svg) ?? [];
     expect(pngSize(png)).toEqual({ width: Number(w) * 2, height: Number(h) * 2 });
+  }, 60_000);
+
+  it('draws a key once: the cache and a shared render answer the same key without building the spec again', async () => {
+    let built = 0;
+    const counted = (): ReturnType<typeof spec> => (built++, spec());
+    const [a, b] = await Promise.all([renderer.render({ key: 'once', format: 'svg', spec: counted }), renderer.render({ key: 'once', format: 'svg', spec: counted })]);
+    const c = await renderer.render({ key: 'once', format: 'svg', spec: counted });
+    expect(built).toBe(1);
+    expect(b).toBe(a);
+    expect(c).toBe(a);
+  }, 60_000);
+});
+
+describe('ChartRenderer bounds', () => {
+  it('refuses renders beyond its queue at once', async () => {
+    const r = new ChartRenderer({ maxQueue: 1 });
+    try {
+      const first = r.render({ key: 'a', format: 'svg', spec });
+      const second = r.render({ key: 'b', format: 'svg', spec });
+      await expect(r.render({ key: 'c', format: 'svg', spec })).rejects.toBeInstanceOf(RenderBusyError);
+      expect((await first).length).toBeGreaterThan(1000);
+      expect((await second).length).toBeGreaterThan(1000);
+    } finally {
+      await r.close();
+    }
+  }, 60_000);
+
+  it('ends a render past its timeout with a RenderError, and terminates its worker', async () => {
+    const r = new ChartRenderer({ timeoutMs: 5 });
+    try {
+      await expect(r.render({ key: 'slow', format: 'png', spec })).rejects.toThrow(/timed out after 5 ms/);
+      expect((r as unknown as { worker: unknown }).worker).toBeNull();
+    } finally {
+      await r.close();
+    }
+  }, 60_000);
+
+  it('reports a spec the libraries reject as a RenderError, and keeps working', async () => {
+    const r = new ChartRenderer();
+    try {
+      await expect(r.render({ key: 'bad', format: 'svg', spec: () => ({ mark: 'nonsense' }) as unknown as ReturnType<typeof spec> })).rejects.toBeInstanceOf(RenderError);
+      expect((await r.render({ key: 'good', format: 'svg', spec })).toString('utf8')).toContain('AS9198');
+    } finally {
+      await r.close();
+    }
   }, 60_000);
 });
