@@ -5,6 +5,7 @@
  */
 import { ConfigError, loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
+import type { DisruptionEvent } from './detect/events.js';
 import type { SeriesReader } from './history/types.js';
 import type { Logger } from './log.js';
 import { ChartRenderer } from './chart/renderer.js';
@@ -37,7 +38,6 @@ export async function reportCommand(args: ReportArgs, io: ReportIo): Promise<num
     for (const p of err.problems) io.err(p);
     return 1;
   }
-  const renderer = new ChartRenderer();
   try {
     const events = await readStoredEvents(config.storageDir, io.log);
     const event = events.find((e) => e.id === args.id);
@@ -45,14 +45,27 @@ export async function reportCommand(args: ReportArgs, io: ReportIo): Promise<num
       io.err(`lookout report: no event ${JSON.stringify(args.id)} in ${config.storageDir} (${events.length} stored; GET /api/v1/events lists them)`);
       return 1;
     }
-    const now = io.now();
-    const history = await io.openHistory(config, eventWindow(event, now));
-    const dir = await writeReport(event, history, reportSourceOf(config), args.out, renderer, now);
-    io.out(dir);
+    for (const dir of await writeStoredReports(config, [event], args.out, io.now(), io.openHistory)) io.out(dir);
     return 0;
   } catch (err) {
     io.err(`lookout report: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
+  }
+}
+
+/**
+ * Writes the report of each of `events` (stored under config.storageDir) into
+ * `outDir`/<event id as a file name>/; resolves with those folders. One renderer for all.
+ */
+export async function writeStoredReports(config: Config, events: readonly DisruptionEvent[], outDir: string, now: number, openHistory: ReportIo['openHistory']): Promise<string[]> {
+  const renderer = new ChartRenderer();
+  try {
+    const dirs: string[] = [];
+    for (const event of events) {
+      const history = await openHistory(config, eventWindow(event, now));
+      dirs.push(await writeReport(event, history, reportSourceOf(config), outDir, renderer, now));
+    }
+    return dirs;
   } finally {
     await renderer.close();
   }

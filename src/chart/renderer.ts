@@ -61,7 +61,9 @@ export class RenderError extends Error {
 interface ToWorker {
   id: number;
   format: ChartFormat;
-  spec: TopLevelSpec;
+  /** The spec to draw, or for a PNG the SVG already drawn for the same key (only rasterised). */
+  spec: TopLevelSpec | null;
+  svg: string | null;
 }
 
 type FromWorker = { id: number; ok: true; body: Uint8Array } | { id: number; ok: false; error: string };
@@ -171,9 +173,10 @@ export class ChartRenderer {
       return;
     }
     if (this.idleTimer) clearTimeout(this.idleTimer);
-    let spec: TopLevelSpec;
+    const drawn = waiting.job.format === 'png' ? this.cache.get(`svg:${waiting.job.key}`) : undefined;
+    let spec: TopLevelSpec | null = null;
     try {
-      spec = waiting.job.spec();
+      if (drawn === undefined) spec = waiting.job.spec();
     } catch (err) {
       waiting.reject(err instanceof Error ? err : new Error(String(err)));
       this.pump();
@@ -182,7 +185,7 @@ export class ChartRenderer {
     const id = this.nextId++;
     const timer = setTimeout(() => this.finish(id, new RenderError(`chart render timed out after ${this.timeoutMs} ms`), true), this.timeoutMs);
     this.running = { id, waiting, timer };
-    const message: ToWorker = { id, format: waiting.job.format, spec };
+    const message: ToWorker = { id, format: waiting.job.format, spec, svg: drawn === undefined ? null : drawn.toString('utf8') };
     this.startWorker().postMessage(message);
   }
 
@@ -241,26 +244,29 @@ function workerMain(): void {
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const load = new Function('url', 'return import(url)') as (url: string) => Promise<unknown>;
   const libs = Promise.all([load(data.vega) as Promise<typeof Vega>, load(data.vegaLite) as Promise<typeof VegaLite>]);
-  const draw = async (msg: ToWorker): Promise<Uint8Array> => {
+  const drawSvg = async (spec: TopLevelSpec): Promise<string> => {
     const [vega, vl] = await libs;
     const loader = vega.loader();
     const refuse = (): Promise<never> => Promise.reject(new Error('charts load no external data'));
     loader.load = refuse;
     loader.sanitize = refuse;
     // Vega-Lite's and Vega's warnings are about the spec, which is ours: not for the daemon's stderr.
-    const compiled = vl.compile(msg.spec, { logger: vega.logger(vega.None) }).spec;
+    const compiled = vl.compile(spec, { logger: vega.logger(vega.None) }).spec;
     const view = new vega.View(vega.parse(compiled), { renderer: 'none', loader, logLevel: vega.None });
     try {
-      const svg = await view.toSVG();
-      if (msg.format === 'svg') return new TextEncoder().encode(svg);
-      const resvg = new Resvg(svg, {
-        font: { loadSystemFonts: false, fontFiles: [data.font], defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' },
-        fitTo: { mode: 'zoom', value: data.pngScale },
-      });
-      return resvg.render().asPng();
+      return await view.toSVG();
     } finally {
       view.finalize();
     }
+  };
+  const draw = async (msg: ToWorker): Promise<Uint8Array> => {
+    const svg = msg.svg ?? (await drawSvg(msg.spec as TopLevelSpec));
+    if (msg.format === 'svg') return new TextEncoder().encode(svg);
+    const resvg = new Resvg(svg, {
+      font: { loadSystemFonts: false, fontFiles: [data.font], defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' },
+      fitTo: { mode: 'zoom', value: data.pngScale },
+    });
+    return resvg.render().asPng();
   };
   if (parentPort === null) return;
   parentPort.on('message', (msg: ToWorker) => {
