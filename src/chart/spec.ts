@@ -38,6 +38,8 @@ export interface ChartInput {
   zone?: ChartZone;
   /** Plot width in pixels; default 720. */
   width?: number;
+  /** The chart's own country: other countries' ASN and category lines are labelled with theirs. */
+  country?: string | null;
 }
 
 /** One point of a panel's data: `v` null where the minute had no result (a gap). */
@@ -54,8 +56,10 @@ const TOTAL_COLOR = '#222222';
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f', '#aec7e8'];
 
 /** How a line is named in legends, the CSV and the report: KZ, AS9198, streaming; "@path" when bound. */
-export function lineLabel(key: SeriesKey): string {
-  const base = key.asn !== null ? `AS${key.asn}` : key.category !== null ? key.category : (key.country ?? 'all');
+export function lineLabel(key: SeriesKey, home?: string | null): string {
+  const name = key.asn !== null ? `AS${key.asn}` : key.category !== null ? key.category : (key.country ?? 'all');
+  // Another country's ASN or category line (a blocked service abroad) says whose it is.
+  const base = home !== undefined && home !== key.country && key.country !== null && !isTotal(key) ? `${name} (${key.country})` : name;
   return key.path === '' ? base : `${base} @${key.path}`;
 }
 
@@ -91,12 +95,12 @@ type Panel = Record<string, unknown> & { layer: unknown[] };
 function panel(input: ChartInput, title: string, lines: readonly SeriesLine[], field: 'reachability' | 'latency_ratio', y: { format: string; domain: [number, number] | null }): Panel {
   const rows: Row[] = [];
   for (const line of lines) {
-    const label = lineLabel(line.key);
+    const label = lineLabel(line.key, input.country);
     for (const p of line.points) if (p.t >= input.from && p.t < input.to) rows.push({ t: p.t, line: label, v: p[field] });
   }
   const colors = new Map<string, string>();
   for (const line of lines) {
-    const label = lineLabel(line.key);
+    const label = lineLabel(line.key, input.country);
     if (!colors.has(label)) colors.set(label, isTotal(line.key) ? TOTAL_COLOR : (PALETTE[colors.size % PALETTE.length] as string));
   }
   return {

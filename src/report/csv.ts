@@ -10,10 +10,10 @@ import type { CountryZone } from './time-zone.js';
 export const CSV_HEADER = ['time_utc', 'time_local', 'line', 'country', 'asn', 'category', 'path', 'targets', 'up', 'reachability', 'latency_ratio', 'in_event'] as const;
 
 /** The rows of `lines` inside [from, to); `in_event` is 1 for minutes within [start, end). */
-export function reportCsv(lines: readonly SeriesLine[], range: { from: number; to: number; start: number; end: number }, zone: CountryZone | null): string {
+export function reportCsv(lines: readonly SeriesLine[], range: { from: number; to: number; start: number; end: number }, zone: CountryZone | null, home?: string | null): string {
   const out = [CSV_HEADER.join(',')];
   for (const line of lines) {
-    const label = lineLabel(line.key);
+    const label = lineLabel(line.key, home);
     const k = line.key;
     for (const p of line.points) {
       if (p.t < range.from || p.t >= range.to) continue;

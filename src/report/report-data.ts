@@ -48,7 +48,9 @@ export function eventLines(reader: SeriesReader, event: DisruptionEvent, window:
   if (event.country === null) return lines.filter((l) => isTotal(l.key)).sort(bySize).slice(0, MAX_LINES_PER_KIND);
   const asns = new Set([...(event.asn === null ? [] : [event.asn]), ...(event.evidence.asns ?? [])]);
   const categories = new Set([...(event.category === null ? [] : [event.category]), ...(event.evidence.categories ?? [])]);
-  return selectLines(lines, asns, categories);
+  // Blocking seen from inside: the blocked services are mostly abroad, in other countries' lines.
+  const abroad = event.category === null ? [] : reader.query({ category: event.category, path: event.path ?? '', from: window.from, to: window.to }).filter((l) => l.key.country !== event.country && l.key.asn === null);
+  return [...selectLines(lines, asns, categories), ...abroad.sort(bySize).slice(0, MAX_LINES_PER_KIND)];
 }
 
 /**

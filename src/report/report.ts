@@ -61,10 +61,11 @@ export function buildReport(event: DisruptionEvent, reader: SeriesReader, source
         from: window.from,
         to: window.to,
         lines,
+        country: event.country,
         bands: [{ from: window.start, to: window.end, label: `${event.kind}${event.mechanism === null ? '' : ` (${event.mechanism})`}` }],
         ...(zone === null ? {} : { zone: { name: zone.name, offsetMs: zone.offsetMs } }),
       }),
-    csv: () => reportCsv(lines, window, zone),
+    csv: () => reportCsv(lines, window, zone, event.country),
     markdown: () => reportMarkdown(event, window, zone, source, { png: REPORT_FILES.png, csv: REPORT_FILES.csv }, now),
   };
 }

@@ -139,3 +139,14 @@ describe('buildReport', () => {
     expect(buildReport(open, reader, source, KZ_CUT.from + 10 * MIN).key).not.toBe(buildReport(open, reader, source, KZ_CUT.from + 11 * MIN).key);
   });
 });
+
+describe('eventLines of a blocking seen from inside', () => {
+  it("adds the blocked category's lines abroad, labelled with their country", () => {
+    const blocking = { ...shutdown, kind: 'service_blocking' as const, category: 'streaming', evidence: { ...shutdown.evidence, categories: ['streaming'] } };
+    const reader = new MemorySeriesReader([...kzLines(), makeLine({ country: 'US', category: 'streaming' }, KZ_FROM, KZ_TO, 3, () => 0)]);
+    const window = eventWindow(blocking, KZ_TO);
+    const lines = eventLines(reader, blocking, window);
+    expect(lines.map((l) => [l.key.country, l.key.category]).slice(-1)).toEqual([['US', 'streaming']]);
+    expect(reportCsv(lines, window, null, 'KZ')).toContain(',streaming (US),US,,streaming,,3,0,0,,');
+  });
+});
