@@ -6,11 +6,11 @@
 import { ConfigError, loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import type { DisruptionEvent } from './detect/events.js';
-import type { SeriesReader } from './history/types.js';
+import type { SeriesQuery, SeriesReader } from './history/types.js';
 import type { Logger } from './log.js';
 import { ChartRenderer } from './chart/renderer.js';
 import { reportSourceOf, writeReport } from './report/report.js';
-import { eventWindow } from './report/report-data.js';
+import { eventQueries, eventWindow } from './report/report-data.js';
 import { readStoredEvents } from './store/stored-events.js';
 
 export interface ReportArgs {
@@ -24,8 +24,8 @@ export interface ReportIo {
   err(line: string): void;
   log: Logger;
   now(): number;
-  /** Opens the stored 1-minute history of the config's storage dir for [from, to), read-only. */
-  openHistory(config: Config, range: { from: number; to: number }): Promise<SeriesReader>;
+  /** Opens the stored 1-minute history of the config's storage dir for [from, to) (only the lines `only` asks for), read-only. */
+  openHistory: (config: Config, range: { from: number; to: number }, only: readonly Omit<SeriesQuery, 'from' | 'to'>[]) => Promise<SeriesReader>;
 }
 
 /** Resolves with the exit code: 0 written, 1 invalid config, unknown event or a failure (said on stderr). */
@@ -59,10 +59,12 @@ export async function reportCommand(args: ReportArgs, io: ReportIo): Promise<num
  */
 export async function writeStoredReports(config: Config, events: readonly DisruptionEvent[], outDir: string, now: number, openHistory: ReportIo['openHistory']): Promise<string[]> {
   const renderer = new ChartRenderer();
+  // The worker loads its libraries while the history is read.
+  renderer.warm();
   try {
     const dirs: string[] = [];
     for (const event of events) {
-      const history = await openHistory(config, eventWindow(event, now));
+      const history = await openHistory(config, eventWindow(event, now), eventQueries(event));
       dirs.push(await writeReport(event, history, reportSourceOf(config), outDir, renderer, now));
     }
     return dirs;

@@ -140,6 +140,16 @@ export class ChartRenderer {
     return promise;
   }
 
+  /** Starts the worker (and its library loading) ahead of the first render, e.g. while data is read. */
+  warm(): void {
+    if (this.closed || this.worker !== null) return;
+    this.startWorker();
+    if (this.running === null && this.queue.length === 0) {
+      this.idleTimer = setTimeout(() => void this.stopWorker(), this.idleMs);
+      this.idleTimer.unref();
+    }
+  }
+
   /** Ends the worker and fails what waits. Never rejects. */
   async close(): Promise<void> {
     this.closed = true;

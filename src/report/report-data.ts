@@ -5,7 +5,7 @@
  * an open event's window ends now.
  */
 import type { DisruptionEvent } from '../detect/events.js';
-import type { SeriesLine, SeriesReader } from '../history/types.js';
+import type { SeriesLine, SeriesQuery, SeriesReader } from '../history/types.js';
 import { isTotal } from '../chart/spec.js';
 
 const MINUTE_MS = 60_000;
@@ -44,13 +44,20 @@ export function eventWindow(event: DisruptionEvent, now: number): EventWindow {
  * country) shows every country's own line.
  */
 export function eventLines(reader: SeriesReader, event: DisruptionEvent, window: EventWindow): SeriesLine[] {
-  const lines = reader.query({ ...(event.country === null ? {} : { country: event.country }), path: event.path ?? '', from: window.from, to: window.to });
+  const [own, blocked] = eventQueries(event);
+  const lines = reader.query({ ...own, from: window.from, to: window.to });
   if (event.country === null) return lines.filter((l) => isTotal(l.key)).sort(bySize).slice(0, MAX_LINES_PER_KIND);
   const asns = new Set([...(event.asn === null ? [] : [event.asn]), ...(event.evidence.asns ?? [])]);
   const categories = new Set([...(event.category === null ? [] : [event.category]), ...(event.evidence.categories ?? [])]);
   // Blocking seen from inside: the blocked services are mostly abroad, in other countries' lines.
-  const abroad = event.category === null ? [] : reader.query({ category: event.category, path: event.path ?? '', from: window.from, to: window.to }).filter((l) => l.key.country !== event.country && l.key.asn === null);
+  const abroad = blocked === undefined ? [] : reader.query({ ...blocked, from: window.from, to: window.to }).filter((l) => l.key.country !== event.country && l.key.asn === null);
   return [...selectLines(lines, asns, categories), ...abroad.sort(bySize).slice(0, MAX_LINES_PER_KIND)];
+}
+
+/** What eventLines reads: the event's country (or everything) on its path, and its category anywhere. */
+export function eventQueries(event: DisruptionEvent): Omit<SeriesQuery, 'from' | 'to'>[] {
+  const path = event.path ?? '';
+  return [event.country === null ? { path } : { country: event.country, path }, ...(event.category === null ? [] : [{ category: event.category, path }])];
 }
 
 /**
