@@ -37,21 +37,24 @@ export async function openStoredHistory(config: Pick<Config, 'storageDir'>, rang
 }
 
 /**
- * A stored minute with only the lines `only` asks for (the rest never decoded): a report needs
- * one country of the hundreds a minute holds. Malformed text is passed on for decodeMinute to refuse.
+ * A stored minute with only the lines `only` asks for, found by their key ids in the text (the
+ * rest never parsed): a report needs one country of the hundreds a minute holds. Text of another
+ * shape, or a query by neither country nor category, is passed on whole for decodeMinute.
  */
 function keptLines(text: string, only: readonly Omit<SeriesQuery, 'from' | 'to'>[]): string {
-  let raw: { t?: unknown; l?: unknown };
-  try {
-    raw = JSON.parse(text) as { t?: unknown; l?: unknown };
-  } catch {
-    return text;
+  const head = /^\{"t":(\d+),"l":\[/.exec(text);
+  if (!head || only.some((q) => q.country === undefined && q.category === undefined)) return text;
+  const items = new Set<string>();
+  for (const q of only) {
+    const path = JSON.stringify(q.path ?? '').slice(1, -1);
+    const needle = q.country !== undefined ? `["${path}|${q.country}|` : `|${JSON.stringify(q.category).slice(1, -1)}",`;
+    for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + needle.length)) {
+      const start = q.country !== undefined ? at : text.lastIndexOf('["', at);
+      const end = text.indexOf(']', at);
+      if (start === -1 || end === -1) return text;
+      const item = text.slice(start, end + 1);
+      if (q.path === undefined || item.startsWith(`["${path}|`)) items.add(item);
+    }
   }
-  if (typeof raw !== 'object' || raw === null || !Array.isArray(raw.l)) return text;
-  const wanted = (item: unknown): boolean => {
-    if (!Array.isArray(item) || typeof item[0] !== 'string') return true;
-    const [path, country, asn, category] = item[0].split('|');
-    return only.some((q) => (q.path === undefined || q.path === path) && (q.country === undefined || q.country === country) && (q.asn === undefined || String(q.asn) === asn) && (q.category === undefined || q.category === category));
-  };
-  return JSON.stringify({ t: raw.t, l: (raw.l as unknown[]).filter(wanted) });
+  return `{"t":${head[1]},"l":[${[...items].join(',')}]}`;
 }
