@@ -41,6 +41,9 @@ import { pageRoutes } from './page/routes.js';
 import { BlocksStage } from './blocks/blocks-stage.js';
 import { withBlocks } from './blocks/block-status.js';
 import { registerBlockMetrics } from './metrics/block-metrics.js';
+import { ChartRenderer } from './chart/renderer.js';
+import { reportRoutes } from './report/routes.js';
+import { reportSourceOf } from './report/report.js';
 
 export interface AppOptions {
   configPath: string;
@@ -148,6 +151,8 @@ class Daemon implements App {
   private readonly online = new Map<string, boolean>();
   private readonly scheduler: Scheduler;
   private readonly server: LookoutServer;
+  /** Draws the page's country charts and the event reports, in a worker thread. */
+  private readonly charts = new ChartRenderer();
 
   constructor(
     private readonly opts: AppOptions,
@@ -197,6 +202,14 @@ class Daemon implements App {
         },
         () => this.generation,
       ),
+      // The country charts of the page and the event reports, drawn in the renderer's worker.
+      prefixRoutes: reportRoutes({
+        events: () => timeline(events.all(), detector.active()),
+        series: history,
+        source: () => reportSourceOf(this.running),
+        renderer: this.charts,
+        now: Date.now,
+      }),
     });
   }
 
@@ -214,7 +227,7 @@ class Daemon implements App {
     try {
       this.address = await this.server.listen();
     } catch (err) {
-      await Promise.all([events.close(), recorder?.close(), remoteWrite.stop(0), historyFile.close(), blocks?.stop()]);
+      await Promise.all([events.close(), recorder?.close(), remoteWrite.stop(0), historyFile.close(), blocks?.stop(), this.charts.close()]);
       throw err;
     }
     metrics.configReload(true);
@@ -254,7 +267,7 @@ class Daemon implements App {
     // Open events stay open in the store: the next start resumes or closes them. close()
     // writes what is still queued (one last try when the disk is failing). The remote
     // write queues take what was appended; a send in flight gets a second at most.
-    await Promise.all([events.close(), recorder?.close(), remoteWrite.stop(Math.min(graceMs, 1000)), historyFile.close(), blocks?.stop()]);
+    await Promise.all([events.close(), recorder?.close(), remoteWrite.stop(Math.min(graceMs, 1000)), historyFile.close(), blocks?.stop(), this.charts.close()]);
     await this.server.close(Math.min(graceMs, 1000));
     log.info('lookout stopped');
   }

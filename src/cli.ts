@@ -16,6 +16,10 @@ Commands:
                                  run the real daemon against a fault-injection world in a private
                                  network namespace and print expected beside detected events;
                                  exit 0 when they match, 1 when not, 2 without the privileges
+  report EVENT_ID [--config FILE] [--out DIR]
+                                 write an event's report (chart as SVG and PNG, CSV of its points,
+                                 Markdown summary) from the stored events and history to
+                                 DIR/<event id>/ (default DIR: the current directory); offline
   healthcheck [--config FILE]    exit 0 when the local daemon answers /healthz (for container HEALTHCHECK)
   version                        print the version
   help                           print this help
@@ -32,6 +36,7 @@ export type Command =
   | { name: 'run' | 'healthcheck'; config: string }
   | { name: 'check-config'; config: string; geo: boolean }
   | { name: 'replay'; config: string; results: string }
+  | { name: 'report'; config: string; id: string; out: string }
   | { name: 'simulate'; scenario: string; listen?: string; report?: string; keep: boolean }
   | { name: 'version' | 'help' };
 
@@ -39,7 +44,7 @@ export class UsageError extends Error {
   readonly code = 'LOOKOUT_USAGE';
 }
 
-const COMMANDS = new Set(['run', 'check-config', 'healthcheck', 'replay', 'simulate', 'version', 'help']);
+const COMMANDS = new Set(['run', 'check-config', 'healthcheck', 'replay', 'report', 'simulate', 'version', 'help']);
 export const DEFAULT_CONFIG = 'config/lookout.yaml';
 
 /** Parses argv (without node and script). `envConfig` is $LOOKOUT_CONFIG. */
@@ -52,6 +57,7 @@ export function parseArgs(argv: readonly string[], envConfig: string | undefined
   if (name === 'simulate') return parseSimulate(args);
   let config: string | undefined;
   let geo = false;
+  let out: string | undefined;
   const positional: string[] = [];
   while (args.length > 0) {
     const arg = args.shift() as string;
@@ -65,7 +71,10 @@ export function parseArgs(argv: readonly string[], envConfig: string | undefined
       if (config === '') throw new UsageError('--config needs a file');
     } else if (name === 'check-config' && arg === '--geo') {
       geo = true;
-    } else if (name === 'replay' && !arg.startsWith('-')) {
+    } else if (name === 'report' && (arg === '--out' || arg.startsWith('--out='))) {
+      out = arg === '--out' ? args.shift() : arg.slice('--out='.length);
+      if (out === undefined || out === '') throw new UsageError('--out needs a directory');
+    } else if ((name === 'replay' || name === 'report') && !arg.startsWith('-')) {
       positional.push(arg);
     } else {
       throw new UsageError(`unexpected argument "${arg}"`);
@@ -78,6 +87,10 @@ export function parseArgs(argv: readonly string[], envConfig: string | undefined
     const chosen = config ?? envConfig;
     if (chosen === undefined) throw new UsageError('replay needs --config FILE (or $LOOKOUT_CONFIG): the config the results were recorded with');
     return { name, config: chosen, results: positional[0] as string };
+  }
+  if (name === 'report') {
+    if (positional.length !== 1) throw new UsageError('report needs exactly one EVENT_ID');
+    return { name, config: config ?? envConfig ?? DEFAULT_CONFIG, id: positional[0] as string, out: out ?? '.' };
   }
   if (name === 'check-config') return { name, config: config ?? envConfig ?? DEFAULT_CONFIG, geo };
   return { name: name as 'run' | 'healthcheck', config: config ?? envConfig ?? DEFAULT_CONFIG };

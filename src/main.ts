@@ -13,6 +13,8 @@ import { prepareStorageDir, StorageDirError } from './store/storage-dir.js';
 import { geoAudit } from './geo/geo-audit-command.js';
 import { openGeo } from './geo/geo-config.js';
 import { replayCommand } from './replay-command.js';
+import { reportCommand } from './report-command.js';
+import { openStoredHistory } from './report/stored-history.js';
 import { simulateCommand } from './simulate-command.js';
 import { splitHostPort } from './config/schema.js';
 import { createLogger, type Logger } from './log.js';
@@ -49,6 +51,14 @@ async function main(): Promise<number> {
       return checkConfig(command.config, command.geo);
     case 'healthcheck':
       return healthcheck(command.config);
+    case 'report':
+      return reportCommand(command, {
+        out: (line) => process.stdout.write(`${line}\n`),
+        err: (line) => process.stderr.write(`${line}\n`),
+        log: createLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr),
+        now: Date.now,
+        openHistory: openStoredHistory,
+      });
     case 'replay':
       return replayCommand(command.config, command.results, {
         out: (line) => process.stdout.write(`${line}\n`),

@@ -9,9 +9,14 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { setPriority, tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
 import { ConfigError } from './config/errors.js';
+import { loadConfig } from './config/load.js';
+import { silentLogger } from './log.js';
+import { writeStoredReports } from './report-command.js';
+import { openStoredHistory } from './report/stored-history.js';
+import { readStoredEvents } from './store/stored-events.js';
 import { describeMissing, missingCapabilities, SIMULATE_CAPABILITIES } from './sim/capabilities.js';
 import { inPrivateNetns } from './sim/netns.js';
 import { formatComparison, runScenario } from './sim/run.js';
@@ -112,12 +117,34 @@ export async function simulateCommand(args: SimulateArgs, io: SimulateIo): Promi
     if (args.report !== undefined) {
       const report = { scenario: scenario.name, passed: result.comparison.passed, counts: result.comparison.counts, rows: result.comparison.rows };
       await writeFile(args.report, `${JSON.stringify(report, null, 2)}\n`);
+      const dirs = await writeEventReports(workDir, eventReportsDir(args.report));
+      io.err(`lookout simulate: wrote ${dirs.length} event report${dirs.length === 1 ? '' : 's'} to ${eventReportsDir(args.report)}`);
     }
     return result.comparison.passed ? 0 : 1;
   } finally {
     if (args.keep) io.err(`lookout simulate: kept ${workDir}`);
     else await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/** Where `--report FILE` puts each detected event's report: FILE without its extension, plus "-events". */
+export function eventReportsDir(reportFile: string): string {
+  const ext = extname(reportFile);
+  return `${ext === '' ? reportFile : reportFile.slice(0, -ext.length)}-events`;
+}
+
+/** The report of every event the scenario's daemon stored, from its storage dir (as `lookout report` would). */
+async function writeEventReports(workDir: string, outDir: string): Promise<string[]> {
+  // Drawn at the lowest CPU priority (the render worker inherits this thread's nice value):
+  // the world is gone, but other simulations may share the machine and keep their timing.
+  try {
+    setPriority(19);
+  } catch {
+    // Not permitted: draw at the normal priority.
+  }
+  const config = await loadConfig(join(workDir, 'lookout.yaml'));
+  const events = await readStoredEvents(config.storageDir, silentLogger());
+  return writeStoredReports(config, events, outDir, Date.now(), openStoredHistory);
 }
 
 /**

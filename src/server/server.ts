@@ -85,6 +85,11 @@ export interface ServerOptions {
   routes?: Readonly<Record<string, RouteHandler>>;
   /** Extra GET routes answering other than JSON, by exact path, such as "/" (the status page). */
   rawRoutes?: Readonly<Record<string, RawRouteHandler>>;
+  /**
+   * Extra GET routes answering other than JSON, by path prefix ending in "/" (such as
+   * "/api/v1/charts/"): the handler reads the rest of the path from req.url. Exact routes win.
+   */
+  prefixRoutes?: Readonly<Record<string, RawRouteHandler>>;
   /** Overrides of DEFAULT_LIMITS (tests use short timeouts). */
   limits?: Partial<ServerLimits>;
 }
@@ -156,14 +161,12 @@ export function createServer(opts: ServerOptions): LookoutServer {
 
   for (const [path, handler] of Object.entries(opts.rawRoutes ?? {})) {
     if (routes.has(path)) throw new Error(`route ${path} is given twice or is built in`);
-    routes.set(path, {
-      methods: GET,
-      handle: async (req, res, query) => {
-        const answer = await handler(query, req);
-        res.writeHead(answer.status, { ...answer.headers, 'Content-Length': Buffer.byteLength(answer.body) });
-        res.end(answer.body);
-      },
-    });
+    routes.set(path, rawRoute(handler));
+  }
+  const prefixes = new Map<string, Route>();
+  for (const [prefix, handler] of Object.entries(opts.prefixRoutes ?? {})) {
+    if (!prefix.endsWith('/')) throw new Error(`route prefix ${prefix} must end in "/"`);
+    prefixes.set(prefix, rawRoute(handler));
   }
 
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -178,7 +181,7 @@ export function createServer(opts: ServerOptions): LookoutServer {
       connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
     },
     (req, res) => {
-      handleRequest(routes, limits.maxBodyBytes, req, res).catch((err: unknown) => {
+      handleRequest({ routes, prefixes }, limits.maxBodyBytes, req, res).catch((err: unknown) => {
         log.error({ err, method: req.method, path: pathOf(req.url) }, 'request handler failed');
         if (!res.headersSent) sendError(res, 500, 'internal error');
         else res.destroy();
@@ -229,7 +232,7 @@ export function createServer(opts: ServerOptions): LookoutServer {
  * on only once it arrived whole, and one with too large a body answers 413 and closes its
  * connection, the rest unread.
  */
-async function handleRequest(routes: ReadonlyMap<string, Route>, maxBodyBytes: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handleRequest(routes: RouteTable, maxBodyBytes: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (!(await readBounded(req, maxBodyBytes))) {
     res.shouldKeepAlive = false;
     sendError(res, 413, `request body larger than ${maxBodyBytes} bytes`, { Connection: 'close' });
@@ -265,11 +268,37 @@ function readBounded(req: IncomingMessage, max: number): Promise<boolean> {
   });
 }
 
-async function dispatch(routes: ReadonlyMap<string, Route>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** A GET route whose handler sets every header of its answer. */
+function rawRoute(handler: RawRouteHandler): Route {
+  return {
+    methods: GET,
+    handle: async (req, res, query) => {
+      const answer = await handler(query, req);
+      res.writeHead(answer.status, { ...answer.headers, 'Content-Length': Buffer.byteLength(answer.body) });
+      res.end(answer.body);
+    },
+  };
+}
+
+/** Routes by exact path, and by path prefix (the longest that fits wins). */
+interface RouteTable {
+  routes: ReadonlyMap<string, Route>;
+  prefixes: ReadonlyMap<string, Route>;
+}
+
+function findRoute(table: RouteTable, path: string): Route | undefined {
+  const exact = table.routes.get(path);
+  if (exact) return exact;
+  let best: [string, Route] | undefined;
+  for (const entry of table.prefixes) if (path.startsWith(entry[0]) && (best === undefined || entry[0].length > best[0].length)) best = entry;
+  return best?.[1];
+}
+
+async function dispatch(routes: RouteTable, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
-  const route = routes.get(path);
+  const route = findRoute(routes, path);
   if (!route) {
     sendError(res, 404, 'not found');
     return;

@@ -16,6 +16,16 @@ describe('parseArgs', () => {
     expect(() => parseArgs(['run', 'extra'], undefined)).toThrow(/unexpected argument "extra"/);
     expect(() => parseArgs(['run', '--config'], undefined)).toThrow(/needs a file/);
   });
+  it('parses report with its event id and output folder', () => {
+    expect(parseArgs(['report', 'shutdown:KZ:-:1560056400000', '--config', 'c.yaml', '--out', 'r'], undefined)).toEqual({ name: 'report', config: 'c.yaml', id: 'shutdown:KZ:-:1560056400000', out: 'r' });
+    expect(parseArgs(['report', 'x', '--out=dir'], 'env.yaml')).toEqual({ name: 'report', config: 'env.yaml', id: 'x', out: 'dir' });
+    expect(parseArgs(['report', 'x'], undefined)).toMatchObject({ out: '.', config: 'config/lookout.yaml' });
+    expect(() => parseArgs(['report'], undefined)).toThrow(/exactly one EVENT_ID/);
+    expect(() => parseArgs(['report', 'a', 'b'], undefined)).toThrow(/exactly one EVENT_ID/);
+    expect(() => parseArgs(['report', 'a', '--out'], undefined)).toThrow(/--out needs a directory/);
+    expect(() => parseArgs(['replay', 'r.jsonl', '--out', 'x'], undefined)).toThrow(/unexpected argument "--out"/);
+  });
+
   it('parses replay with its results file', () => {
     expect(parseArgs(['replay', '--config', 'c.yaml', 'results.jsonl'], undefined)).toEqual({
       name: 'replay',
