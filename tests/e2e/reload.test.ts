@@ -84,7 +84,7 @@ describe('reload with a broken config', () => {
     const body = (await res.json()) as { status: string; problems: string[] };
     expect(body.status).toBe('error');
     expect(body.problems).toHaveLength(5);
-    expect(body.problems).toContain('schedule.timout: unknown key');
+    expect(body.problems).toContain('schedule.timout: unknown key (did you mean "timeout"?)');
   });
 
   it('takes a fixed config again and sets the reload gauge back to 1', async () => {
