@@ -17,6 +17,7 @@ import { createResolver } from './probers/resolver.js';
 import type { HostResolver, ProbeResult } from './probers/types.js';
 import { startAlignedTicker } from './scheduler/aligned-ticker.js';
 import { Scheduler } from './scheduler/scheduler.js';
+import { adaptivePolicyFor } from './scheduler/adaptive.js';
 import { apiRoutes } from './server/api.js';
 import { createServer } from './server/server.js';
 import { EventStore } from './store/event-store.js';
@@ -132,8 +133,10 @@ export async function startApp(opts: AppOptions): Promise<App> {
       log.warn({ target: target.id }, 'probe skipped: previous probe of this target still running');
     },
     onLag: (seconds) => metrics.schedulerLag(seconds),
+    onExtra: (_target, cause) => metrics.adaptiveProbe(cause),
     log,
   });
+  scheduler.setAdaptive(adaptivePolicyFor(config));
 
   let reloading: Promise<ReloadOutcome> = Promise.resolve({ ok: true, problems: [] });
   const reloadOnce = async (): Promise<ReloadOutcome> => {
@@ -172,6 +175,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
       logGeoChange(log, moved);
     }
     scheduler.update(targets, config.schedule);
+    scheduler.setAdaptive(adaptivePolicyFor(config));
     // A remote whose name is unchanged keeps its queue and backlog.
     await remoteWrite.reload(config.remote_write);
     metrics.configReload(true);

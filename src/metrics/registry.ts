@@ -6,6 +6,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { TARGET_KINDS, targetName, type ResolvedTarget, type TargetKind } from '../config/schema.js';
 import { FAILURE_REASONS, PHASES, type FailureReason, type Phase } from '../probers/reasons.js';
 import type { ProbeResult } from '../probers/types.js';
+import { ADAPTIVE_CAUSES, type AdaptiveCause } from '../scheduler/adaptive.js';
 import { LookoutRegistry } from './lookout-registry.js';
 import * as names from './names.js';
 import { collectRuntimeMetrics } from './runtime.js';
@@ -42,6 +43,8 @@ export interface LookoutMetrics {
   probeSkipped(target: ResolvedTarget): void;
   /** Observes how late a probe started against its planned time, in seconds. */
   schedulerLag(seconds: number): void;
+  /** Counts an extra probe of adaptive probing (src/scheduler/adaptive.ts) by its cause. */
+  adaptiveProbe(cause: AdaptiveCause): void;
   /** Records the outcome of a config reload. */
   configReload(ok: boolean): void;
 }
@@ -154,6 +157,13 @@ export function createMetrics(opts: MetricsOptions): LookoutMetrics {
     labelNames: TARGET_LABELS,
     registers,
   });
+  const adaptive = new Counter({
+    name: names.ADAPTIVE_PROBES_TOTAL,
+    help: 'Extra probes outside their slots because a group started failing or answering again, by cause.',
+    labelNames: ['cause'] as const,
+    registers,
+  });
+  for (const cause of ADAPTIVE_CAUSES) adaptive.inc({ cause }, 0);
   const certExpiry = new Gauge({
     name: names.TLS_CERT_EXPIRY_TIMESTAMP_SECONDS,
     help: 'Expiry (notAfter) of the leaf certificate last seen for the target, seconds since the epoch.',
@@ -333,6 +343,10 @@ export function createMetrics(opts: MetricsOptions): LookoutMetrics {
     probeSkipped(target) {
       const s = seriesOf(target);
       if (s) skipped.inc(s.targetLabels);
+    },
+
+    adaptiveProbe(cause) {
+      adaptive.inc({ cause });
     },
 
     schedulerLag(seconds) {
