@@ -10,9 +10,10 @@
  *
  * - A target whose result turns from ok to failed is *suspect*: one member of its
  *   first group (a scout) is probed at once.
- * - A group *escalates* when a second sign arrives within one interval: a second member turning
- *   bad, a scout failing, or the suspect's own confirm re-probe failing. Then a sample of its
- *   members that still look fine is probed at once (cause `group_failing`).
+ * - A group *escalates* when a second sign arrives: a scout (or any extra probe) failing, or the
+ *   suspect's own confirm re-probe failing. Then a sample of its members that still look fine is
+ *   probed at once (cause `group_failing`). Two unrelated members losing a probe each within a
+ *   minute is no sign: in a group of hundreds that happens every minute.
  * - A target that answers after two or more failures in a row *recovers*: a sample of the members
  *   of its groups that still look failed is probed at once (cause `group_recovering`).
  *
@@ -73,8 +74,6 @@ interface GroupState {
   budgetUsed: number;
   failingAt: number;
   recoveringAt: number;
-  /** When each member last turned bad (member index -> time). */
-  turnedBad: Map<number, number>;
 }
 
 interface MemberState {
@@ -83,6 +82,8 @@ interface MemberState {
   /** Latest result failed; null before any result. */
   bad: boolean | null;
   streak: number;
+  /** An extra probe of this member was asked for and its result has not come yet. */
+  extra: boolean;
 }
 
 interface GroupKey {
@@ -126,7 +127,7 @@ export class AdaptivePolicy {
   ) {
     const groupIndex = new Map<string, number>();
     for (const t of targets) {
-      const m: MemberState = { id: t.id, groups: [], bad: null, streak: 0 };
+      const m: MemberState = { id: t.id, groups: [], bad: null, streak: 0, extra: false };
       const mi = this.members.length;
       this.members.push(m);
       this.byId.set(t.id, mi);
@@ -135,7 +136,7 @@ export class AdaptivePolicy {
         if (gi === undefined) {
           gi = this.groups.length;
           groupIndex.set(key, gi);
-          this.groups.push({ ratio, members: [], cursor: 0, budgetWindow: -1, budgetUsed: 0, failingAt: -Infinity, recoveringAt: -Infinity, turnedBad: new Map() });
+          this.groups.push({ ratio, members: [], cursor: 0, budgetWindow: -1, budgetUsed: 0, failingAt: -Infinity, recoveringAt: -Infinity });
         }
         if (member) (this.groups[gi] as GroupState).members.push(mi);
         m.groups.push(gi);
@@ -157,9 +158,12 @@ export class AdaptivePolicy {
     const bad = !r.ok;
     const was = m.bad;
     const streak = m.streak;
+    const extra = m.extra;
     m.bad = bad;
     m.streak = bad ? streak + 1 : 0;
-    if (bad && was === false) this.turnedBad(mi, m, r.at);
+    m.extra = false;
+    if (bad && extra) this.secondSign(m.groups, r.at);
+    else if (bad && was === false) this.turnedBad(mi, m, r.at);
     else if (bad && confirm && streak === 1) this.secondSign(m.groups, r.at);
     else if (!bad && was === true && streak >= 2) this.recovered(m, r.at);
   }
@@ -186,17 +190,10 @@ export class AdaptivePolicy {
     return out;
   }
 
+  /** A lone failure: one scout from the first group says whether it is the target or the group. */
   private turnedBad(mi: number, m: MemberState, at: number): void {
-    let escalated = false;
-    for (const gi of m.groups) {
-      const g = this.groups[gi] as GroupState;
-      for (const [other, when] of g.turnedBad) if (at - when >= this.interval) g.turnedBad.delete(other);
-      g.turnedBad.set(mi, at);
-      if (g.turnedBad.size >= 2) escalated = this.escalate(g, at) || escalated;
-    }
-    // A lone failure: one scout from the first group says whether it is the target or the group.
     const first = m.groups[0];
-    if (!escalated && first !== undefined) this.sample(this.groups[first] as GroupState, 1, at, 'scout', (x) => x !== mi && this.members[x]?.bad !== true);
+    if (first !== undefined) this.sample(this.groups[first] as GroupState, 1, at, 'scout', (x) => x !== mi && this.members[x]?.bad !== true);
   }
 
   private secondSign(groups: readonly number[], at: number): void {
@@ -238,8 +235,10 @@ export class AdaptivePolicy {
     for (let i = 0; i < n && want > 0; i++) {
       const mi = g.members[(start + i) % n] as number;
       if (!eligible(mi)) continue;
-      const id = (this.members[mi] as MemberState).id;
+      const member = this.members[mi] as MemberState;
+      const id = member.id;
       if (this.queued.has(id)) continue;
+      member.extra = true;
       this.queued.add(id);
       this.pending.push({ id, cause, cancelled: false });
       g.budgetUsed++;

@@ -42,21 +42,30 @@ describe('AdaptivePolicy', () => {
     expect(takeAll(p, T0 + 7000)).toEqual([]);
   });
 
-  test('a second member turning bad within an interval probes a quorum-sized sample of the fine members', () => {
+  test('a failing scout is the second sign: a quorum-sized sample of the fine members is probed', () => {
     const targets = country('KZ', 10);
     const p = new AdaptivePolicy(targets, SETTINGS, QUORUM, INTERVAL);
     warm(p, targets);
     p.observe({ target: 'KZ0', ok: false, at: T0 + 1000 }, false);
-    takeAll(p, T0 + 1000);
-    p.observe({ target: 'KZ5', ok: false, at: T0 + 20_000 }, false);
-    const sample = takeAll(p, T0 + 20_000);
+    const [scout] = takeAll(p, T0 + 1000);
+    p.observe({ target: scout?.id ?? '', ok: false, at: T0 + 11_000 }, false);
+    const sample = takeAll(p, T0 + 11_000);
     // ceil(0.7 x 10) + 1 = 8 members, never the two already failing.
     expect(sample).toHaveLength(8);
     expect(new Set(sample.map((x) => x.id)).size).toBe(8);
     for (const x of sample) {
       expect(x.cause).toBe('group_failing');
-      expect(['KZ0', 'KZ5']).not.toContain(x.id);
+      expect(['KZ0', scout?.id]).not.toContain(x.id);
     }
+  });
+
+  test('two unrelated members each losing a probe within a minute is no sign: scouts only', () => {
+    const targets = country('KZ', 10);
+    const p = new AdaptivePolicy(targets, SETTINGS, QUORUM, INTERVAL);
+    warm(p, targets);
+    p.observe({ target: 'KZ0', ok: false, at: T0 + 1000 }, false);
+    p.observe({ target: 'KZ5', ok: false, at: T0 + 20_000 }, false);
+    expect(takeAll(p, T0 + 20_000).map((x) => x.cause)).toEqual(['scout', 'scout']);
   });
 
   test('a failed confirm re-probe is the second sign too', () => {
