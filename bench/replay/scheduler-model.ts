@@ -85,7 +85,7 @@ export function runScheduleModel(plans: readonly ProbePlan[], from: number, to: 
     const i = step.plan;
     if (step.type === 'regular') {
       nextRegular[i] = step.due + interval;
-      if (nextRegular[i] < to) heap.push({ due: nextRegular[i] as number, type: 'regular', plan: i });
+      if (nextRegular[i] < to) heap.push({ due: nextRegular[i], type: 'regular', plan: i });
       plans[i]?.beforeRegular?.(step.due);
       if (busy[i]) continue;
       run.scheduled++;
