@@ -15,7 +15,9 @@
  *   probed at once (cause `group_failing`). Two unrelated members losing a probe each within a
  *   minute is no sign: in a group of hundreds that happens every minute.
  * - A target that answers after two or more failures in a row *recovers*: a sample of the members
- *   of its groups that still look failed is probed at once (cause `group_recovering`).
+ *   of its groups that still look failed is probed at once (cause `group_recovering`), and each
+ *   of those that answers again until it has `up_after` successes in a row, so the group is
+ *   settled up rather than waiting a slot for each member's second success.
  *
  * Sample size: the detector needs `ratio` (shutdown, partial or vantage-offline) of a group's
  * eligible members down and at least `min_targets`; the sample is ceil(ratio x n) + 1 members
@@ -43,6 +45,8 @@ export interface QuorumSettings {
   shutdown_min_targets: number;
   partial_ratio: number;
   vantage_offline_ratio: number;
+  /** Successes in a row before a down target is up again. */
+  up_after: number;
 }
 
 /** Why an extra probe ran: the label values of lookout_adaptive_probes_total. */
@@ -82,8 +86,10 @@ interface MemberState {
   /** Latest result failed; null before any result. */
   bad: boolean | null;
   streak: number;
-  /** An extra probe of this member was asked for and its result has not come yet. */
-  extra: boolean;
+  /** The cause of the extra probe of this member asked for and not yet answered; null: none. */
+  extra: AdaptiveCause | null;
+  /** Successes in a row. */
+  okStreak: number;
 }
 
 interface GroupKey {
@@ -127,7 +133,7 @@ export class AdaptivePolicy {
   ) {
     const groupIndex = new Map<string, number>();
     for (const t of targets) {
-      const m: MemberState = { id: t.id, groups: [], bad: null, streak: 0, extra: false };
+      const m: MemberState = { id: t.id, groups: [], bad: null, streak: 0, extra: null, okStreak: 0 };
       const mi = this.members.length;
       this.members.push(m);
       this.byId.set(t.id, mi);
@@ -161,8 +167,10 @@ export class AdaptivePolicy {
     const extra = m.extra;
     m.bad = bad;
     m.streak = bad ? streak + 1 : 0;
-    m.extra = false;
-    if (bad && extra) this.secondSign(m.groups, r.at);
+    m.okStreak = bad ? 0 : m.okStreak + 1;
+    m.extra = null;
+    if (bad && extra !== null) this.secondSign(m.groups, r.at);
+    else if (!bad && extra === 'group_recovering' && m.okStreak < this.quorum.up_after) this.again(mi, r.at);
     else if (bad && was === false) this.turnedBad(mi, m, r.at);
     else if (bad && confirm && streak === 1) this.secondSign(m.groups, r.at);
     else if (!bad && was === true && streak >= 2) this.recovered(m, r.at);
@@ -194,6 +202,12 @@ export class AdaptivePolicy {
   private turnedBad(mi: number, m: MemberState, at: number): void {
     const first = m.groups[0];
     if (first !== undefined) this.sample(this.groups[first] as GroupState, 1, at, 'scout', (x) => x !== mi && this.members[x]?.bad !== true);
+  }
+
+  /** One more recovery probe of a member that answered but is not yet up again. */
+  private again(mi: number, at: number): void {
+    const first = (this.members[mi] as MemberState).groups[0];
+    if (first !== undefined) this.sample(this.groups[first] as GroupState, 1, at, 'group_recovering', (x) => x === mi);
   }
 
   private secondSign(groups: readonly number[], at: number): void {
@@ -238,7 +252,7 @@ export class AdaptivePolicy {
       const member = this.members[mi] as MemberState;
       const id = member.id;
       if (this.queued.has(id)) continue;
-      member.extra = true;
+      member.extra = cause;
       this.queued.add(id);
       this.pending.push({ id, cause, cancelled: false });
       g.budgetUsed++;

@@ -70,7 +70,7 @@ describe('scheduler with adaptive probing (real probes on loopback)', () => {
       onExtra: (_t, cause) => extras.push(cause),
       log: silentLogger(),
     });
-    const quorum = { shutdown_ratio: 0.7, shutdown_min_targets: 3, partial_ratio: 0.7, vantage_offline_ratio: 0.5 };
+    const quorum = { shutdown_ratio: 0.7, shutdown_min_targets: 3, partial_ratio: 0.7, vantage_offline_ratio: 0.5, up_after: 2 };
     scheduler.setAdaptive(new AdaptivePolicy(targets, { enabled: true, max_per_second: 20, group_budget: 32 }, quorum, INTERVAL));
     scheduler.start(targets);
     try {

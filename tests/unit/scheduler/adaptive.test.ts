@@ -6,7 +6,7 @@ import { AdaptivePolicy, type AdaptiveSettings, type ExtraProbe, type QuorumSett
 
 const INTERVAL = 60_000;
 const T0 = Date.UTC(2024, 0, 1, 0, 0, 0);
-const QUORUM: QuorumSettings = { shutdown_ratio: 0.7, shutdown_min_targets: 3, partial_ratio: 0.7, vantage_offline_ratio: 0.5 };
+const QUORUM: QuorumSettings = { shutdown_ratio: 0.7, shutdown_min_targets: 3, partial_ratio: 0.7, vantage_offline_ratio: 0.5, up_after: 2 };
 const SETTINGS: AdaptiveSettings = { enabled: true, max_per_second: 1000, group_budget: 1000 };
 
 function target(id: string, country: string, extra: Partial<{ asn: number; category: string; control: boolean }> = {}): ResolvedTarget {
@@ -105,6 +105,12 @@ describe('AdaptivePolicy', () => {
       expect(x.cause).toBe('group_recovering');
       expect(x.id).not.toBe('KZ0');
     }
+    // Each that answers is probed once more (up_after = 2), then no more.
+    for (const x of sample) p.observe({ target: x.id, ok: true, at: T0 + 300_100 }, false);
+    const again = takeAll(p, T0 + 300_100);
+    expect(again.map((x) => x.id).sort()).toEqual(sample.map((x) => x.id).sort());
+    for (const x of again) p.observe({ target: x.id, ok: true, at: T0 + 300_200 }, false);
+    expect(takeAll(p, T0 + 300_200)).toEqual([]);
   });
 
   test('a lost probe healed by its confirm is no recovery (one failure is not enough)', () => {
