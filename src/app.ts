@@ -19,6 +19,7 @@ import { createResolver } from './probers/resolver.js';
 import type { HostResolver, ProbeResult } from './probers/types.js';
 import { startAlignedTicker, type AlignedTicker } from './scheduler/aligned-ticker.js';
 import { Scheduler } from './scheduler/scheduler.js';
+import { adaptivePolicyFor } from './scheduler/adaptive.js';
 import { apiRoutes } from './server/api.js';
 import { createServer, type LookoutServer, type ReloadResult } from './server/server.js';
 import { EventStore } from './store/event-store.js';
@@ -176,8 +177,10 @@ class Daemon implements App {
         log.warn({ target: target.id }, 'probe skipped: previous probe of this target still running');
       },
       onLag: (seconds) => metrics.schedulerLag(seconds),
+      onExtra: (_target, cause) => metrics.adaptiveProbe(cause),
       log,
     });
+    this.scheduler.setAdaptive(adaptivePolicyFor(config));
     this.server = createServer({
       listen: config.server.listen,
       adminToken: config.server.admin_token,
@@ -308,6 +311,9 @@ class Daemon implements App {
     // A corrected catalog or a newer database takes effect now, not at each target's next probe.
     for (const moved of geo.rebase(config.targets)) this.geoMoved(moved);
     if (plan.scheduler === 'update') this.scheduler.update(config.targets, config.schedule);
+    // The policy's group index and sample sizes follow the targets and the detection settings;
+    // extras still queued in the old policy are dropped.
+    if (plan.scheduler === 'update' || plan.detector === 'update') this.scheduler.setAdaptive(adaptivePolicyFor(config));
     await remoteWrite.reload(plan.remoteWrite);
   }
 

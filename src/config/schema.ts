@@ -376,6 +376,14 @@ export const ConfigFile = z.strictObject({
       timeout: Duration.default(10_000),
       concurrency: z.number().int().min(1).max(100_000).default(256),
       confirm_delay: Duration.default(5_000),
+      /** Adaptive probing of a failing group (issue 26, src/scheduler/adaptive.ts). */
+      adaptive: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          max_per_second: z.number().int().min(1).max(100_000).default(20),
+          group_budget: z.number().int().min(1).max(100_000).default(32),
+        })
+        .prefault({}),
     })
     .prefault({}),
   resolver: z

@@ -32,6 +32,7 @@ export const LABEL_NAMES = {
   vantageOnline: ['path'],
   geoMismatch: ['target', 'path', 'country', 'located_country', 'located_asn'],
   configReloads: ['result'],
+  adaptiveProbes: ['cause'],
   buildInfo: ['version', 'node'],
 } as const;
 

@@ -21,6 +21,7 @@ export const PROBE_FAILURES_TOTAL = 'lookout_probe_failures_total';
 export const PROBES_TOTAL = 'lookout_probes_total';
 /** counter {target, path}: scheduled probes not started because the target's previous one was still queued or running. */
 export const PROBE_SKIPPED_TOTAL = 'lookout_probe_skipped_total';
+export const ADAPTIVE_PROBES_TOTAL = 'lookout_adaptive_probes_total';
 /** gauge {target, path}: notAfter of the leaf certificate last seen, epoch seconds. */
 export const TLS_CERT_EXPIRY_TIMESTAMP_SECONDS = 'lookout_tls_cert_expiry_timestamp_seconds';
 

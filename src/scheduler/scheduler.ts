@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { ResolvedTarget } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { ProbeResult } from '../probers/types.js';
+import type { AdaptiveCause, AdaptivePolicy } from './adaptive.js';
 import { FifoQueue } from './queue.js';
 import { nextDueAfter, normalizeInterval, stableOffset } from './slots.js';
 import { secondTicks, type TickSource } from './ticks.js';
@@ -27,6 +28,8 @@ export interface SchedulerOptions {
   onSkip?: (target: ResolvedTarget) => void;
   /** How late each probe started versus its due time, in seconds (includes queueing). */
   onLag?: (seconds: number) => void;
+  /** An extra probe of adaptive probing started (queued) for `target`. */
+  onExtra?: (target: ResolvedTarget, cause: AdaptiveCause) => void;
   log: Logger;
   /** Clock, epoch milliseconds. Default Date.now. */
   now?: () => number;
@@ -86,12 +89,17 @@ type Phase = 'idle' | 'running' | 'stopped';
  * most `concurrency` probes run at once; the rest wait in FIFO order. A target whose previous
  * probe is still queued or running skips the occurrence (onSkip). After a failed regular probe,
  * one confirm re-probe runs `confirm_delay` later, unless the next regular probe comes first.
+ * With an adaptive policy (setAdaptive), every result is fed to it and the extra probes it asks
+ * for start at once, within its per-second cap, as regular probes outside the slots (a failure
+ * gets its confirm re-probe); a target already queued or running is left alone.
  */
 export class Scheduler {
   private readonly probe: ProbeFn;
   private readonly onResult: SchedulerOptions['onResult'];
   private readonly onSkip: SchedulerOptions['onSkip'];
   private readonly onLag: SchedulerOptions['onLag'];
+  private readonly onExtra: SchedulerOptions['onExtra'];
+  private adaptive: AdaptivePolicy | null = null;
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly ticks: TickSource;
@@ -114,6 +122,7 @@ export class Scheduler {
     this.onResult = opts.onResult;
     this.onSkip = opts.onSkip;
     this.onLag = opts.onLag;
+    this.onExtra = opts.onExtra;
     this.log = opts.log;
     this.now = opts.now ?? Date.now;
     this.ticks = opts.ticks ?? secondTicks(opts.log, this.now);
@@ -180,6 +189,14 @@ export class Scheduler {
       if (state && !state.busy) this.enqueue(state, now, false);
     }
     this.pump();
+  }
+
+  /**
+   * Sets the adaptive probing policy (built per config: call again after update()); null: off.
+   * Extra probes it had queued and not yet started are dropped with the old policy.
+   */
+  setAdaptive(policy: AdaptivePolicy | null): void {
+    this.adaptive = policy;
   }
 
   /**
@@ -293,6 +310,8 @@ export class Scheduler {
       return;
     }
     this.timeline.advance(coming);
+    // Extra probes held back by the per-second cap start in the next second.
+    this.startExtras();
   }
 
   /** After a clock jump: every target restarts at its next slot after now; confirms are dropped. */
@@ -384,9 +403,27 @@ export class Scheduler {
       if (job.confirm && result.confirm !== true) result.confirm = true;
       this.guard(job.target, () => this.onResult(result, job.target));
       if (!job.confirm && !result.ok) this.scheduleConfirm(state);
+      this.adaptive?.observe(result, job.confirm);
+      this.startExtras();
     }
     if (this.running.size === 0) this.onDrained?.();
     this.pump();
+  }
+
+  /** Queues the extra probes the adaptive policy asks for now (pump() starts them). */
+  private startExtras(): void {
+    if (!this.adaptive || this.phase !== 'running') return;
+    const now = this.now();
+    const extras = this.adaptive.take(now, (id) => {
+      const state = this.states.get(id);
+      return !state || state.busy !== null;
+    });
+    for (const { id, cause } of extras) {
+      const state = this.states.get(id) as TargetState;
+      this.enqueue(state, now, false);
+      this.guard(state.target, () => this.onExtra?.(state.target, cause));
+    }
+    if (extras.length > 0) this.pump();
   }
 
   /** One confirm re-probe after a failed regular probe, unless the next regular one comes first. */
