@@ -32,6 +32,8 @@ import { evaluationOf } from './remote/collector.js';
 import { RemoteWriteStage } from './remote/stage.js';
 import { planReload, type ReloadPlan } from './app/reload-plan.js';
 import * as say from './app/log-lines.js';
+import { registerWindowMetrics } from './metrics/window-metrics.js';
+import { Windows } from './windows/windows.js';
 
 export interface AppOptions {
   configPath: string;
@@ -117,6 +119,8 @@ class Daemon implements App {
   private readonly online = new Map<string, boolean>();
   private readonly scheduler: Scheduler;
   private readonly server: LookoutServer;
+  /** The windows of the running config, moved by the scheduler's per-second ticker. */
+  private readonly windows: Windows;
 
   constructor(
     private readonly opts: AppOptions,
@@ -127,6 +131,9 @@ class Daemon implements App {
     const { metrics, detector, events, geo } = parts;
     this.running = config;
     this.resolver = createResolver(config.resolver?.servers);
+    const windows = new Windows(config.windows, log);
+    this.windows = windows;
+    registerWindowMetrics(metrics.registry, () => windows.summary());
     this.scheduler = new Scheduler({
       schedule: config.schedule,
       // The scheduler marks confirm re-probes on the result itself.
@@ -140,6 +147,7 @@ class Daemon implements App {
         log.warn({ target: target.id }, 'probe skipped: previous probe of this target still running');
       },
       onLag: (seconds) => metrics.schedulerLag(seconds),
+      onSecond: (now) => windows.tick(now),
       log,
     });
     this.server = createServer({
@@ -149,7 +157,7 @@ class Daemon implements App {
       ready: () => this.ready,
       reload: () => this.reload(),
       log,
-      routes: apiRoutes({ events: () => timeline(events.all(), detector.active()), status: () => withGeo(detector.status(), geo, detector) }),
+      routes: apiRoutes({ events: () => timeline(events.all(), detector.active()), status: () => ({ ...withGeo(detector.status(), geo, detector), windows: windows.status() }) }),
     });
   }
 
@@ -201,6 +209,7 @@ class Daemon implements App {
     const outcome = await this.scheduler.stop(graceMs);
     log.info(outcome, 'scheduler stopped');
     this.evaluator?.stop();
+    this.windows.dispose();
     // Open events stay open in the store: the next start resumes or closes them. close()
     // writes what is still queued (one last try when the disk is failing). The remote
     // write queues take what was appended; a send in flight gets a second at most.
@@ -238,6 +247,7 @@ class Daemon implements App {
     const { config } = plan;
     for (const old of plan.removed) metrics.forgetTarget(old);
     this.running = config;
+    this.windows.update(config.windows);
     if (plan.resolver === 'replace') this.resolver = createResolver(config.resolver?.servers);
     if (plan.detector === 'update') detector.update(config.targets, config.detection, undefined, config.schedule.interval);
     geo.setDb(geoDb);

@@ -33,6 +33,7 @@ export const LABEL_NAMES = {
   geoMismatch: ['target', 'path', 'country', 'located_country', 'located_asn'],
   configReloads: ['result'],
   buildInfo: ['version', 'node'],
+  windowActive: ['window', 'kind'],
 } as const;
 
 type Family = keyof typeof LABEL_NAMES;

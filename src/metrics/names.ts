@@ -77,3 +77,7 @@ export const REMOTE_WRITE_SAMPLES_FAILED_TOTAL = 'lookout_remote_write_samples_f
 export const REMOTE_WRITE_SAMPLES_DROPPED_TOTAL = 'lookout_remote_write_samples_dropped_total';
 /** counter {remote, outcome = ok | refused | retry}: remote write requests by outcome. */
 export const REMOTE_WRITE_REQUESTS_TOTAL = 'lookout_remote_write_requests_total';
+
+// Windows on a timetable (issue 25).
+/** gauge {window, kind}: 1 while the window is open, else 0; one series per configured window. */
+export const WINDOW_ACTIVE = 'lookout_window_active';

@@ -37,6 +37,11 @@ export interface SchedulerOptions {
   now?: () => number;
   /** Source of the once-per-second ticks. Default: secondTicks (a timer per wall-clock second). */
   ticks?: TickSource;
+  /**
+   * Called at each of the per-second ticks with the clock's now (the window clock rides on
+   * them); an exception is logged and the scheduler carries on.
+   */
+  onSecond?: (now: number) => void;
 }
 
 export interface StopSummary {
@@ -97,6 +102,7 @@ export class Scheduler {
   private readonly onResult: SchedulerOptions['onResult'];
   private readonly onSkip: SchedulerOptions['onSkip'];
   private readonly onLag: SchedulerOptions['onLag'];
+  private readonly onSecond: SchedulerOptions['onSecond'];
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly ticks: TickSource;
@@ -119,6 +125,7 @@ export class Scheduler {
     this.onResult = opts.onResult;
     this.onSkip = opts.onSkip;
     this.onLag = opts.onLag;
+    this.onSecond = opts.onSecond;
     this.log = opts.log;
     this.now = opts.now ?? Date.now;
     this.ticks = opts.ticks ?? secondTicks(opts.log, this.now);
@@ -291,6 +298,13 @@ export class Scheduler {
   private tick(): void {
     if (this.phase !== 'running') return;
     const now = this.now();
+    if (this.onSecond) {
+      try {
+        this.onSecond(now);
+      } catch (err) {
+        this.log.error({ err }, 'scheduler second callback failed');
+      }
+    }
     const coming = Math.floor(now / 1000) + 1;
     const jump = coming - (this.timeline.horizon + 1);
     if (jump > MAX_CATCH_UP_SECONDS || jump < -MAX_BACKWARD_SECONDS) {

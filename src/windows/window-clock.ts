@@ -90,6 +90,11 @@ export class WindowClock {
     return this.states.filter((s) => s.open !== null).map((s) => s.window);
   }
 
+  /** Each window's name, kind and whether it is open (cheap: for the gauge at each scrape). */
+  summary(): { name: string; kind: WindowConfig['kind']; active: boolean }[] {
+    return this.states.map(({ window, open }) => ({ name: window.name, kind: window.kind, active: open !== null }));
+  }
+
   /** Every window with its state; next_start from the system clock (node-cron's next-run arithmetic). */
   status(): WindowStatus[] {
     return this.states.map(({ window, cron, open }) => {
