@@ -34,6 +34,7 @@ import { planReload, type ReloadPlan } from './app/reload-plan.js';
 import * as say from './app/log-lines.js';
 import { registerWindowMetrics } from './metrics/window-metrics.js';
 import { Windows } from './windows/windows.js';
+import { watchIntervals } from './windows/watch.js';
 
 export interface AppOptions {
   configPath: string;
@@ -131,7 +132,8 @@ class Daemon implements App {
     const { metrics, detector, events, geo } = parts;
     this.running = config;
     this.resolver = createResolver(config.resolver?.servers);
-    const windows = new Windows(config.windows, log);
+    // A watch window opening or closing changes its countries' intervals.
+    const windows = new Windows(config.windows, log, () => this.applyWatch());
     this.windows = windows;
     registerWindowMetrics(metrics.registry, () => windows.summary());
     this.scheduler = new Scheduler({
@@ -254,7 +256,13 @@ class Daemon implements App {
     // A corrected catalog or a newer database takes effect now, not at each target's next probe.
     for (const moved of geo.rebase(config.targets)) this.geoMoved(moved);
     if (plan.scheduler === 'update') this.scheduler.update(config.targets, config.schedule);
+    this.applyWatch();
     await remoteWrite.reload(plan.remoteWrite);
+  }
+
+  /** The open watch windows' intervals, to the scheduler. */
+  private applyWatch(): void {
+    this.scheduler.overrideIntervals(watchIntervals(this.windows.active(), this.running.targets));
   }
 
   private onResult(result: ProbeResult, target: ResolvedTarget): void {

@@ -112,6 +112,8 @@ export class Scheduler {
   private readonly abort = new AbortController();
   private readonly states = new Map<string, TargetState>();
   private schedule: ScheduleSettings;
+  /** Intervals that override targets' own while a watch window is open, by target id. */
+  private overrides: ReadonlyMap<string, number> = new Map();
   private phase: Phase = 'idle';
   private stopping: Promise<StopSummary> | null = null;
   private onDrained: (() => void) | null = null;
@@ -176,6 +178,20 @@ export class Scheduler {
       if (state) this.updateTarget(state, target, now);
       else this.addTarget(target, now);
     }
+    this.pump();
+  }
+
+  /**
+   * Probes the given targets (by id) at these intervals instead of their own until the next
+   * call (a watch window's shorter interval); a target whose effective interval changes moves
+   * to its new slot at once. Confirm re-probes of an overridden target come within half its
+   * interval. The concurrency cap still holds.
+   */
+  overrideIntervals(intervals: ReadonlyMap<string, number>): void {
+    this.overrides = new Map(intervals);
+    if (this.phase !== 'running') return;
+    const now = this.now();
+    for (const state of this.states.values()) this.updateTarget(state, state.target, now);
     this.pump();
   }
 
@@ -279,7 +295,7 @@ export class Scheduler {
   }
 
   private intervalOf(target: ResolvedTarget): number {
-    return normalizeInterval(target.interval ?? this.schedule.interval);
+    return normalizeInterval(this.overrides.get(target.id) ?? target.interval ?? this.schedule.interval);
   }
 
   private scheduleRegular(state: TargetState, due: number): void {
@@ -411,7 +427,8 @@ export class Scheduler {
   /** One confirm re-probe after a failed regular probe, unless the next regular one comes first. */
   private scheduleConfirm(state: TargetState): void {
     if (this.phase !== 'running' || state.removed) return;
-    const due = this.now() + this.schedule.confirm_delay;
+    const delay = this.overrides.has(state.target.id) ? Math.min(this.schedule.confirm_delay, state.interval / 2) : this.schedule.confirm_delay;
+    const due = this.now() + delay;
     if (!state.regular || due >= state.regular.due) return;
     this.cancelConfirm(state);
     const occurrence: Occurrence = { due, cancelled: false, state, confirm: true };
