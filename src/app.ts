@@ -35,6 +35,7 @@ import * as say from './app/log-lines.js';
 import { registerWindowMetrics } from './metrics/window-metrics.js';
 import { Windows } from './windows/windows.js';
 import { watchIntervals } from './windows/watch.js';
+import { EventWindows } from './windows/event-windows.js';
 
 export interface AppOptions {
   configPath: string;
@@ -82,6 +83,8 @@ interface Parts {
   readonly detectorMetrics: DetectorMetrics;
   readonly remoteWrite: RemoteWriteStage;
   readonly geo: GeoCheck;
+  /** The windows events opened in (expected, maintenance). */
+  readonly eventWindows: EventWindows;
 }
 
 /** Opens the metrics, the event store (resuming its open events), the recorder, remote write and the location check. */
@@ -96,13 +99,15 @@ async function openParts(opts: AppOptions, config: Config, geoDb: GeoDb, live: {
   const detector = new PathDetectors({ detection: config.detection, vantage: config.vantage, targets: config.targets, interval: config.schedule.interval });
   const resumed = events.open();
   detector.resume(resumed);
+  const eventWindows = new EventWindows();
+  eventWindows.resume(resumed);
   say.logResumed(log, resumed);
   const detectorMetrics = registerDetectorMetrics(metrics.registry, () => detector);
   // Opened before the first probe so that no result is missed; resumes each remote's backlog.
   const remoteWrite = await RemoteWriteStage.start({ remotes: config.remote_write, storageDir: config.storageDir, vantage: config.vantage.id, registry: metrics.registry, log });
   const geo = new GeoCheck(geoDb);
   registerGeoMetrics(metrics.registry, live.targets, geo);
-  return { metrics, events, recorder, detector, detectorMetrics, remoteWrite, geo };
+  return { metrics, events, recorder, detector, detectorMetrics, remoteWrite, geo, eventWindows };
 }
 
 /** The running daemon: the parts, the scheduler and server on top of them, and what a reload replaces. */
@@ -129,13 +134,13 @@ class Daemon implements App {
     private readonly parts: Parts,
   ) {
     const { log } = opts;
-    const { metrics, detector, events, geo } = parts;
+    const { metrics, detector, events, geo, eventWindows } = parts;
     this.running = config;
     this.resolver = createResolver(config.resolver?.servers);
     // A watch window opening or closing changes its countries' intervals.
     const windows = new Windows(config.windows, log, () => this.applyWatch());
     this.windows = windows;
-    registerWindowMetrics(metrics.registry, () => windows.summary());
+    registerWindowMetrics(metrics.registry, () => windows.summary(), () => detector.active().map((e) => eventWindows.annotate(e)));
     this.scheduler = new Scheduler({
       schedule: config.schedule,
       // The scheduler marks confirm re-probes on the result itself.
@@ -159,7 +164,7 @@ class Daemon implements App {
       ready: () => this.ready,
       reload: () => this.reload(),
       log,
-      routes: apiRoutes({ events: () => timeline(events.all(), detector.active()), status: () => ({ ...withGeo(detector.status(), geo, detector), windows: windows.status() }) }),
+      routes: apiRoutes({ events: () => timeline(events.all(), detector.active().map((e) => eventWindows.annotate(e))), status: () => ({ ...withGeo(detector.status(), geo, detector), windows: windows.status() }) }),
     });
   }
 
@@ -298,7 +303,10 @@ class Daemon implements App {
   // The store keeps events in order and holds them in memory while the disk fails (it logs
   // that itself); only a dropped or unwritten-at-shutdown event rejects here.
   private onChange(change: EventChange): void {
-    const { event } = change;
+    const { eventWindows } = this.parts;
+    if (change.type === 'opened') eventWindows.opened(change.event, this.windows.active());
+    const event = eventWindows.annotate(change.event);
+    if (change.type === 'closed') eventWindows.closed(event.id);
     if (change.type === 'opened') this.parts.detectorMetrics.opened(event);
     say.logEventChange(this.opts.log, change.type, event);
     this.parts.events.record(event).catch((err: unknown) => this.opts.log.error({ err, event: event.id }, 'event could not be stored'));

@@ -34,6 +34,7 @@ export const LABEL_NAMES = {
   configReloads: ['result'],
   buildInfo: ['version', 'node'],
   windowActive: ['window', 'kind'],
+  disruptionExpected: ['kind', 'country', 'path', 'window'],
 } as const;
 
 type Family = keyof typeof LABEL_NAMES;

@@ -81,3 +81,5 @@ export const REMOTE_WRITE_REQUESTS_TOTAL = 'lookout_remote_write_requests_total'
 // Windows on a timetable (issue 25).
 /** gauge {window, kind}: 1 while the window is open, else 0; one series per configured window. */
 export const WINDOW_ACTIVE = 'lookout_window_active';
+/** gauge {kind, country, path, window}: 1 for each open event that opened inside the expected window. */
+export const DISRUPTION_EXPECTED = 'lookout_disruption_expected';
