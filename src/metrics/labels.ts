@@ -34,6 +34,8 @@ export const LABEL_NAMES = {
   configReloads: ['result'],
   adaptiveProbes: ['cause'],
   buildInfo: ['version', 'node'],
+  windowActive: ['window', 'kind'],
+  disruptionExpected: ['kind', 'country', 'path', 'window'],
 } as const;
 
 type Family = keyof typeof LABEL_NAMES;

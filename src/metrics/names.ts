@@ -94,3 +94,8 @@ export const BLOCKS_UNMONITORED = 'lookout_blocks_unmonitored';
 export const BLOCK_PROBES_TOTAL = 'lookout_block_probes_total';
 /** counter: block probing rounds completed. */
 export const BLOCK_ROUNDS_TOTAL = 'lookout_block_rounds_total';
+// Windows on a timetable (issue 25).
+/** gauge {window, kind}: 1 while the window is open, else 0; one series per configured window. */
+export const WINDOW_ACTIVE = 'lookout_window_active';
+/** gauge {kind, country, path, window}: 1 for each open event that opened inside the expected window. */
+export const DISRUPTION_EXPECTED = 'lookout_disruption_expected';

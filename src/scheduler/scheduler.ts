@@ -35,6 +35,11 @@ export interface SchedulerOptions {
   now?: () => number;
   /** Source of the once-per-second ticks. Default: secondTicks (a timer per wall-clock second). */
   ticks?: TickSource;
+  /**
+   * Called at each of the per-second ticks with the clock's now (the window clock rides on
+   * them); an exception is logged and the scheduler carries on.
+   */
+  onSecond?: (now: number) => void;
 }
 
 export interface StopSummary {
@@ -100,6 +105,7 @@ export class Scheduler {
   private readonly onLag: SchedulerOptions['onLag'];
   private readonly onExtra: SchedulerOptions['onExtra'];
   private adaptive: AdaptivePolicy | null = null;
+  private readonly onSecond: SchedulerOptions['onSecond'];
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly ticks: TickSource;
@@ -109,6 +115,8 @@ export class Scheduler {
   private readonly abort = new AbortController();
   private readonly states = new Map<string, TargetState>();
   private schedule: ScheduleSettings;
+  /** Intervals that override targets' own while a watch window is open, by target id. */
+  private overrides: ReadonlyMap<string, number> = new Map();
   private phase: Phase = 'idle';
   private stopping: Promise<StopSummary> | null = null;
   private onDrained: (() => void) | null = null;
@@ -123,6 +131,7 @@ export class Scheduler {
     this.onSkip = opts.onSkip;
     this.onLag = opts.onLag;
     this.onExtra = opts.onExtra;
+    this.onSecond = opts.onSecond;
     this.log = opts.log;
     this.now = opts.now ?? Date.now;
     this.ticks = opts.ticks ?? secondTicks(opts.log, this.now);
@@ -173,6 +182,20 @@ export class Scheduler {
       if (state) this.updateTarget(state, target, now);
       else this.addTarget(target, now);
     }
+    this.pump();
+  }
+
+  /**
+   * Probes the given targets (by id) at these intervals instead of their own until the next
+   * call (a watch window's shorter interval); a target whose effective interval changes moves
+   * to its new slot at once. Confirm re-probes of an overridden target come within half its
+   * interval. The concurrency cap still holds.
+   */
+  overrideIntervals(intervals: ReadonlyMap<string, number>): void {
+    this.overrides = new Map(intervals);
+    if (this.phase !== 'running') return;
+    const now = this.now();
+    for (const state of this.states.values()) this.updateTarget(state, state.target, now);
     this.pump();
   }
 
@@ -284,7 +307,7 @@ export class Scheduler {
   }
 
   private intervalOf(target: ResolvedTarget): number {
-    return normalizeInterval(target.interval ?? this.schedule.interval);
+    return normalizeInterval(this.overrides.get(target.id) ?? target.interval ?? this.schedule.interval);
   }
 
   private scheduleRegular(state: TargetState, due: number): void {
@@ -303,6 +326,13 @@ export class Scheduler {
   private tick(): void {
     if (this.phase !== 'running') return;
     const now = this.now();
+    if (this.onSecond) {
+      try {
+        this.onSecond(now);
+      } catch (err) {
+        this.log.error({ err }, 'scheduler second callback failed');
+      }
+    }
     const coming = Math.floor(now / 1000) + 1;
     const jump = coming - (this.timeline.horizon + 1);
     if (jump > MAX_CATCH_UP_SECONDS || jump < -MAX_BACKWARD_SECONDS) {
@@ -429,7 +459,8 @@ export class Scheduler {
   /** One confirm re-probe after a failed regular probe, unless the next regular one comes first. */
   private scheduleConfirm(state: TargetState): void {
     if (this.phase !== 'running' || state.removed) return;
-    const due = this.now() + this.schedule.confirm_delay;
+    const delay = this.overrides.has(state.target.id) ? Math.min(this.schedule.confirm_delay, state.interval / 2) : this.schedule.confirm_delay;
+    const due = this.now() + delay;
     if (!state.regular || due >= state.regular.due) return;
     this.cancelConfirm(state);
     const occurrence: Occurrence = { due, cancelled: false, state, confirm: true };
