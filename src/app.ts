@@ -19,6 +19,7 @@ import { createResolver } from './probers/resolver.js';
 import type { HostResolver, ProbeResult } from './probers/types.js';
 import { startAlignedTicker, type AlignedTicker } from './scheduler/aligned-ticker.js';
 import { Scheduler } from './scheduler/scheduler.js';
+import { adaptivePolicyFor } from './scheduler/adaptive.js';
 import { apiRoutes } from './server/api.js';
 import { createServer, type LookoutServer, type ReloadResult } from './server/server.js';
 import { EventStore } from './store/event-store.js';
@@ -44,6 +45,10 @@ import { registerBlockMetrics } from './metrics/block-metrics.js';
 import { ChartRenderer } from './chart/renderer.js';
 import { reportRoutes } from './report/routes.js';
 import { reportSourceOf } from './report/report.js';
+import { registerWindowMetrics } from './metrics/window-metrics.js';
+import { Windows } from './windows/windows.js';
+import { watchIntervals } from './windows/watch.js';
+import { EventWindows } from './windows/event-windows.js';
 
 export interface AppOptions {
   configPath: string;
@@ -98,6 +103,8 @@ interface Parts {
   readonly recent: RecentResults;
   /** Block probing (docs/blocks.md): null without a `blocks:` section. */
   readonly blocks: BlocksStage | null;
+  /** The windows events opened in (expected, maintenance). */
+  readonly eventWindows: EventWindows;
 }
 
 /** Opens the metrics, the event store (resuming its open events), the recorder, remote write and the location check. */
@@ -112,6 +119,8 @@ async function openParts(opts: AppOptions, config: Config, geoDb: GeoDb, live: {
   const detector = new PathDetectors({ detection: config.detection, vantage: config.vantage, targets: config.targets, interval: config.schedule.interval });
   const resumed = events.open();
   detector.resume(resumed);
+  const eventWindows = new EventWindows();
+  eventWindows.resume(resumed);
   say.logResumed(log, resumed);
   const detectorMetrics = registerDetectorMetrics(metrics.registry, () => detector);
   // Opened before the first probe so that no result is missed; resumes each remote's backlog.
@@ -131,7 +140,7 @@ async function openParts(opts: AppOptions, config: Config, geoDb: GeoDb, live: {
   const history = new History({ onMinute: (minute) => historyFile.append(minute) });
   const historyFile = await HistoryFile.open(config.storageDir, history, log, Date.now());
   const recent = new RecentResults();
-  return { metrics, events, recorder, detector, detectorMetrics, remoteWrite, geo, history, historyFile, recent, blocks };
+  return { metrics, events, recorder, detector, detectorMetrics, remoteWrite, geo, history, historyFile, recent, blocks, eventWindows };
 }
 
 /** The running daemon: the parts, the scheduler and server on top of them, and what a reload replaces. */
@@ -153,6 +162,8 @@ class Daemon implements App {
   private readonly server: LookoutServer;
   /** Draws the page's country charts and the event reports, in a worker thread. */
   private readonly charts = new ChartRenderer();
+  /** The windows of the running config, moved by the scheduler's per-second ticker. */
+  private readonly windows: Windows;
 
   constructor(
     private readonly opts: AppOptions,
@@ -160,9 +171,15 @@ class Daemon implements App {
     private readonly parts: Parts,
   ) {
     const { log } = opts;
-    const { metrics, detector, events, geo, history, recent, blocks } = parts;
+    const { metrics, detector, events, geo, history, recent, blocks, eventWindows } = parts;
     this.running = config;
     this.resolver = createResolver(config.resolver?.servers);
+    // A watch window opening or closing changes its countries' intervals.
+    const windows = new Windows(config.windows, log, () => this.applyWatch());
+    this.windows = windows;
+    registerWindowMetrics(metrics.registry, () => windows.summary(), () => detector.active().map((e) => eventWindows.annotate(e)));
+    // Stored events with the open ones as the detector sees them now, marked with their windows.
+    const eventsNow = (): DisruptionEvent[] => timeline(events.all(), detector.active().map((e) => eventWindows.annotate(e)));
     this.scheduler = new Scheduler({
       schedule: config.schedule,
       // The scheduler marks confirm re-probes on the result itself.
@@ -176,8 +193,11 @@ class Daemon implements App {
         log.warn({ target: target.id }, 'probe skipped: previous probe of this target still running');
       },
       onLag: (seconds) => metrics.schedulerLag(seconds),
+      onExtra: (_target, cause) => metrics.adaptiveProbe(cause),
+      onSecond: (now) => windows.tick(now),
       log,
     });
+    this.scheduler.setAdaptive(adaptivePolicyFor(config));
     this.server = createServer({
       listen: config.server.listen,
       adminToken: config.server.admin_token,
@@ -186,7 +206,7 @@ class Daemon implements App {
       reload: () => this.reload(),
       log,
       routes: {
-        ...apiRoutes({ events: () => timeline(events.all(), detector.active()), status: () => withBlocks(withGeo(detector.status(), geo, detector), blocks?.snapshot() ?? null) }),
+        ...apiRoutes({ events: eventsNow, status: () => ({ ...withBlocks(withGeo(detector.status(), geo, detector), blocks?.snapshot() ?? null), windows: windows.status() }) }),
         '/api/v1/series': seriesRoute(history),
       },
       rawRoutes: pageRoutes(
@@ -194,7 +214,7 @@ class Daemon implements App {
           vantageId: config.vantage.id,
           status: () => detector.status(),
           vantageStates: () => detector.vantageStates(),
-          events: () => timeline(events.all(), detector.active()),
+          events: eventsNow,
           target: (id) => detector.target(id),
           recent,
           refreshSeconds: Math.max(1, Math.round(config.detection.evaluate_every / 1000)),
@@ -204,7 +224,7 @@ class Daemon implements App {
       ),
       // The country charts of the page and the event reports, drawn in the renderer's worker.
       prefixRoutes: reportRoutes({
-        events: () => timeline(events.all(), detector.active()),
+        events: eventsNow,
         series: history,
         source: () => reportSourceOf(this.running),
         renderer: this.charts,
@@ -261,6 +281,7 @@ class Daemon implements App {
     const outcome = await this.scheduler.stop(graceMs);
     log.info(outcome, 'scheduler stopped');
     this.evaluator?.stop();
+    this.windows.dispose();
     // The minute being recorded is kept too: a restart within it carries on from there.
     const unfinished = history.unfinished();
     if (unfinished) historyFile.append(unfinished);
@@ -301,6 +322,7 @@ class Daemon implements App {
     const { config } = plan;
     for (const old of plan.removed) metrics.forgetTarget(old);
     this.running = config;
+    this.windows.update(config.windows);
     this.parts.recent.retain(new Set(config.targets.map((t) => t.id)));
     if (plan.resolver === 'replace') this.resolver = createResolver(config.resolver?.servers);
     if (plan.detector === 'update') detector.update(config.targets, config.detection, undefined, config.schedule.interval);
@@ -308,7 +330,16 @@ class Daemon implements App {
     // A corrected catalog or a newer database takes effect now, not at each target's next probe.
     for (const moved of geo.rebase(config.targets)) this.geoMoved(moved);
     if (plan.scheduler === 'update') this.scheduler.update(config.targets, config.schedule);
+    // The policy's group index and sample sizes follow the targets and the detection settings;
+    // extras still queued in the old policy are dropped.
+    if (plan.scheduler === 'update' || plan.detector === 'update') this.scheduler.setAdaptive(adaptivePolicyFor(config));
+    this.applyWatch();
     await remoteWrite.reload(plan.remoteWrite);
+  }
+
+  /** The open watch windows' intervals, to the scheduler. */
+  private applyWatch(): void {
+    this.scheduler.overrideIntervals(watchIntervals(this.windows.active(), this.running.targets));
   }
 
   private onResult(result: ProbeResult, target: ResolvedTarget): void {
@@ -347,7 +378,10 @@ class Daemon implements App {
   // The store keeps events in order and holds them in memory while the disk fails (it logs
   // that itself); only a dropped or unwritten-at-shutdown event rejects here.
   private onChange(change: EventChange): void {
-    const { event } = change;
+    const { eventWindows } = this.parts;
+    if (change.type === 'opened') eventWindows.opened(change.event, this.windows.active());
+    const event = eventWindows.annotate(change.event);
+    if (change.type === 'closed') eventWindows.closed(event.id);
     if (change.type === 'opened') this.parts.detectorMetrics.opened(event);
     say.logEventChange(this.opts.log, change.type, event);
     this.parts.events.record(event).catch((err: unknown) => this.opts.log.error({ err, event: event.id }, 'event could not be stored'));

@@ -19,6 +19,7 @@ import { simulateCommand } from './simulate-command.js';
 import { splitHostPort } from './config/schema.js';
 import { createLogger, type Logger } from './log.js';
 import { VERSION } from './version.js';
+import { describeWindows } from './windows/describe.js';
 
 /** How long in-flight probes may run after SIGTERM before they are aborted. */
 const SHUTDOWN_GRACE_MS = 2000;
@@ -99,6 +100,7 @@ async function checkConfig(path: string, geo: boolean): Promise<number> {
     await storageProblem(config.storageDir);
     process.stdout.write(`${path}: ok (${config.targets.length} targets from ${catalogs} files)\n`);
     for (const warning of configWarnings(config)) process.stderr.write(`${warning}\n`);
+    for (const line of describeWindows(config.windows)) process.stdout.write(`${line}\n`);
     if (!geo) return 0;
     const audit = await geoAudit(config);
     for (const line of audit.out) process.stdout.write(`${line}\n`);

@@ -14,7 +14,10 @@ import type { TargetKind } from '../../src/config/schema.js';
 import type { FailureReason } from '../../src/probers/reasons.js';
 import type { ProbeResult } from '../../src/probers/types.js';
 import { mulberry32, subSeed, type Rng } from './prng.js';
-import { SCHEDULE, type SimTarget, type World } from './world.js';
+import { defaultPolicy, observedAt, runScheduleModel, type ModelRun, type ProbePlan } from './scheduler-model.js';
+import { resolvedTargets, SCHEDULE, type SimTarget, type World } from './world.js';
+
+export { observedAt } from './scheduler-model.js';
 
 /** Targets of `country` (only those of `asn`, when not null) drop every packet in [from, to). */
 export interface Blackout {
@@ -63,6 +66,8 @@ export interface GenerateOptions {
    */
   phaseMs?: number;
   noise?: Noise;
+  /** Adaptive probing as the daemon does it by default (src/scheduler/adaptive.ts); default true. */
+  adaptive?: boolean;
 }
 
 /** The failure reason of a probe that got no answer within the timeout, per target kind. */
@@ -77,14 +82,20 @@ export const TIMEOUT_REASON: Record<TargetKind, FailureReason> = {
   icmp: 'icmp_timeout',
 };
 
-/** Observation time of a result: when the detector can first know it. */
-export function observedAt(r: ProbeResult): number {
-  return r.at + (r.phases.total ?? 0) * 1000;
-}
-
 /** All results of the window, in observation-time order (ties: world target order, regular before confirm). */
 export function generateResults(opts: GenerateOptions): ProbeResult[] {
-  return mergeByObservation(opts.world.targets.map((sim) => targetStream(sim, opts)));
+  return mergeByObservation(generateRun(opts).streams);
+}
+
+/** The scheduler model's run over the window: per-target streams and probe counts. */
+export function generateRun(opts: GenerateOptions): ModelRun {
+  const policy = opts.adaptive === false ? null : defaultPolicy(resolvedTargets(opts.world), opts.world.vantage.country);
+  return runScheduleModel(
+    opts.world.targets.map((sim) => targetPlan(sim, opts)),
+    opts.from,
+    opts.to,
+    policy,
+  );
 }
 
 /** Merges per-target streams into observation-time order (ties: stream order, then order within a stream). */
@@ -98,35 +109,8 @@ export function mergeByObservation(streams: readonly (readonly ProbeResult[])[])
   return keyed.map((k) => k.r);
 }
 
-/**
- * One target's probes as the scheduler issues them: a regular probe at every `offsetMs + k *
- * interval` in [from, to), and after a failed regular probe one confirm re-probe confirm_delay
- * after its result arrived, unless the next regular probe comes first (or `to` is reached).
- * `probe` decides each outcome; `beforeRegular` runs before each regular probe (state changes
- * such as a flapping spell beginning). Returns the results in probe order.
- */
-export function scheduleProbes(
-  offsetMs: number,
-  from: number,
-  to: number,
-  probe: (at: number, confirm: boolean) => ProbeResult,
-  beforeRegular?: (at: number) => void,
-): ProbeResult[] {
-  const { interval, confirm_delay } = SCHEDULE;
-  const out: ProbeResult[] = [];
-  for (let at = Math.ceil((from - offsetMs) / interval) * interval + offsetMs; at < to; at += interval) {
-    beforeRegular?.(at);
-    const r = probe(at, false);
-    out.push(r);
-    if (r.ok) continue;
-    const confirmAt = observedAt(r) + confirm_delay;
-    if (confirmAt < at + interval && confirmAt < to) out.push(probe(confirmAt, true));
-  }
-  return out;
-}
-
-/** One target's results in probe order. */
-function targetStream(sim: SimTarget, opts: GenerateOptions): ProbeResult[] {
+/** How one target is probed: its offset and outcomes. */
+function targetPlan(sim: SimTarget, opts: GenerateOptions): ProbePlan {
   const noise = opts.noise ?? DEFAULT_NOISE;
   const rng = mulberry32(subSeed(opts.seed, sim.target.id));
   const { interval, timeout } = SCHEDULE;
@@ -153,7 +137,7 @@ function targetStream(sim: SimTarget, opts: GenerateOptions): ProbeResult[] {
     }
     outsideSpell = at >= flapDownUntil;
   };
-  return scheduleProbes((sim.offsetMs + (opts.phaseMs ?? 0)) % interval, opts.from, opts.to, probe, flap);
+  return { id: sim.target.id, offsetMs: (sim.offsetMs + (opts.phaseMs ?? 0)) % interval, probe, beforeRegular: flap };
 }
 
 function latency(sim: SimTarget, rng: Rng, noise: Noise, timeoutMs: number): number {

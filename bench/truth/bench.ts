@@ -10,7 +10,7 @@ import { replay } from '../../src/detect/replay.js';
 import { episodes, type Episode } from '../replay/score.js';
 import { drawFaults, type Fault, type Label } from './faults.js';
 import { addToTally, emptyTally, scoreWorld, spread, type Spread, type Tally, type WorldScore } from './score.js';
-import { worldResults } from './stream.js';
+import { worldRun } from './stream.js';
 import { buildTruthWorld, isV6, liveTargets, type TruthWorld } from './world.js';
 
 export interface WorldRun {
@@ -18,6 +18,9 @@ export interface WorldRun {
   faults: Fault[];
   labels: Label[];
   results: number;
+  /** Probes of the slots (regular and confirm) and extra probes of adaptive probing. */
+  scheduled: number;
+  extra: number;
   episodes: Episode[];
   score: WorldScore;
 }
@@ -36,9 +39,9 @@ export function generateWorld(seed: number): { world: TruthWorld; faults: Fault[
 /** Generates, replays and scores world `seed`. */
 export function runWorld(seed: number): WorldRun {
   const { world, faults, labels } = generateWorld(seed);
-  const results = worldResults(world, faults);
+  const { results, scheduled, extra } = worldRun(world, faults);
   const eps = episodes(replay(results, detectorOptions(world), world.to));
-  return { world, faults, labels, results: results.length, episodes: eps, score: scoreWorld(labels, eps, world.to) };
+  return { world, faults, labels, results: results.length, scheduled, extra, episodes: eps, score: scoreWorld(labels, eps, world.to) };
 }
 
 export interface Mismatch {
@@ -59,7 +62,7 @@ export interface TruthReport {
   tally: Tally;
   onset: Spread | null;
   startError: Spread | null;
-  noiseOnly: { worlds: number; withEvents: number; events: number };
+  noiseOnly: { worlds: number; withEvents: number; events: number; scheduled: number; extra: number };
   mismatches: Mismatch[];
   results: number;
   seconds: number;
@@ -124,7 +127,7 @@ export function runTruthBench(opts: TruthOptions): TruthReport {
   const mismatches: Mismatch[] = [];
   const byPerspective: Record<string, number> = {};
   const faultKinds: Record<string, number> = {};
-  const noiseOnly = { worlds: 0, withEvents: 0, events: 0 };
+  const noiseOnly = { worlds: 0, withEvents: 0, events: 0, scheduled: 0, extra: 0 };
   const targets = { total: 0, ipv6: 0, cdnWorlds: 0 };
   let overlapping = 0;
   let results = 0;
@@ -142,6 +145,8 @@ export function runTruthBench(opts: TruthOptions): TruthReport {
     if (run.faults.length === 0) {
       noiseOnly.worlds++;
       noiseOnly.events += run.episodes.length;
+      noiseOnly.scheduled += run.scheduled;
+      noiseOnly.extra += run.extra;
       if (run.episodes.length > 0) noiseOnly.withEvents++;
     }
     addToTally(tally, run.score, w.home);

@@ -1,7 +1,8 @@
 /**
  * Probe streams of a ground-truth world, as the scheduler and probers would produce them: the
- * replay benchmark's scheduler (regular probe per interval at the target's offset, one confirm
- * re-probe 5 s after a failed regular probe) with outcomes decided here, in this order:
+ * replay benchmark's scheduler model (bench/replay/scheduler-model.ts: regular probe per interval
+ * at the target's offset, one confirm re-probe 5 s after a failed regular probe, and the daemon's
+ * adaptive probing through its own policy) with outcomes decided here, in this order:
  *
  * 1. a fault effect failing the target: its mechanism's reason (README.md, "Reasons");
  * 2. noise: dead (refused, always), maintenance (timeouts in its window), flapping (down for
@@ -14,7 +15,8 @@
  */
 import type { FailureReason } from '../../src/probers/reasons.js';
 import type { ProbeResult } from '../../src/probers/types.js';
-import { failed, mergeByObservation, scheduleProbes, succeeded, TIMEOUT_REASON } from '../replay/generate.js';
+import { failed, mergeByObservation, succeeded, TIMEOUT_REASON } from '../replay/generate.js';
+import { defaultPolicy, runScheduleModel, type ModelRun, type ProbePlan } from '../replay/scheduler-model.js';
 import { mulberry32, subSeed, type Rng } from '../replay/prng.js';
 import { SCHEDULE } from '../replay/world.js';
 import type { Effect, Fault } from './faults.js';
@@ -48,8 +50,8 @@ function diurnal(world: TruthWorld, country: string, at: number): number {
   return 1 + ((world.diurnal.amplitude - 1) * (1 + Math.cos(phase))) / 2;
 }
 
-/** One target's results in probe order. */
-function targetStream(world: TruthWorld, t: TruthTarget, effects: readonly Effect[]): ProbeResult[] {
+/** How one target is probed: its offset and outcomes. */
+function targetPlan(world: TruthWorld, t: TruthTarget, effects: readonly Effect[]): ProbePlan {
   const rng = mulberry32(subSeed(world.seed, `stream:${t.target.id}`));
   const mine = effects.filter((e) => e.ids.has(t.target.id));
   const timeout = SCHEDULE.timeout / 1000;
@@ -88,11 +90,23 @@ function targetStream(world: TruthWorld, t: TruthTarget, effects: readonly Effec
     if (at >= flapDownUntil && outsideSpell && rng.chance(0.05)) flapDownUntil = at + rng.int(1, 3) * SCHEDULE.interval - SCHEDULE.interval / 2;
     outsideSpell = at >= flapDownUntil;
   };
-  return scheduleProbes(t.offsetMs, world.from, world.to, probe, flap);
+  return { id: t.target.id, offsetMs: t.offsetMs, probe, beforeRegular: flap };
+}
+
+/** All results of the world, in observation-time order, and the model's probe counts. */
+export function worldRun(world: TruthWorld, faults: readonly Fault[], adaptive = true): { results: ProbeResult[]; scheduled: number; extra: number } {
+  const effects = faults.flatMap((f) => f.effects);
+  const targets = world.targets.map((t) => t.target);
+  const run: ModelRun = runScheduleModel(
+    world.targets.map((t) => targetPlan(world, t, effects)),
+    world.from,
+    world.to,
+    adaptive ? defaultPolicy(targets, world.vantage.country) : null,
+  );
+  return { results: mergeByObservation(run.streams), scheduled: run.scheduled, extra: run.extra };
 }
 
 /** All results of the world, in observation-time order. */
 export function worldResults(world: TruthWorld, faults: readonly Fault[]): ProbeResult[] {
-  const effects = faults.flatMap((f) => f.effects);
-  return mergeByObservation(world.targets.map((t) => targetStream(world, t, effects)));
+  return worldRun(world, faults).results;
 }

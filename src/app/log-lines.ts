@@ -53,7 +53,7 @@ export function logReloaded(log: Logger, path: string, plan: ReloadPlan): void {
 }
 
 export function logEventChange(log: Logger, type: 'opened' | 'closed', e: DisruptionEvent): void {
-  const fields = { event: e.id, kind: e.kind, country: e.country, asn: e.asn, category: e.category, mechanism: e.mechanism, summary: e.summary };
+  const fields = { event: e.id, kind: e.kind, country: e.country, asn: e.asn, category: e.category, mechanism: e.mechanism, summary: e.summary, expected: e.expected, maintenance: e.maintenance };
   if (type === 'opened') log.warn(fields, 'disruption opened');
   else log.info(fields, 'disruption closed');
 }

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { Duration } from './duration.js';
 import { BlocksConfig } from './blocks-schema.js';
 import { countryCodeProblem } from './country.js';
+import { cronProblems, isTimeZone } from '../windows/cron.js';
 
 export const TARGET_KINDS = ['http', 'tcp', 'tls', 'dns', 'dot', 'doh', 'icmp'] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
@@ -352,6 +353,52 @@ export const RemoteWriteList = z
     return out;
   });
 
+export const WINDOW_KINDS = ['watch', 'expected', 'maintenance'] as const;
+export const WINDOW_REASONS = ['exam', 'election', 'other'] as const;
+/** The longest window: an occurrence under way is found by walking back this far at most. */
+export const WINDOW_MAX_DURATION_MS = 7 * 24 * 3600 * 1000;
+
+/**
+ * A window on a timetable (issue 25): node-cron validates `cron` (its own field-by-field
+ * messages) in `timezone`. `watch` needs `interval`; `reason` and `source` describe an
+ * `expected` cut.
+ */
+export const WindowConfig = z
+  .strictObject({
+    name: Slug,
+    cron: z.string().min(1),
+    duration: Duration.refine((ms) => ms <= WINDOW_MAX_DURATION_MS, 'must be at most 7 days (168h)'),
+    timezone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Asia/Baghdad or UTC').default('UTC'),
+    countries: z.array(CountryCode).default([]),
+    kind: z.enum(WINDOW_KINDS),
+    interval: Duration.optional(),
+    reason: z.enum(WINDOW_REASONS).optional(),
+    source: z.url().optional(),
+  })
+  .superRefine((w, ctx) => {
+    for (const problem of cronProblems(w.cron)) {
+      ctx.addIssue({ code: 'custom', path: ['cron'], message: `window "${w.name}": ${problem}` });
+    }
+    if (w.kind === 'watch' && w.interval === undefined) ctx.addIssue({ code: 'custom', path: ['interval'], message: `window "${w.name}": a watch window needs an interval` });
+    if (w.kind !== 'watch' && w.interval !== undefined) ctx.addIssue({ code: 'custom', path: ['interval'], message: `window "${w.name}": only a watch window has an interval` });
+    if (w.kind !== 'expected' && (w.reason !== undefined || w.source !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: [w.reason !== undefined ? 'reason' : 'source'], message: `window "${w.name}": only an expected window has a reason and a source` });
+    }
+  });
+export type WindowConfig = z.output<typeof WindowConfig>;
+
+/** The windows list: names are unique. */
+export const WindowList = z
+  .array(WindowConfig)
+  .default([])
+  .superRefine((list, ctx) => {
+    const seen = new Set<string>();
+    list.forEach((w, i) => {
+      if (seen.has(w.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate window name "${w.name}"` });
+      seen.add(w.name);
+    });
+  });
+
 export const ConfigFile = z.strictObject({
   vantage: z.strictObject({
     id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be letters, digits, ".", "_" or "-"').max(64),
@@ -376,6 +423,14 @@ export const ConfigFile = z.strictObject({
       timeout: Duration.default(10_000),
       concurrency: z.number().int().min(1).max(100_000).default(256),
       confirm_delay: Duration.default(5_000),
+      /** Adaptive probing of a failing group (issue 26, src/scheduler/adaptive.ts). */
+      adaptive: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          max_per_second: z.number().int().min(1).max(100_000).default(20),
+          group_budget: z.number().int().min(1).max(100_000).default(32),
+        })
+        .prefault({}),
     })
     .prefault({}),
   resolver: z
@@ -398,6 +453,8 @@ export const ConfigFile = z.strictObject({
   remote_write: RemoteWriteList,
   /** Probing every responsive /24 of chosen countries and ASes (issue 23, docs/blocks.md); absent: off. */
   blocks: BlocksConfig,
+  /** Windows on a timetable: watch, expected, maintenance (issue 25); empty: none. */
+  windows: WindowList,
   catalogs: z.array(z.union([z.string().min(1), CatalogEntry])).default([]),
   targets: z.array(TargetInput).default([]),
 });

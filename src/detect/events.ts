@@ -51,6 +51,10 @@ export interface DisruptionEvent {
    * path's results never feed another path's events (docs/detection.md "Paths").
    */
   path?: string;
+  /** The `expected` window the event opened in (issue 25; set by the app, src/windows/event-windows.ts). */
+  expected?: string;
+  /** The `maintenance` window a vantage_offline opened in (issue 25). */
+  maintenance?: string;
 }
 
 /** Timeline order (the store and GET /api/v1/events): by started_at, then id. */

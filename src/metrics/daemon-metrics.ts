@@ -4,6 +4,7 @@
  * defineDaemonMetrics() registers every family once; the per-target series cache
  * (target-series.ts) and createMetrics() (lookout-metrics.ts) only write to them.
  */
+import { ADAPTIVE_CAUSES, type AdaptiveCause } from '../scheduler/adaptive.js';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { TARGET_KINDS, type ResolvedTarget, type TargetKind } from '../config/schema.js';
 import { LABEL_NAMES } from './labels.js';
@@ -37,6 +38,8 @@ export interface DaemonMetricSet {
   readonly skipped: Counter<Names<'perTarget'>>;
   readonly certExpiry: Gauge<Names<'perTarget'>>;
   readonly lag: Histogram;
+  /** lookout_adaptive_probes_total by cause, every cause at 0 from the start. */
+  readonly adaptive: ReadonlyMap<AdaptiveCause, Counter.Internal>;
   readonly reloadOk: Gauge;
   readonly reloadSuccess: Counter.Internal;
   readonly reloadFailure: Counter.Internal;
@@ -79,6 +82,17 @@ export function defineDaemonMetrics(registry: Registry, source: DaemonMetricsSou
     'Expiry (notAfter) of the leaf certificate last seen for the target, seconds since the epoch.',
     LABEL_NAMES.perTarget,
   );
+  const adaptiveProbes = counter(
+    names.ADAPTIVE_PROBES_TOTAL,
+    'Extra probes outside their slots because a group started failing or answering again, by cause.',
+    LABEL_NAMES.adaptiveProbes,
+  );
+  const adaptive = new Map<AdaptiveCause, Counter.Internal>();
+  for (const cause of ADAPTIVE_CAUSES) {
+    const child = adaptiveProbes.labels({ cause });
+    child.inc(0);
+    adaptive.set(cause, child);
+  }
   const lag = new Histogram({ name: names.SCHEDULER_LAG_SECONDS, help: 'How late probes started against their planned time, seconds.', buckets: LAG_BUCKETS, registers });
   new Gauge({
     name: names.PROBES_IN_FLIGHT,
@@ -114,5 +128,5 @@ export function defineDaemonMetrics(registry: Registry, source: DaemonMetricsSou
     child.inc(0);
     probesByKind.set(kind, child);
   }
-  return { success, duration, latency, failures, probesByKind, skipped, certExpiry, lag, reloadOk, reloadSuccess, reloadFailure };
+  return { success, duration, latency, failures, probesByKind, skipped, certExpiry, lag, adaptive, reloadOk, reloadSuccess, reloadFailure };
 }

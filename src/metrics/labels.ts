@@ -32,7 +32,10 @@ export const LABEL_NAMES = {
   vantageOnline: ['path'],
   geoMismatch: ['target', 'path', 'country', 'located_country', 'located_asn'],
   configReloads: ['result'],
+  adaptiveProbes: ['cause'],
   buildInfo: ['version', 'node'],
+  windowActive: ['window', 'kind'],
+  disruptionExpected: ['kind', 'country', 'path', 'window'],
 } as const;
 
 type Family = keyof typeof LABEL_NAMES;

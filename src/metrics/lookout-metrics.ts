@@ -8,6 +8,7 @@ import type { Registry } from 'prom-client';
 import type { ResolvedTarget } from '../config/schema.js';
 import { FAILURE_REASONS, PHASES, type Phase } from '../probers/reasons.js';
 import type { ProbeResult } from '../probers/types.js';
+import type { AdaptiveCause } from '../scheduler/adaptive.js';
 import { defineDaemonMetrics, type DaemonMetricsSource } from './daemon-metrics.js';
 import { LookoutRegistry } from './lookout-registry.js';
 import * as names from './names.js';
@@ -41,6 +42,8 @@ export interface LookoutMetrics {
   probeSkipped(target: ResolvedTarget): void;
   /** Observes how late a probe started against its planned time, in seconds. */
   schedulerLag(seconds: number): void;
+  /** Counts an extra probe of adaptive probing (src/scheduler/adaptive.ts) by its cause. */
+  adaptiveProbe(cause: AdaptiveCause): void;
   /** Records the outcome of a config reload. */
   configReload(ok: boolean): void;
 }
@@ -85,6 +88,10 @@ export function createMetrics(opts: MetricsOptions): LookoutMetrics {
     probeSkipped(target) {
       const s = cache.get(target);
       if (s) set.skipped.inc(s.targetLabels);
+    },
+
+    adaptiveProbe(cause) {
+      set.adaptive.get(cause)?.inc();
     },
 
     schedulerLag(seconds) {

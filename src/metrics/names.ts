@@ -21,6 +21,7 @@ export const PROBE_FAILURES_TOTAL = 'lookout_probe_failures_total';
 export const PROBES_TOTAL = 'lookout_probes_total';
 /** counter {target, path}: scheduled probes not started because the target's previous one was still queued or running. */
 export const PROBE_SKIPPED_TOTAL = 'lookout_probe_skipped_total';
+export const ADAPTIVE_PROBES_TOTAL = 'lookout_adaptive_probes_total';
 /** gauge {target, path}: notAfter of the leaf certificate last seen, epoch seconds. */
 export const TLS_CERT_EXPIRY_TIMESTAMP_SECONDS = 'lookout_tls_cert_expiry_timestamp_seconds';
 
@@ -93,3 +94,8 @@ export const BLOCKS_UNMONITORED = 'lookout_blocks_unmonitored';
 export const BLOCK_PROBES_TOTAL = 'lookout_block_probes_total';
 /** counter: block probing rounds completed. */
 export const BLOCK_ROUNDS_TOTAL = 'lookout_block_rounds_total';
+// Windows on a timetable (issue 25).
+/** gauge {window, kind}: 1 while the window is open, else 0; one series per configured window. */
+export const WINDOW_ACTIVE = 'lookout_window_active';
+/** gauge {kind, country, path, window}: 1 for each open event that opened inside the expected window. */
+export const DISRUPTION_EXPECTED = 'lookout_disruption_expected';

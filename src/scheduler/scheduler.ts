@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { ResolvedTarget } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { ProbeResult } from '../probers/types.js';
+import type { AdaptiveCause, AdaptivePolicy } from './adaptive.js';
 import { FifoQueue } from './queue.js';
 import { nextDueAfter, normalizeInterval, stableOffset } from './slots.js';
 import { secondTicks, type TickSource } from './ticks.js';
@@ -27,11 +28,18 @@ export interface SchedulerOptions {
   onSkip?: (target: ResolvedTarget) => void;
   /** How late each probe started versus its due time, in seconds (includes queueing). */
   onLag?: (seconds: number) => void;
+  /** An extra probe of adaptive probing started (queued) for `target`. */
+  onExtra?: (target: ResolvedTarget, cause: AdaptiveCause) => void;
   log: Logger;
   /** Clock, epoch milliseconds. Default Date.now. */
   now?: () => number;
   /** Source of the once-per-second ticks. Default: secondTicks (a timer per wall-clock second). */
   ticks?: TickSource;
+  /**
+   * Called at each of the per-second ticks with the clock's now (the window clock rides on
+   * them); an exception is logged and the scheduler carries on.
+   */
+  onSecond?: (now: number) => void;
 }
 
 export interface StopSummary {
@@ -86,12 +94,18 @@ type Phase = 'idle' | 'running' | 'stopped';
  * most `concurrency` probes run at once; the rest wait in FIFO order. A target whose previous
  * probe is still queued or running skips the occurrence (onSkip). After a failed regular probe,
  * one confirm re-probe runs `confirm_delay` later, unless the next regular probe comes first.
+ * With an adaptive policy (setAdaptive), every result is fed to it and the extra probes it asks
+ * for start at once, within its per-second cap, as regular probes outside the slots (a failure
+ * gets its confirm re-probe); a target already queued or running is left alone.
  */
 export class Scheduler {
   private readonly probe: ProbeFn;
   private readonly onResult: SchedulerOptions['onResult'];
   private readonly onSkip: SchedulerOptions['onSkip'];
   private readonly onLag: SchedulerOptions['onLag'];
+  private readonly onExtra: SchedulerOptions['onExtra'];
+  private adaptive: AdaptivePolicy | null = null;
+  private readonly onSecond: SchedulerOptions['onSecond'];
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly ticks: TickSource;
@@ -101,6 +115,8 @@ export class Scheduler {
   private readonly abort = new AbortController();
   private readonly states = new Map<string, TargetState>();
   private schedule: ScheduleSettings;
+  /** Intervals that override targets' own while a watch window is open, by target id. */
+  private overrides: ReadonlyMap<string, number> = new Map();
   private phase: Phase = 'idle';
   private stopping: Promise<StopSummary> | null = null;
   private onDrained: (() => void) | null = null;
@@ -114,6 +130,8 @@ export class Scheduler {
     this.onResult = opts.onResult;
     this.onSkip = opts.onSkip;
     this.onLag = opts.onLag;
+    this.onExtra = opts.onExtra;
+    this.onSecond = opts.onSecond;
     this.log = opts.log;
     this.now = opts.now ?? Date.now;
     this.ticks = opts.ticks ?? secondTicks(opts.log, this.now);
@@ -168,6 +186,20 @@ export class Scheduler {
   }
 
   /**
+   * Probes the given targets (by id) at these intervals instead of their own until the next
+   * call (a watch window's shorter interval); a target whose effective interval changes moves
+   * to its new slot at once. Confirm re-probes of an overridden target come within half its
+   * interval. The concurrency cap still holds.
+   */
+  overrideIntervals(intervals: ReadonlyMap<string, number>): void {
+    this.overrides = new Map(intervals);
+    if (this.phase !== 'running') return;
+    const now = this.now();
+    for (const state of this.states.values()) this.updateTarget(state, state.target, now);
+    this.pump();
+  }
+
+  /**
    * Probes the given targets once now, outside their slots, so the daemon learns within one
    * timeout whether its controls answer instead of waiting up to an interval. Targets already
    * queued or in flight, and unknown ids, are left alone.
@@ -180,6 +212,14 @@ export class Scheduler {
       if (state && !state.busy) this.enqueue(state, now, false);
     }
     this.pump();
+  }
+
+  /**
+   * Sets the adaptive probing policy (built per config: call again after update()); null: off.
+   * Extra probes it had queued and not yet started are dropped with the old policy.
+   */
+  setAdaptive(policy: AdaptivePolicy | null): void {
+    this.adaptive = policy;
   }
 
   /**
@@ -267,7 +307,7 @@ export class Scheduler {
   }
 
   private intervalOf(target: ResolvedTarget): number {
-    return normalizeInterval(target.interval ?? this.schedule.interval);
+    return normalizeInterval(this.overrides.get(target.id) ?? target.interval ?? this.schedule.interval);
   }
 
   private scheduleRegular(state: TargetState, due: number): void {
@@ -286,6 +326,13 @@ export class Scheduler {
   private tick(): void {
     if (this.phase !== 'running') return;
     const now = this.now();
+    if (this.onSecond) {
+      try {
+        this.onSecond(now);
+      } catch (err) {
+        this.log.error({ err }, 'scheduler second callback failed');
+      }
+    }
     const coming = Math.floor(now / 1000) + 1;
     const jump = coming - (this.timeline.horizon + 1);
     if (jump > MAX_CATCH_UP_SECONDS || jump < -MAX_BACKWARD_SECONDS) {
@@ -293,6 +340,8 @@ export class Scheduler {
       return;
     }
     this.timeline.advance(coming);
+    // Extra probes held back by the per-second cap start in the next second.
+    this.startExtras();
   }
 
   /** After a clock jump: every target restarts at its next slot after now; confirms are dropped. */
@@ -384,15 +433,34 @@ export class Scheduler {
       if (job.confirm && result.confirm !== true) result.confirm = true;
       this.guard(job.target, () => this.onResult(result, job.target));
       if (!job.confirm && !result.ok) this.scheduleConfirm(state);
+      this.adaptive?.observe(result, job.confirm);
+      this.startExtras();
     }
     if (this.running.size === 0) this.onDrained?.();
     this.pump();
   }
 
+  /** Queues the extra probes the adaptive policy asks for now (pump() starts them). */
+  private startExtras(): void {
+    if (!this.adaptive || this.phase !== 'running') return;
+    const now = this.now();
+    const extras = this.adaptive.take(now, (id) => {
+      const state = this.states.get(id);
+      return !state || state.busy !== null;
+    });
+    for (const { id, cause } of extras) {
+      const state = this.states.get(id) as TargetState;
+      this.enqueue(state, now, false);
+      this.guard(state.target, () => this.onExtra?.(state.target, cause));
+    }
+    if (extras.length > 0) this.pump();
+  }
+
   /** One confirm re-probe after a failed regular probe, unless the next regular one comes first. */
   private scheduleConfirm(state: TargetState): void {
     if (this.phase !== 'running' || state.removed) return;
-    const due = this.now() + this.schedule.confirm_delay;
+    const delay = this.overrides.has(state.target.id) ? Math.min(this.schedule.confirm_delay, state.interval / 2) : this.schedule.confirm_delay;
+    const due = this.now() + delay;
     if (!state.regular || due >= state.regular.due) return;
     this.cancelConfirm(state);
     const occurrence: Occurrence = { due, cancelled: false, state, confirm: true };

@@ -32,6 +32,8 @@ export const DisruptionEventSchema = z.object({
   summary: z.string(),
   evidence: EvidenceSchema,
   path: z.string().min(1).optional(),
+  expected: z.string().min(1).optional(),
+  maintenance: z.string().min(1).optional(),
 });
 
 // Compile-time check that the schema and the public type agree in both directions.

@@ -7,7 +7,10 @@ import { freePort, sample, startDaemon, tempDir, type Daemon } from './harness.j
 // The wall clock stepped an hour forward, back, and an hour behind, under the running daemon,
 // with Debian's libfaketime (the offset is read from a file at every clock call; the monotonic
 // clock is left alone, as a real step leaves it). Nothing may open, the scheduler must keep
-// probing, and no duration or lag may come out negative.
+// probing, and no duration or lag may come out negative. A window starting 25 s after the
+// config is written (2 h long) is stepped over by the first step (it opens then), comes round
+// again on the true time after the second (it must not open again), is stepped back before by
+// the third, and must have opened exactly once and stayed open (issue 25).
 
 /** Debian's libfaketime, under the machine's multiarch directory. */
 const LIBFAKETIME =
@@ -19,6 +22,7 @@ const LIBFAKETIME =
 let daemon: Daemon;
 let targets: Server;
 let offsetFile: string;
+let windowStart: Date;
 
 async function get<T>(path: string): Promise<T> {
   const res = await fetch(`http://127.0.0.1:${daemon.port}${path}`);
@@ -58,6 +62,9 @@ beforeAll(async () => {
   const dir = tempDir();
   offsetFile = join(dir, 'clock-offset');
   writeFileSync(offsetFile, '+0\n');
+  windowStart = new Date(Math.ceil((Date.now() + 25_000) / 1000) * 1000);
+  const w = windowStart;
+  const windowCron = `${w.getUTCSeconds()} ${w.getUTCMinutes()} ${w.getUTCHours()} ${w.getUTCDate()} ${w.getUTCMonth() + 1} *`;
   writeFileSync(
     join(dir, 'lookout.yaml'),
     `
@@ -72,6 +79,8 @@ targets:
   - { id: kz-3, kind: tcp, country: KZ, asn: 21299, host: 127.0.0.1, port: ${port} }
   - { id: ctl-1, kind: tcp, country: ZZ, control: true, category: control, host: 127.0.0.1, port: ${port} }
   - { id: ctl-2, kind: tcp, country: ZZ, control: true, category: control, host: 127.0.0.1, port: ${port} }
+windows:
+  - { name: stepped, kind: watch, cron: "${windowCron}", duration: 2h, timezone: UTC, countries: [KZ], interval: 1s }
 `,
   );
   daemon = await startDaemon(join(dir, 'lookout.yaml'), apiPort, {
@@ -102,6 +111,8 @@ describe('wall clock steps under a running daemon', () => {
       // The scheduler notices the step within its one-second tick.
       await waitUntil(() => Promise.resolve(daemon.logs.filter((l) => l.msg === 'clock jump: probe schedule rebuilt').length > jumpsBefore), 'the scheduler to see the step');
       await new Promise((r) => setTimeout(r, 6000));
+      // On the true time, let the window's start second come round again (it was stepped over).
+      if (offset === '+0') await new Promise((r) => setTimeout(r, Math.max(0, windowStart.getTime() + 1500 - Date.now())));
       // 5 targets at 1 s for 6 s: at least half of the planned probes ran.
       expect((await probes()) - before).toBeGreaterThanOrEqual(15);
       expect(await kzUp()).toBe(true);
@@ -112,4 +123,15 @@ describe('wall clock steps under a running daemon', () => {
       expect(daemon.logs.filter((l) => l.msg === 'disruption opened')).toEqual([]);
     }, 60_000);
   }
+
+  it('opened the window once across the steps, at its own start, and keeps it open', async () => {
+    const opened = daemon.logs.filter((l) => l.msg === 'window opened');
+    expect(opened).toHaveLength(1);
+    expect(opened[0]).toMatchObject({ window: 'stepped', kind: 'watch', start: windowStart.toISOString() });
+    expect(daemon.logs.filter((l) => l.msg === 'window closed')).toEqual([]);
+    expect(daemon.logs.filter((l) => l.msg === 'clock jump: windows looked at afresh').length).toBeGreaterThanOrEqual(3);
+    expect(sample(await daemon.metrics(), 'lookout_window_active', { window: 'stepped', kind: 'watch' })).toBe(1);
+    const status = await get<{ windows: { name: string; active: boolean; started_at: string | null }[] }>('/api/v1/status');
+    expect(status.windows).toMatchObject([{ name: 'stepped', active: true, started_at: windowStart.toISOString() }]);
+  }, 60_000);
 });

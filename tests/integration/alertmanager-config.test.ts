@@ -30,7 +30,7 @@ describe('amtool on config/alertmanager/alertmanager.yml', () => {
   it('passes check-config', async () => {
     const run = await amtool('check-config', CONFIG);
     expect(run.output).toContain('SUCCESS');
-    expect(run.output).toContain('1 inhibit rules');
+    expect(run.output).toContain('3 inhibit rules');
     expect(run.code).toBe(0);
   });
 

@@ -108,6 +108,9 @@ describe('config/prometheus', () => {
       LookoutRemoteWriteStopped: 'warning',
       LookoutRemoteWriteBacklog: 'warning',
       LookoutRemoteWriteLosingSamples: 'warning',
+      LookoutExpectedDisruption: 'warning',
+      LookoutExpectedCutOverran: 'critical',
+      LookoutMaintenanceWindow: 'info',
     };
     expect(Object.fromEntries(alerts.map((a) => [a.alert, a.labels?.severity]))).toEqual(expected);
     const anchors = runbookAnchors();

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { replay } from '../../../src/detect/replay.js';
 import type { ProbeResult } from '../../../src/probers/types.js';
 import { detectorOptions, runBench, type BenchReport } from '../../../bench/replay/bench.js';
-import { DEFAULT_NOISE, generateResults, observedAt } from '../../../bench/replay/generate.js';
+import { DEFAULT_NOISE, generateResults, generateRun, observedAt } from '../../../bench/replay/generate.js';
 import { defaultDataPath, findRepoRoot, loadOutages, parseCsv, parseOutages, type OutageRow } from '../../../bench/replay/ioda.js';
 import { formatReport } from '../../../bench/replay/table.js';
 import { buildWorld } from '../../../bench/replay/world.js';
@@ -98,6 +98,18 @@ describe('generateResults', () => {
     }
     for (const c of inside.filter((r) => r.confirm === true)) {
       expect(inside.some((r) => r.target === c.target && r.confirm !== true && observedAt(r) + 5_000 === c.at)).toBe(true);
+    }
+  });
+
+  it('probes adaptively through the daemon\'s policy: extra probes in the blackout, none without it, a target never overlapping itself', () => {
+    const on = generateRun({ world, from, to: from + 3 * HOUR, blackouts: [blackout], seed: 3, phaseMs: 12_345 });
+    const off = generateRun({ world, from, to: from + 3 * HOUR, blackouts: [blackout], seed: 3, phaseMs: 12_345, adaptive: false });
+    expect(on.extra).toBeGreaterThan(0);
+    expect(off.extra).toBe(0);
+    expect(on.streams.flat().length).toBe(on.scheduled + on.extra);
+    expect(off.streams.flat().length).toBe(off.scheduled);
+    for (const stream of on.streams) {
+      for (let i = 1; i < stream.length; i++) expect((stream[i] as ProbeResult).at).toBeGreaterThanOrEqual(observedAt(stream[i - 1] as ProbeResult));
     }
   });
 
