@@ -92,7 +92,7 @@ async function checkConfig(path: string, geo: boolean): Promise<number> {
   try {
     // File names relative to where the command was typed, as the operator named the config.
     const config = await loadConfig(path, { namesFrom: process.cwd() });
-    const catalogs = new Set(config.targets.map((t) => t.source)).size;
+    const catalogs = new Set(config.targets.map((t) => t.file)).size;
     // A configured location database that cannot be opened is a config problem too, and so is
     // a storage folder the daemon could not create or write (tested as the daemon does it).
     if (!geo) await openGeo(config);

@@ -17,8 +17,8 @@ import { closedPort } from '../fixtures/servers.js';
 // of the namespace (there is no route).
 const NAME = 'probe.lookout.invalid';
 
-function base(id: string): Pick<ResolvedTarget, 'id' | 'country' | 'category' | 'control' | 'source'> {
-  return { id, country: 'ZZ', category: 'web', control: false, source: 'test' };
+function base(id: string): Pick<ResolvedTarget, 'id' | 'country' | 'category' | 'control' | 'file'> {
+  return { id, country: 'ZZ', category: 'web', control: false, file: 'test' };
 }
 
 async function probe(target: ResolvedTarget, servers?: string[]): Promise<ProbeResult> {
