@@ -148,13 +148,13 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
 class PathNames {
   private readonly byName = new Map<string, { binding: string; where: string }>();
 
-  /** Registers `b`, defined at `path` of the file behind `sink`; a conflicting name is a problem there. */
-  claim(b: SourceBinding, sink: FileProblems, path: IssuePath): void {
+  /** Registers `b`, defined at `at` in the file behind `sink`; a conflicting name is a problem there. */
+  claim(b: SourceBinding, sink: FileProblems, at: IssuePath): void {
     const binding = b.address !== undefined ? `address ${b.address}` : `interface ${b.interface}`;
     const first = this.byName.get(b.name);
-    if (first === undefined) this.byName.set(b.name, { binding, where: sink.where(path) });
+    if (first === undefined) this.byName.set(b.name, { binding, where: sink.where(at) });
     else if (first.binding !== binding) {
-      sink.add([...path, 'name'], `path name "${b.name}" already names ${first.binding} (${first.where}); give this source another name`);
+      sink.add([...at, 'name'], `path name "${b.name}" already names ${first.binding} (${first.where}); give this source another name`);
     }
   }
 }
@@ -308,10 +308,10 @@ type ReadResult = { ok: true; doc: Doc } | { ok: false; problems: string[] };
  * Reads one YAML file that must hold a mapping. `label` names the file in problems: syntax
  * errors (duplicate keys included) are `label:line:col: message`, 1-based.
  */
-async function readYamlMapping(label: string, path: string): Promise<ReadResult> {
+async function readYamlMapping(label: string, file: string): Promise<ReadResult> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readFile(file, 'utf8');
   } catch (err) {
     return { ok: false, problems: [`${label}: cannot read: ${err instanceof Error ? err.message : String(err)}`] };
   }
@@ -368,18 +368,18 @@ class FileProblems {
     private readonly doc: unknown,
   ) {}
 
-  add(path: IssuePath, message: string): void {
-    const where = formatPath(path, this.doc);
+  add(at: IssuePath, message: string): void {
+    const where = formatPath(at, this.doc);
     let text: string;
     if (where === '') text = `${this.name}: ${message}`;
     else text = this.prefix === undefined ? `${where}: ${message}` : `${this.prefix}: ${where}: ${message}`;
-    this.entries.push({ path, text });
+    this.entries.push({ path: at, text });
   }
 
   /** How a path of this file is named in messages: `file.yaml: targets.2 (id).source`. */
-  where(path: IssuePath): string {
-    const at = formatPath(path, this.doc);
-    return this.prefix === undefined ? at : `${this.prefix}: ${at}`;
+  where(at: IssuePath): string {
+    const where = formatPath(at, this.doc);
+    return this.prefix === undefined ? where : `${this.prefix}: ${where}`;
   }
 
   addAll(problems: readonly Problem[]): void {
