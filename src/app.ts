@@ -43,7 +43,7 @@ import { withBlocks } from './blocks/block-status.js';
 import { registerBlockMetrics } from './metrics/block-metrics.js';
 import { ChartRenderer } from './chart/renderer.js';
 import { reportRoutes } from './report/routes.js';
-import { reportSourceOf } from './report/report.js';
+import { reportContextOf } from './report/report.js';
 
 export interface AppOptions {
   configPath: string;
@@ -206,7 +206,7 @@ class Daemon implements App {
       prefixRoutes: reportRoutes({
         events: () => timeline(events.all(), detector.active()),
         series: history,
-        source: () => reportSourceOf(this.running),
+        context: () => reportContextOf(this.running),
         renderer: this.charts,
         now: Date.now,
       }),

@@ -9,7 +9,7 @@ import type { DisruptionEvent } from '../detect/events.js';
 import type { SeriesQuery, SeriesReader } from '../history/types.js';
 import type { Logger } from '../log.js';
 import { ChartRenderer } from '../chart/renderer.js';
-import { reportSourceOf, writeReport } from '../report/report.js';
+import { reportContextOf, writeReport } from '../report/report.js';
 import { eventQueries, eventWindow } from '../report/report-data.js';
 import { readStoredEvents } from '../store/stored-events.js';
 
@@ -65,7 +65,7 @@ export async function writeStoredReports(config: Config, events: readonly Disrup
     const dirs: string[] = [];
     for (const event of events) {
       const history = await openHistory(config, eventWindow(event, now), eventQueries(event));
-      dirs.push(await writeReport(event, history, reportSourceOf(config), outDir, renderer, now));
+      dirs.push(await writeReport(event, history, reportContextOf(config), outDir, renderer, now));
     }
     return dirs;
   } finally {

@@ -14,7 +14,7 @@ import type { RawResponse, RawRouteHandler } from '../server/server.js';
 import { buildChartSpec } from '../chart/spec.js';
 import { RenderBusyError, RenderError, type ChartRenderer } from '../chart/renderer.js';
 import { selectLines } from './report-data.js';
-import type { ReportSource } from './markdown.js';
+import type { ReportContext } from './markdown.js';
 import { buildReport, CONTENT_TYPES, fileSlug, REPORT_FORMATS, reportBody, type ReportFormat } from './report.js';
 import { countryName, countryZone } from './time-zone.js';
 
@@ -22,7 +22,7 @@ export interface ReportRouteSources {
   /** Every stored event (latest version of each). */
   events: () => readonly DisruptionEvent[];
   series: SeriesReader;
-  source: () => ReportSource;
+  context: () => ReportContext;
   renderer: ChartRenderer;
   now: () => number;
 }
@@ -55,7 +55,7 @@ async function eventReport(s: ReportRouteSources, path: string): Promise<RawResp
   }
   const event = s.events().find((e) => e.id === id);
   if (event === undefined) return jsonError(404, `event ${JSON.stringify(id)} not found`);
-  const report = buildReport(event, s.series, s.source(), s.now());
+  const report = buildReport(event, s.series, s.context(), s.now());
   return drawn(() => reportBody(report, format, s.renderer), format, { 'Content-Disposition': `inline; filename="${fileSlug(event.id)}.${format}"` });
 }
 
