@@ -8,10 +8,16 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 # The shipped location database package holds the combined file Lookout reads plus IPv4-only
-# and IPv6-only copies of it (8 MB): drop the copies.
+# and IPv6-only copies of it (8 MB): drop the copies. Block probing (docs/blocks.md) reads only
+# the IPv4 integer range files of its two CSV packages: drop the other formats (about 85 MB).
+# The chart renderer loads one font of its font package (src/chart/renderer.ts): drop the rest.
 RUN npm run build && npm prune --omit=dev \
  && rm -f node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country-ipv4.mmdb \
-          node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country-ipv6.mmdb
+          node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country-ipv6.mmdb \
+          node_modules/@ip-location-db/asn/asn-ipv4.csv node_modules/@ip-location-db/asn/asn-ipv6*.csv \
+          node_modules/@ip-location-db/geo-whois-asn-country/geo-whois-asn-country-ipv4.csv \
+          node_modules/@ip-location-db/geo-whois-asn-country/geo-whois-asn-country-ipv6*.csv \
+ && find node_modules/dejavu-fonts-ttf/ttf -type f ! -name DejaVuSans.ttf -delete
 
 FROM node:24-slim
 ENV NODE_ENV=production \

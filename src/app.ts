@@ -44,7 +44,7 @@ import { withBlocks } from './blocks/block-status.js';
 import { registerBlockMetrics } from './metrics/block-metrics.js';
 import { ChartRenderer } from './chart/renderer.js';
 import { reportRoutes } from './report/routes.js';
-import { reportSourceOf } from './report/report.js';
+import { reportContextOf } from './report/report.js';
 import { registerWindowMetrics } from './metrics/window-metrics.js';
 import { Windows } from './windows/windows.js';
 import { watchIntervals } from './windows/watch.js';
@@ -226,7 +226,7 @@ class Daemon implements App {
       prefixRoutes: reportRoutes({
         events: eventsNow,
         series: history,
-        source: () => reportSourceOf(this.running),
+        context: () => reportContextOf(this.running),
         renderer: this.charts,
         now: Date.now,
       }),

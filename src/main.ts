@@ -10,12 +10,12 @@ import { ConfigError, loadConfig } from './config/load.js';
 import { configWarnings } from './config/warnings.js';
 import { DIR_MODE } from './store/event-store.js';
 import { prepareStorageDir, StorageDirError } from './store/storage-dir.js';
-import { geoAudit } from './geo/geo-audit-command.js';
+import { geoAudit } from './commands/geo-audit-command.js';
 import { openGeo } from './geo/geo-config.js';
-import { replayCommand } from './replay-command.js';
-import { reportCommand } from './report-command.js';
+import { replayCommand } from './commands/replay-command.js';
+import { reportCommand } from './commands/report-command.js';
 import { openStoredHistory } from './report/stored-history.js';
-import { simulateCommand } from './simulate-command.js';
+import { simulateCommand } from './commands/simulate-command.js';
 import { splitHostPort } from './config/schema.js';
 import { createLogger, type Logger } from './log.js';
 import { VERSION } from './version.js';
@@ -89,16 +89,16 @@ async function main(): Promise<number> {
   }
 }
 
-async function checkConfig(path: string, geo: boolean): Promise<number> {
+async function checkConfig(configPath: string, geo: boolean): Promise<number> {
   try {
     // File names relative to where the command was typed, as the operator named the config.
-    const config = await loadConfig(path, { namesFrom: process.cwd() });
-    const catalogs = new Set(config.targets.map((t) => t.source)).size;
+    const config = await loadConfig(configPath, { namesFrom: process.cwd() });
+    const catalogs = new Set(config.targets.map((t) => t.file)).size;
     // A configured location database that cannot be opened is a config problem too, and so is
     // a storage folder the daemon could not create or write (tested as the daemon does it).
     if (!geo) await openGeo(config);
     await storageProblem(config.storageDir);
-    process.stdout.write(`${path}: ok (${config.targets.length} targets from ${catalogs} files)\n`);
+    process.stdout.write(`${configPath}: ok (${config.targets.length} targets from ${catalogs} files)\n`);
     for (const warning of configWarnings(config)) process.stderr.write(`${warning}\n`);
     for (const line of describeWindows(config.windows)) process.stdout.write(`${line}\n`);
     if (!geo) return 0;
@@ -109,7 +109,7 @@ async function checkConfig(path: string, geo: boolean): Promise<number> {
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const problem of err.problems) process.stderr.write(`${problem}\n`);
-    process.stderr.write(`${path}: ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}\n`);
+    process.stderr.write(`${configPath}: ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}\n`);
     return 1;
   }
 }
@@ -125,10 +125,10 @@ async function storageProblem(dir: string): Promise<void> {
 }
 
 /** Asks the local daemon's /healthz; used as the container HEALTHCHECK (no curl in the image). */
-async function healthcheck(path: string): Promise<number> {
+async function healthcheck(configPath: string): Promise<number> {
   let url: string;
   try {
-    const config = await loadConfig(path);
+    const config = await loadConfig(configPath);
     const hp = splitHostPort(config.server.listen);
     if (!hp) return 1;
     const host = hp.host === '0.0.0.0' ? '127.0.0.1' : hp.host === '::' ? '[::1]' : hp.host.includes(':') ? `[${hp.host}]` : hp.host;
@@ -146,13 +146,13 @@ async function healthcheck(path: string): Promise<number> {
   }
 }
 
-async function run(path: string, log: Logger): Promise<number> {
+async function run(configPath: string, log: Logger): Promise<number> {
   let app: App;
   try {
-    app = await startApp({ configPath: path, log, version: VERSION, nodeVersion: process.version });
+    app = await startApp({ configPath, log, version: VERSION, nodeVersion: process.version });
   } catch (err) {
     if (err instanceof ConfigError) {
-      log.fatal({ path, problems: err.problems }, 'invalid config; not starting');
+      log.fatal({ path: configPath, problems: err.problems }, 'invalid config; not starting');
       return 1;
     }
     if (err instanceof StorageDirError) {

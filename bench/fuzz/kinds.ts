@@ -17,7 +17,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { ConfigError } from '../../src/config/errors.js';
 import { loadConfig } from '../../src/config/load.js';
 import { ConfigFile } from '../../src/config/schema.js';
-import { replayCommand } from '../../src/replay-command.js';
+import { replayCommand } from '../../src/commands/replay-command.js';
 import { apiRoutes, type ApiRoute } from '../../src/server/api.js';
 import { daemonConfig } from '../../src/sim/run.js';
 import { parseScenario } from '../../src/sim/scenario.js';

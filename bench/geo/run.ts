@@ -38,7 +38,7 @@ const ips = Array.from({ length: POOL }, (_, i) => {
   if (i % 16 === 0) return `2a0${(r >>> 28) & 7}:${(r & 0xffff).toString(16)}::${(r >>> 16).toString(16)}`;
   return `${1 + ((r >>> 24) % 223)}.${(r >>> 16) & 255}.${(r >>> 8) & 255}.${r & 255}`;
 });
-const target: ResolvedTarget = { id: 't', kind: 'tcp', host: 'x', port: 443, country: 'KZ', category: 'news', control: false, source: 'bench' };
+const target: ResolvedTarget = { id: 't', kind: 'tcp', host: 'x', port: 443, country: 'KZ', category: 'news', control: false, file: 'bench' };
 const result = (ip: string): ProbeResult => ({ target: 't', kind: 'tcp', ok: true, reason: null, phases: { total: 0.01 }, ip, at: 0 });
 const results = ips.map(result);
 

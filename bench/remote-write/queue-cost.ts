@@ -28,7 +28,7 @@ const dir = mkdtempSync(join(tmpdir(), 'rwmicro-'));
 const q = await DurableQueue.open({ dir, maxBytes: 256 * 1024 * 1024, remote: 'm', log: silentLogger() });
 const c = new Collector('v', () => [q]);
 // Only the fields the collector reads (an http target's probe options do not matter here).
-const targets = Array.from({ length: 200 }, (_, i) => ({ id: `t${i}`, kind: 'http', country: 'KZ', category: 'x', control: false, source: 's' }) as ResolvedTarget);
+const targets = Array.from({ length: 200 }, (_, i) => ({ id: `t${i}`, kind: 'http', country: 'KZ', category: 'x', control: false, file: 's' }) as ResolvedTarget);
 const N = 60000; // 10 minutes at 100 probes/s
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();

@@ -134,7 +134,7 @@ async function main(): Promise<void> {
           country: countries[i % countries.length] as string,
           category: 'news',
           control: false,
-          source: 'bench',
+          file: 'bench',
         }) as Schema.ResolvedTarget,
     );
     const intervalMs = o.interval * 1000;

@@ -56,7 +56,7 @@ export function buildWorld(opts: WorldOptions): World {
   const place = (input: unknown, country: string, category: string, role: TargetRole): void => {
     const parsed = TargetInput.parse(input);
     targets.push({
-      target: { ...parsed, country, category, source: 'bench-world' },
+      target: { ...parsed, country, category, file: 'bench-world' },
       role,
       offsetMs: Math.floor(rng.uniform(0, SCHEDULE.interval)),
       baseLatencyS: Math.exp(rng.uniform(Math.log(0.02), Math.log(0.2))),

@@ -24,7 +24,7 @@ import type { DisruptionEvent } from '../../src/detect/events.js';
 import { encodeMinute } from '../../src/history/history-file.js';
 import type { LineSample } from '../../src/history/aggregate.js';
 import { silentLogger } from '../../src/log.js';
-import { buildReport, reportBody, reportSourceOf } from '../../src/report/report.js';
+import { buildReport, reportBody, reportContextOf } from '../../src/report/report.js';
 import { eventQueries, eventWindow } from '../../src/report/report-data.js';
 import { openStoredHistory } from '../../src/report/stored-history.js';
 import { readStoredEvents } from '../../src/store/stored-events.js';
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
       const [stored, readEventsMs] = await time(() => readStoredEvents(config.storageDir, silentLogger()));
       const found = stored.find((e) => e.id === event.id) as DisruptionEvent;
       const [history, readHistoryMs] = await time(() => openStoredHistory(config, eventWindow(found, now), eventQueries(found)));
-      const [report, buildMs] = await time(() => buildReport(found, history, reportSourceOf(config), now));
+      const [report, buildMs] = await time(() => buildReport(found, history, reportContextOf(config), now));
       const [, textMs] = await time(() => report.csv().length + report.markdown().length);
       const renderer = new ChartRenderer();
       const [svg, svgMs] = await time(() => reportBody(report, 'svg', renderer));

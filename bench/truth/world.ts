@@ -95,7 +95,7 @@ export function buildTruthWorld(seed: number): TruthWorld {
     const input = targetInput(rng, n, country, asn, category, control);
     const parsed = TargetInput.parse(input);
     targets.push({
-      target: { ...parsed, country, category, source: 'bench-truth' },
+      target: { ...parsed, country, category, file: 'bench-truth' },
       role: control ? 'control' : 'normal',
       offsetMs: Math.floor(rng.uniform(0, 60_000)),
       baseLatencyS: Math.exp(rng.uniform(Math.log(0.02), Math.log(0.2))),

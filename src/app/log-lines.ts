@@ -38,8 +38,8 @@ export function logResumed(log: Logger, resumed: readonly DisruptionEvent[]): vo
   if (resumed.length > 0) log.info({ events: resumed.map((e) => e.id) }, 'resuming events still open at the last shutdown');
 }
 
-export function logReloadFailed(log: Logger, path: string, problems: readonly string[]): void {
-  log.error({ path, problems }, 'config reload failed; keeping the running config');
+export function logReloadFailed(log: Logger, configPath: string, problems: readonly string[]): void {
+  log.error({ path: configPath, problems }, 'config reload failed; keeping the running config');
 }
 
 /** Before the plan is applied: the sections that keep their running value until a restart. */
@@ -48,8 +48,8 @@ export function logNeedsRestart(log: Logger, plan: ReloadPlan): void {
 }
 
 /** After the plan is applied. */
-export function logReloaded(log: Logger, path: string, plan: ReloadPlan): void {
-  log.info({ path, targets: plan.config.targets.length, added: plan.added, removed: plan.removed.length }, 'config reloaded');
+export function logReloaded(log: Logger, configPath: string, plan: ReloadPlan): void {
+  log.info({ path: configPath, targets: plan.config.targets.length, added: plan.added, removed: plan.removed.length }, 'config reloaded');
 }
 
 export function logEventChange(log: Logger, type: 'opened' | 'closed', e: DisruptionEvent): void {

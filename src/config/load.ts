@@ -35,11 +35,11 @@ interface Defaults {
 }
 
 /** A parsed file that defines targets: the main config or a catalog. */
-interface Source {
+interface TargetFile {
   readonly sink: FileProblems;
   readonly doc: Doc;
-  /** Path relative to the config directory, as in ResolvedTarget.source. */
-  readonly source: string;
+  /** Path relative to the config directory, as in ResolvedTarget.file. */
+  readonly file: string;
   /** How problems name the file (LoadOptions.namesFrom). */
   readonly label: string;
   readonly defaults: Defaults;
@@ -67,14 +67,14 @@ export interface LoadOptions {
  * @throws ConfigError listing every problem found in the config file and all its catalogs.
  */
 export async function loadConfig(file: string, options: LoadOptions = {}): Promise<Config> {
-  const path = resolve(file);
-  const dir = dirname(path);
+  const absFile = resolve(file);
+  const dir = dirname(absFile);
   const log = new ProblemLog();
   const namesFrom = options.namesFrom;
   const label = (abs: string): string => relative(namesFrom ?? dir, abs);
-  const mainLabel = namesFrom === undefined ? file : label(path);
+  const mainLabel = namesFrom === undefined ? file : label(absFile);
 
-  const read = await readYamlMapping(mainLabel, path);
+  const read = await readYamlMapping(mainLabel, absFile);
   if (!read.ok) throw new ConfigError(read.problems);
   const doc = read.doc;
   const mainSink = log.file(undefined, mainLabel, doc);
@@ -84,8 +84,8 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
   const schedule = ConfigFile.shape.schedule.safeParse(doc.schedule);
   if (schedule.success) mainSink.addAll(scheduleProblems(schedule.data));
 
-  const sources: Source[] = [
-    { sink: mainSink, doc, source: relative(dir, path), label: label(path), defaults: inlineDefaults(doc) },
+  const files: TargetFile[] = [
+    { sink: mainSink, doc, file: relative(dir, absFile), label: label(absFile), defaults: inlineDefaults(doc) },
   ];
   const paths = new PathNames();
   const globs = ConfigFile.shape.catalogs.safeParse(doc.catalogs);
@@ -97,13 +97,13 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
     // A file listed by several entries (through different sources) is read and reported once.
     const reads = new Map<string, Promise<ReadResult>>();
     for (const { abs } of uses) if (!reads.has(abs)) reads.set(abs, readYamlMapping(label(abs), abs));
-    const seen = new Map<string, Source>();
+    const seen = new Map<string, TargetFile>();
     for (const use of uses) {
-      const source = relative(dir, use.abs);
+      const relFile = relative(dir, use.abs);
       const name = label(use.abs);
       const first = seen.get(use.abs);
       if (first) {
-        sources.push({ ...first, sources: use.sources });
+        files.push({ ...first, sources: use.sources });
         continue;
       }
       const cat = await (reads.get(use.abs) as Promise<ReadResult>);
@@ -116,13 +116,13 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
       if (!result.success) sink.addAll(issueProblems(result.error.issues, [], CatalogFile));
       const defaults = catalogDefaults(cat.doc);
       if (defaults.source) paths.claim(defaults.source, sink, ['source']);
-      const src: Source = { sink, doc: cat.doc, source, label: name, defaults, sources: use.sources };
-      seen.set(use.abs, src);
-      sources.push(src);
+      const catalog: TargetFile = { sink, doc: cat.doc, file: relFile, label: name, defaults, sources: use.sources };
+      seen.set(use.abs, catalog);
+      files.push(catalog);
     }
   }
 
-  const targets = resolveTargets(sources, schedule.success ? schedule.data : undefined, paths);
+  const targets = resolveTargets(files, schedule.success ? schedule.data : undefined, paths);
   const problems = log.render();
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
 
@@ -137,7 +137,7 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
   }));
   // Hitlists and the exclude file too.
   const blocks = resolveBlocksPaths(rest.blocks, dir);
-  return { ...rest, remote_write, blocks, path, storageDir: resolve(dir, rest.storage.dir), catalogs: display, targets };
+  return { ...rest, remote_write, blocks, file: absFile, storageDir: resolve(dir, rest.storage.dir), catalogs: display, targets };
 }
 
 /**
@@ -148,13 +148,13 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
 class PathNames {
   private readonly byName = new Map<string, { binding: string; where: string }>();
 
-  /** Registers `b`, defined at `path` of the file behind `sink`; a conflicting name is a problem there. */
-  claim(b: SourceBinding, sink: FileProblems, path: IssuePath): void {
+  /** Registers `b`, defined at `at` in the file behind `sink`; a conflicting name is a problem there. */
+  claim(b: SourceBinding, sink: FileProblems, at: IssuePath): void {
     const binding = b.address !== undefined ? `address ${b.address}` : `interface ${b.interface}`;
     const first = this.byName.get(b.name);
-    if (first === undefined) this.byName.set(b.name, { binding, where: sink.where(path) });
+    if (first === undefined) this.byName.set(b.name, { binding, where: sink.where(at) });
     else if (first.binding !== binding) {
-      sink.add([...path, 'name'], `path name "${b.name}" already names ${first.binding} (${first.where}); give this source another name`);
+      sink.add([...at, 'name'], `path name "${b.name}" already names ${first.binding} (${first.where}); give this source another name`);
     }
   }
 }
@@ -165,10 +165,10 @@ class PathNames {
  * `source`, else the catalog entry's `sources`, else the catalog's `source`, else unbound), and
  * checks ids are unique per path across all files.
  */
-function resolveTargets(sources: readonly Source[], schedule: Schedule | undefined, paths: PathNames): ResolvedTarget[] {
+function resolveTargets(files: readonly TargetFile[], schedule: Schedule | undefined, paths: PathNames): ResolvedTarget[] {
   const firstSeen = new Map<string, string>();
   const resolved: ResolvedTarget[] = [];
-  for (const { sink, doc, source, label, defaults, sources: entrySources } of sources) {
+  for (const { sink, doc, file, label, defaults, sources: entrySources } of files) {
     const raws: unknown[] = Array.isArray(doc.targets) ? doc.targets : [];
     raws.forEach((raw, i) => {
       const at: IssuePath = ['targets', i];
@@ -203,7 +203,7 @@ function resolveTargets(sources: readonly Source[], schedule: Schedule | undefin
           category: t.category ?? defaults.category ?? 'general',
           // The schema defaults control to false, so only the raw document says whether it was set.
           control: 'control' in raw ? t.control : (defaults.control ?? t.control),
-          source,
+          file,
         });
         if (b) Object.assign(target, { id: pathTargetId(t.id, b.name), bind: b, path: b.name });
         resolved.push(target);
@@ -308,10 +308,10 @@ type ReadResult = { ok: true; doc: Doc } | { ok: false; problems: string[] };
  * Reads one YAML file that must hold a mapping. `label` names the file in problems: syntax
  * errors (duplicate keys included) are `label:line:col: message`, 1-based.
  */
-async function readYamlMapping(label: string, path: string): Promise<ReadResult> {
+async function readYamlMapping(label: string, file: string): Promise<ReadResult> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readFile(file, 'utf8');
   } catch (err) {
     return { ok: false, problems: [`${label}: cannot read: ${err instanceof Error ? err.message : String(err)}`] };
   }
@@ -368,18 +368,18 @@ class FileProblems {
     private readonly doc: unknown,
   ) {}
 
-  add(path: IssuePath, message: string): void {
-    const where = formatPath(path, this.doc);
+  add(at: IssuePath, message: string): void {
+    const where = formatPath(at, this.doc);
     let text: string;
     if (where === '') text = `${this.name}: ${message}`;
     else text = this.prefix === undefined ? `${where}: ${message}` : `${this.prefix}: ${where}: ${message}`;
-    this.entries.push({ path, text });
+    this.entries.push({ path: at, text });
   }
 
   /** How a path of this file is named in messages: `file.yaml: targets.2 (id).source`. */
-  where(path: IssuePath): string {
-    const at = formatPath(path, this.doc);
-    return this.prefix === undefined ? at : `${this.prefix}: ${at}`;
+  where(at: IssuePath): string {
+    const where = formatPath(at, this.doc);
+    return this.prefix === undefined ? where : `${this.prefix}: ${where}`;
   }
 
   addAll(problems: readonly Problem[]): void {

@@ -471,8 +471,8 @@ type WithoutSource<T> = T extends unknown ? Omit<T, 'source'> : never;
 export type ResolvedTarget = WithoutSource<TargetInput> & {
   country: string;
   category: string;
-  /** Where the target was defined: "file.yaml" (catalog) or "config.yaml" (inline), for messages. */
-  source: string;
+  /** The file the target was defined in: "file.yaml" (catalog) or "config.yaml" (inline), for messages. */
+  file: string;
   /** The source binding probes of this target leave from; absent: the default route. */
   bind?: SourceBinding;
   /** The path label: bind.name, absent (meaning "") when unbound. */
@@ -504,7 +504,7 @@ export type IcmpResolved = Extract<ResolvedTarget, { kind: 'icmp' }>;
 /** The validated, fully resolved configuration the daemon runs on. */
 export interface Config extends Omit<ConfigFile, 'targets' | 'catalogs'> {
   /** Absolute path of the config file it came from. */
-  path: string;
+  file: string;
   /** storage.dir resolved against the config file's directory. */
   storageDir: string;
   /** Catalog globs as written (an entry with sources by its `file`), for display. */

@@ -10,7 +10,7 @@ import type { GeoDb, GeoLocation } from './geo-db.js';
 
 export interface AuditEntry {
   /** The file the target comes from. */
-  source: string;
+  file: string;
   target: string;
   ip: string;
   declared: { country: string; asn: number | null };
@@ -72,14 +72,14 @@ export function auditTargets(targets: readonly ResolvedTarget[], db: GeoDb): Aud
   const audited = new Set<string>();
   for (const t of targets) {
     if (!geoCheckable(t)) continue;
-    const key = `${t.source}\u0000${targetName(t)}`;
+    const key = `${t.file}\u0000${targetName(t)}`;
     if (audited.has(key)) continue;
     audited.add(key);
     for (const ip of ipLiterals(t)) {
       result.checked++;
       const found = db.lookup(ip);
       const entry: AuditEntry = {
-        source: t.source,
+        file: t.file,
         target: targetName(t),
         ip,
         declared: { country: t.country, asn: t.asn ?? null },
@@ -97,7 +97,7 @@ export function auditTargets(targets: readonly ResolvedTarget[], db: GeoDb): Aud
 /** One line per entry: `file: target: ip is in XX (ASn), declared YY (ASm)`. */
 export function formatAuditEntry(e: AuditEntry): string {
   const where = (c: string | null, asn: number | null): string => `${c ?? 'an unknown country'}${asn === null ? '' : ` (AS${asn})`}`;
-  const head = `${e.source}: ${e.target}: ${e.ip}`;
+  const head = `${e.file}: ${e.target}: ${e.ip}`;
   if (e.found.country === null && e.found.asn === null) return `${head} is not in the location database`;
   const tail = e.ignored ? ' (geo: ignore)' : '';
   return `${head} is in ${where(e.found.country, e.found.asn)}, declared ${where(e.declared.country, e.declared.asn)}${tail}`;

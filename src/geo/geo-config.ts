@@ -17,8 +17,8 @@ export interface GeoPaths {
 }
 
 /** The database paths a config asks for, resolved against its file. */
-export function geoPaths(config: Pick<Config, 'geo' | 'path'>): GeoPaths {
-  const dir = dirname(config.path);
+export function geoPaths(config: Pick<Config, 'geo' | 'file'>): GeoPaths {
+  const dir = dirname(config.file);
   const { country_db: countryDb, asn_db: asnDb } = config.geo;
   const asn = asnDb === null ? null : resolve(dir, asnDb);
   if (countryDb === null) return { country: null, asn, countryOff: 'geo.country_db is null' };
@@ -32,7 +32,7 @@ export function geoPaths(config: Pick<Config, 'geo' | 'path'>): GeoPaths {
  * off (paths.countryOff says why); a configured file that fails is a problem.
  * @throws ConfigError naming geo.country_db or geo.asn_db.
  */
-export async function openGeo(config: Pick<Config, 'geo' | 'path'>): Promise<{ db: GeoDb; paths: GeoPaths }> {
+export async function openGeo(config: Pick<Config, 'geo' | 'file'>): Promise<{ db: GeoDb; paths: GeoPaths }> {
   let paths = geoPaths(config);
   const problems: string[] = [];
   let country: OpenMmdb | null = null;

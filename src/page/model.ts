@@ -10,7 +10,7 @@ import type { ProbeResult } from '../probers/types.js';
 import { COUNTRY_CODE } from '../server/api.js';
 import type { RecentResults } from './recent-results.js';
 
-export interface PageSources {
+export interface PageInputs {
   vantageId: string;
   status(): PathsStatus;
   vantageStates(): PathVantageState[];
@@ -99,7 +99,7 @@ export function vantageLine(v: PathVantageState, anyControls: boolean): VantageL
   return { path: v.path, verdict: 'starting', why: anyControls ? 'waiting for the controls to answer' : 'no control targets configured: the verdict cannot be made' };
 }
 
-export function buildModel(src: PageSources, query: URLSearchParams): PageModel {
+export function buildModel(src: PageInputs, query: URLSearchParams): PageModel {
   const status = src.status();
   const { filter, problem } = parseFilter(query);
   const anyControls = status.targets.some((t) => t.control);

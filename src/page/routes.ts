@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import type { RawResponse, RawRouteHandler } from '../server/server.js';
-import { buildModel, type PageSources } from './model.js';
+import { buildModel, type PageInputs } from './model.js';
 import { renderPage } from './render.js';
 
 /** No inline script or style, nothing from elsewhere, no framing. */
@@ -41,7 +41,7 @@ function acceptsGzip(req: IncomingMessage): boolean {
  * @param generation changes whenever what the page shows may have changed (the app counts
  *   evaluations); a cached rendering of an older generation is rendered again.
  */
-export function pageRoutes(src: PageSources, generation: () => number): Record<string, RawRouteHandler> {
+export function pageRoutes(src: PageInputs, generation: () => number): Record<string, RawRouteHandler> {
   const cache = new Map<string, Rendered>();
   const script = asset('page.js');
   const style = asset('page.css');

@@ -124,16 +124,16 @@ export function makeIcmpProber(pinger: Pinger): Prober<IcmpResolved> {
       const remaining = ctx.timeoutMs - spent;
       // IP literals only (no dns phase): the whole timeout, so probes of one timeout share runs.
       const budget = spent < 5 ? ctx.timeoutMs : Math.max(TIMEOUT_STEP_MS, Math.floor(remaining / TIMEOUT_STEP_MS) * TIMEOUT_STEP_MS);
-      let sources: (string | undefined)[];
+      let sourceAddresses: (string | undefined)[];
       try {
-        sources = addresses.map((a) => localAddressFor(ctx.source, a));
+        sourceAddresses = addresses.map((a) => localAddressFor(ctx.source, a));
       } catch (err) {
         return fail(classifyError(err, 'connect'), addresses[0] ?? null, describeError(err));
       }
       const outcomes = await abortable<EchoOutcome[]>(
         deadline,
         (resolve) => {
-          void Promise.all(addresses.map((a, i) => pinger.echo(a, budget, sources[i]))).then(resolve);
+          void Promise.all(addresses.map((a, i) => pinger.echo(a, budget, sourceAddresses[i]))).then(resolve);
         },
         () => undefined,
       );

@@ -10,7 +10,7 @@ import type { EventWindow } from './report-data.js';
 import { countryName, type CountryZone } from './time-zone.js';
 
 /** Who measured, and with which settings: for the "seen from" and method lines. */
-export interface ReportSource {
+export interface ReportContext {
   vantage: { id: string; country?: string | undefined; asn?: number | undefined };
   /** The default probe interval, ms. */
   intervalMs: number;
@@ -52,7 +52,7 @@ export function reportTitle(event: DisruptionEvent): string {
 }
 
 /** The whole summary; `files` names the chart and CSV beside it (relative links). */
-export function reportMarkdown(event: DisruptionEvent, window: EventWindow, zone: CountryZone | null, source: ReportSource, files: { png: string; csv: string }, now: number): string {
+export function reportMarkdown(event: DisruptionEvent, window: EventWindow, zone: CountryZone | null, context: ReportContext, files: { png: string; csv: string }, now: number): string {
   const e = event.evidence;
   const rows: [string, string][] = [
     ['What', md(event.summary)],
@@ -61,7 +61,7 @@ export function reportMarkdown(event: DisruptionEvent, window: EventWindow, zone
     ['How long', `${duration(window.end - window.start)}${window.open ? ` so far (still going at ${utc(now)})` : ''}`],
     ['Mechanism', event.mechanism === null ? 'not named (no dominant failure reason)' : `${event.mechanism}: ${MECHANISM_TEXT[event.mechanism]}`],
     ['Evidence', evidence(event)],
-    ['Seen from', seenFrom(event, source)],
+    ['Seen from', seenFrom(event, context)],
     ['Severity', event.severity],
     ['Event id', `\`${event.id.replace(/`/g, '')}\``],
   ];
@@ -77,7 +77,7 @@ export function reportMarkdown(event: DisruptionEvent, window: EventWindow, zone
     '',
     '## Method',
     '',
-    method(event, source),
+    method(event, context),
     '',
     `The 1-minute points behind the chart are in [${files.csv}](${files.csv}); times are UTC${zone === null ? '' : ` and ${zone.name} (${formatOffset(zone.offsetMs)})`}.${zone?.note ? ` ${zone.note}` : ''}`,
     '',
@@ -112,19 +112,19 @@ function evidence(event: DisruptionEvent): string {
   return parts.join('; ');
 }
 
-function seenFrom(event: DisruptionEvent, source: ReportSource): string {
-  const v = source.vantage;
+function seenFrom(event: DisruptionEvent, context: ReportContext): string {
+  const v = context.vantage;
   const at = [v.country, v.asn === undefined ? undefined : `AS${v.asn}`].filter((x) => x !== undefined).join(', ');
   const path = event.path === undefined ? 'the default route' : `source path ${md(event.path)}`;
   return `vantage ${md(v.id)}${at === '' ? '' : ` (${at})`}, through ${path}`;
 }
 
-function method(event: DisruptionEvent, source: ReportSource): string {
+function method(event: DisruptionEvent, context: ReportContext): string {
   return [
-    `Lookout probed each target from vantage ${md(source.vantage.id)} every ${duration(source.intervalMs)} (HTTP, TLS, TCP, DNS or ICMP, as each target is configured)`,
-    `and counted a target down after ${source.downAfter} consecutive failures, the first one confirmed by a quick re-probe.`,
-    `It opened this event when ${KIND_METHOD[event.kind]}, for ${source.openAfter} consecutive evaluations (one every ${duration(source.evaluateEveryMs)}),`,
-    `and closes it after the condition has been clear for ${source.closeAfter}.`,
+    `Lookout probed each target from vantage ${md(context.vantage.id)} every ${duration(context.intervalMs)} (HTTP, TLS, TCP, DNS or ICMP, as each target is configured)`,
+    `and counted a target down after ${context.downAfter} consecutive failures, the first one confirmed by a quick re-probe.`,
+    `It opened this event when ${KIND_METHOD[event.kind]}, for ${context.openAfter} consecutive evaluations (one every ${duration(context.evaluateEveryMs)}),`,
+    `and closes it after the condition has been clear for ${context.closeAfter}.`,
     'The chart shows, per minute, the share of each group\'s eligible targets that answered and their latency over their own baselines;',
     'it is one vantage\'s view from outside the network, not a measurement of all traffic.',
   ].join(' ');

@@ -14,7 +14,7 @@ import { buildChartSpec } from '../chart/spec.js';
 import type { ChartFormat, ChartRenderer } from '../chart/renderer.js';
 import { reportCsv } from './csv.js';
 import { eventLines, eventWindow, type EventWindow } from './report-data.js';
-import { reportMarkdown, reportTitle, type ReportSource } from './markdown.js';
+import { reportMarkdown, reportTitle, type ReportContext } from './markdown.js';
 import { countryZone, type CountryZone } from './time-zone.js';
 
 export const REPORT_FORMATS = ['svg', 'png', 'csv', 'md'] as const;
@@ -43,7 +43,7 @@ export interface EventReport {
 }
 
 /** Everything but the drawing, for `event` as seen at `now`. */
-export function buildReport(event: DisruptionEvent, reader: SeriesReader, source: ReportSource, now: number): EventReport {
+export function buildReport(event: DisruptionEvent, reader: SeriesReader, context: ReportContext, now: number): EventReport {
   const window = eventWindow(event, now);
   const zone = event.country === null ? null : countryZone(event.country, window.start);
   const lines = eventLines(reader, event, window);
@@ -57,7 +57,7 @@ export function buildReport(event: DisruptionEvent, reader: SeriesReader, source
     spec: () =>
       buildChartSpec({
         title: reportTitle(event),
-        subtitle: `${event.summary} (vantage ${source.vantage.id}${event.path === undefined ? '' : `, path ${event.path}`})`,
+        subtitle: `${event.summary} (vantage ${context.vantage.id}${event.path === undefined ? '' : `, path ${event.path}`})`,
         from: window.from,
         to: window.to,
         lines,
@@ -66,7 +66,7 @@ export function buildReport(event: DisruptionEvent, reader: SeriesReader, source
         ...(zone === null ? {} : { zone: { name: zone.name, offsetMs: zone.offsetMs } }),
       }),
     csv: () => reportCsv(lines, window, zone, event.country),
-    markdown: () => reportMarkdown(event, window, zone, source, { png: REPORT_FILES.png, csv: REPORT_FILES.csv }, now),
+    markdown: () => reportMarkdown(event, window, zone, context, { png: REPORT_FILES.png, csv: REPORT_FILES.csv }, now),
   };
 }
 
@@ -79,7 +79,7 @@ export async function reportBody(report: EventReport, format: ReportFormat, rend
 }
 
 /** Who measured, from the config: for the report's "seen from" and method lines. */
-export function reportSourceOf(config: Pick<Config, 'vantage' | 'schedule' | 'detection'>): ReportSource {
+export function reportContextOf(config: Pick<Config, 'vantage' | 'schedule' | 'detection'>): ReportContext {
   return {
     vantage: { id: config.vantage.id, country: config.vantage.country, asn: config.vantage.asn },
     intervalMs: config.schedule.interval,
@@ -94,8 +94,8 @@ export function reportSourceOf(config: Pick<Config, 'vantage' | 'schedule' | 'de
  * Writes the four files of `event`'s report into `dir`/<event id as a file name>/ (created);
  * resolves with that folder. The Markdown's links point at the files beside it.
  */
-export async function writeReport(event: DisruptionEvent, reader: SeriesReader, source: ReportSource, outDir: string, renderer: ChartRenderer, now: number): Promise<string> {
-  const report = buildReport(event, reader, source, now);
+export async function writeReport(event: DisruptionEvent, reader: SeriesReader, context: ReportContext, outDir: string, renderer: ChartRenderer, now: number): Promise<string> {
+  const report = buildReport(event, reader, context, now);
   const dir = join(outDir, fileSlug(event.id));
   await mkdir(dir, { recursive: true });
   for (const format of REPORT_FORMATS) await writeFile(join(dir, REPORT_FILES[format]), await reportBody(report, format, renderer));

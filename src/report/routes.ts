@@ -11,18 +11,19 @@ import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { DisruptionEvent } from '../detect/events.js';
 import type { SeriesReader } from '../history/types.js';
 import type { RawResponse, RawRouteHandler } from '../server/server.js';
+import { PATH_ERROR, PATH_NAME } from '../server/api.js';
 import { buildChartSpec } from '../chart/spec.js';
 import { RenderBusyError, RenderError, type ChartRenderer } from '../chart/renderer.js';
 import { selectLines } from './report-data.js';
-import type { ReportSource } from './markdown.js';
+import type { ReportContext } from './markdown.js';
 import { buildReport, CONTENT_TYPES, fileSlug, REPORT_FORMATS, reportBody, type ReportFormat } from './report.js';
 import { countryName, countryZone } from './time-zone.js';
 
-export interface ReportRouteSources {
+export interface ReportRouteInputs {
   /** Every stored event (latest version of each). */
   events: () => readonly DisruptionEvent[];
   series: SeriesReader;
-  source: () => ReportSource;
+  context: () => ReportContext;
   renderer: ChartRenderer;
   now: () => number;
 }
@@ -34,16 +35,16 @@ export const MAX_CHART_HOURS = 168;
 const LAST_GOOD_CHARTS = 64;
 
 /** The prefix routes to hand to createServer. */
-export function reportRoutes(s: ReportRouteSources): Record<string, RawRouteHandler> {
+export function reportRoutes(s: ReportRouteInputs): Record<string, RawRouteHandler> {
   const lastGood = new Map<string, Buffer>();
   return {
-    [CHART_PREFIX]: (query, req) => countryChart(s, lastGood, query, pathOf(req)),
-    [REPORT_PREFIX]: (_query, req) => eventReport(s, pathOf(req)),
+    [CHART_PREFIX]: (query, req) => countryChart(s, lastGood, query, urlPathOf(req)),
+    [REPORT_PREFIX]: (_query, req) => eventReport(s, urlPathOf(req)),
   };
 }
 
-async function eventReport(s: ReportRouteSources, path: string): Promise<RawResponse> {
-  const m = /^\/api\/v1\/events\/([^/]+)\/report\.([a-z]+)$/.exec(path);
+async function eventReport(s: ReportRouteInputs, urlPath: string): Promise<RawResponse> {
+  const m = /^\/api\/v1\/events\/([^/]+)\/report\.([a-z]+)$/.exec(urlPath);
   if (!m) return jsonError(404, 'not found');
   const format = m[2] as ReportFormat;
   if (!REPORT_FORMATS.includes(format)) return jsonError(404, `report.${m[2]}: no such format (use svg, png, csv or md)`);
@@ -55,12 +56,12 @@ async function eventReport(s: ReportRouteSources, path: string): Promise<RawResp
   }
   const event = s.events().find((e) => e.id === id);
   if (event === undefined) return jsonError(404, `event ${JSON.stringify(id)} not found`);
-  const report = buildReport(event, s.series, s.source(), s.now());
+  const report = buildReport(event, s.series, s.context(), s.now());
   return drawn(() => reportBody(report, format, s.renderer), format, { 'Content-Disposition': `inline; filename="${fileSlug(event.id)}.${format}"` });
 }
 
-async function countryChart(s: ReportRouteSources, lastGood: Map<string, Buffer>, query: URLSearchParams, path: string): Promise<RawResponse> {
-  const m = /^\/api\/v1\/charts\/country\/([A-Z]{2})\.(svg|png)$/.exec(path);
+async function countryChart(s: ReportRouteInputs, lastGood: Map<string, Buffer>, query: URLSearchParams, urlPath: string): Promise<RawResponse> {
+  const m = /^\/api\/v1\/charts\/country\/([A-Z]{2})\.(svg|png)$/.exec(urlPath);
   if (!m) return jsonError(404, 'not found: use /api/v1/charts/country/{CC}.svg with an upper-case ISO 3166-1 alpha-2 code');
   const [, country, format] = m as unknown as [string, string, 'svg' | 'png'];
   const params = chartParams(query);
@@ -99,7 +100,7 @@ function chartParams(query: URLSearchParams): { hours: number; path: string } | 
   const hours = /^\d{1,3}$/.test(hoursText) ? Number(hoursText) : NaN;
   if (!(hours >= 1 && hours <= MAX_CHART_HOURS)) return `hours: must be a whole number from 1 to ${MAX_CHART_HOURS}`;
   const path = query.get('path') ?? '';
-  if (path !== '' && !/^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$/.test(path)) return 'path: must be a source name such as isp-a, or empty for the default route';
+  if (path !== '' && !PATH_NAME.test(path)) return `path: ${PATH_ERROR}`;
   return { hours, path };
 }
 
@@ -138,6 +139,6 @@ function remember(map: Map<string, Buffer>, key: string, body: Buffer): void {
   }
 }
 
-function pathOf(req: IncomingMessage): string {
+function urlPathOf(req: IncomingMessage): string {
   return (req.url ?? '/').split('?', 1)[0] ?? '/';
 }

@@ -1,13 +1,13 @@
 /**
  * The /api/v1 read endpoints (docs/api.md): the detector's status and the event timeline.
- * Handlers are pure functions of their sources and the query string; a bad filter answers 400
+ * Handlers are pure functions of their inputs and the query string; a bad filter answers 400
  * with {"error": "<param>: <what is wrong>"}.
  */
 import { countryCodeProblem } from '../config/country.js';
 import { EVENT_KINDS, type DisruptionEvent, type EventKind } from '../detect/events.js';
 import type { JsonResponse } from './server.js';
 
-export interface ApiSources {
+export interface ApiInputs {
   /** Every stored event, latest version of each, in timeline order. */
   events: () => readonly DisruptionEvent[];
   /** The detector's current status (GET /api/v1/status). */
@@ -103,13 +103,13 @@ function matches(e: DisruptionEvent, f: EventFilter): boolean {
 export type ApiRoute = (query: URLSearchParams) => JsonResponse;
 
 /** The GET routes to hand to createServer. */
-export function apiRoutes(sources: ApiSources): Record<string, ApiRoute> {
+export function apiRoutes(inputs: ApiInputs): Record<string, ApiRoute> {
   return {
-    '/api/v1/status': (): JsonResponse => ({ status: 200, body: sources.status() }),
+    '/api/v1/status': (): JsonResponse => ({ status: 200, body: inputs.status() }),
     '/api/v1/events': (query): JsonResponse => {
       const filter = parseEventFilter(query);
       if (typeof filter === 'string') return { status: 400, body: { error: filter } };
-      return { status: 200, body: { events: sources.events().filter((e) => matches(e, filter)) } };
+      return { status: 200, body: { events: inputs.events().filter((e) => matches(e, filter)) } };
     },
   };
 }

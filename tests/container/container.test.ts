@@ -207,7 +207,9 @@ describe('the image, built and run', { timeout: 90_000 }, () => {
     for (const dep of ['pino', 'prom-client', 'undici', 'zod', 'yaml']) expect(modules).toContain(dep);
     for (const dev of ['typescript', 'vitest', 'eslint', 'fast-check', 'node']) expect(modules).not.toContain(dev);
     // Node and Debian are the base's; Lookout adds its code, its production modules and iproute2 + iptables.
-    expect(imageBytes - baseBytes).toBeLessThan(100 * MB);
+    // The largest modules are data and drawing: the IPv4 range files of block probing (about
+    // 30 MB), the country database (8 MB), Vega and Vega-Lite (about 20 MB), resvg (4 MB).
+    expect(imageBytes - baseBytes).toBeLessThan(150 * MB);
   });
 
   it('echoes as the node user through fping given NET_RAW, and names the refusal without it (icmp targets)', async () => {

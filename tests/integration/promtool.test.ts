@@ -8,7 +8,7 @@ import type { ProbeResult } from '../../src/probers/types.js';
 import { createServer, type LookoutServer } from '../../src/server/server.js';
 import { promtoolCheckMetrics as promtoolCheck } from '../fixtures/promtool.js';
 
-const base = { control: false, source: 'probes.yaml' } as const;
+const base = { control: false, file: 'probes.yaml' } as const;
 const TARGETS: ResolvedTarget[] = [
   { ...base, id: 'kz-egov', kind: 'http', url: 'https://egov.kz/', country: 'KZ', asn: 9198, category: 'government', method: 'GET', headers: {}, insecure_skip_verify: false, follow_redirects: false, body_limit: 65536, expect: { status: [200, 399] } },
   { ...base, id: 'kz-kt-dns', kind: 'dns', server: '127.0.0.53:53', query: { name: 'egov.kz', type: 'A' }, country: 'KZ', asn: 9198, category: 'infrastructure', expect: { rcode: 'NOERROR' } },

@@ -42,7 +42,7 @@ function capturedLogger(): { log: Logger; entries: () => Record<string, unknown>
 }
 
 function target(id: string): ResolvedTarget {
-  return { id, kind: 'tcp', host: '127.0.0.1', port: 9, country: 'KZ', category: 'news', control: false, source: 'test.yaml' };
+  return { id, kind: 'tcp', host: '127.0.0.1', port: 9, country: 'KZ', category: 'news', control: false, file: 'test.yaml' };
 }
 
 function result(t: ResolvedTarget, at: number, ok: boolean): ProbeResult {

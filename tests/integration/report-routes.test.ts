@@ -39,7 +39,7 @@ beforeAll(async () => {
     prefixRoutes: reportRoutes({
       events: () => [shutdown],
       series: new MemorySeriesReader(kzLines()),
-      source: () => ({ vantage: { id: 'fra-1', country: 'DE' }, intervalMs: 60_000, downAfter: 2, openAfter: 2, closeAfter: 2, evaluateEveryMs: 5000 }),
+      context: () => ({ vantage: { id: 'fra-1', country: 'DE' }, intervalMs: 60_000, downAfter: 2, openAfter: 2, closeAfter: 2, evaluateEveryMs: 5000 }),
       renderer,
       now: () => KZ_TO - 60_000,
     }),

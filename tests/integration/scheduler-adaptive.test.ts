@@ -47,7 +47,7 @@ describe('scheduler with adaptive probing (real probes on loopback)', () => {
       country: 'KZ',
       asn: 64500,
       category: `c${i % 3}`,
-      source: 'adaptive.test',
+      file: 'adaptive.test',
     }));
     const resolver = createResolver();
     const results: { r: ProbeResult; seen: number }[] = [];

@@ -12,7 +12,7 @@ const INTERVAL = 10_000;
 const N = 1000;
 
 function target(id: string): ResolvedTarget {
-  return { id, kind: 'tcp', host: '127.0.0.1', port: 9, control: false, country: 'KZ', category: 'test', source: 'spread' };
+  return { id, kind: 'tcp', host: '127.0.0.1', port: 9, control: false, country: 'KZ', category: 'test', file: 'spread' };
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -72,7 +72,7 @@ async function start(over: Partial<ServerOptions> = {}): Promise<{ port: number;
 }
 
 function tcpTarget(id: string): ResolvedTarget {
-  return { id, kind: 'tcp', host: '127.0.0.1', port: 443, country: 'KZ', category: 'government', asn: 9198, control: false, source: 'kz.yaml' };
+  return { id, kind: 'tcp', host: '127.0.0.1', port: 443, country: 'KZ', category: 'government', asn: 9198, control: false, file: 'kz.yaml' };
 }
 
 describe('health endpoints', () => {

@@ -58,7 +58,7 @@ afterAll(async () => {
   certs?.cleanup();
 });
 
-const common = { country: 'ZZ', category: 'test', source: 'test.yaml' };
+const common = { country: 'ZZ', category: 'test', file: 'test.yaml' };
 const query = { name: 'ok.test' };
 const expectAnswer = { answers_in: ['127.0.0.0/8'] };
 

@@ -61,7 +61,7 @@ afterAll(() => {
   for (const route of addedRoutes.splice(0)) execFileSync('ip', ['route', 'del', ...route], { stdio: ['ignore', 'ignore', 'pipe'] });
 });
 
-const common = { country: 'ZZ', category: 'test', source: 'test.yaml' };
+const common = { country: 'ZZ', category: 'test', file: 'test.yaml' };
 const single = (host: string): IcmpResolved => ({ ...IcmpTarget.parse({ id: 'ns-icmp', kind: 'icmp', host }), ...common });
 const block = (hosts: string[]): IcmpResolved => ({ ...IcmpTarget.parse({ id: 'ns-icmp-block', kind: 'icmp', hosts }), ...common });
 

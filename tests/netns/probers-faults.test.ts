@@ -63,7 +63,7 @@ afterAll(async () => {
   certs?.cleanup();
 });
 
-const common = { country: 'ZZ', category: 'test', source: 'test.yaml' };
+const common = { country: 'ZZ', category: 'test', file: 'test.yaml' };
 const tcp = (host: string, port = PORT): ResolvedTarget => ({ ...TcpTarget.parse({ id: 'ns-tcp', kind: 'tcp', host, port }), ...common });
 const tls = (host: string, port = PORT, sni?: string): ResolvedTarget => ({
   ...TlsTarget.parse({ id: 'ns-tls', kind: 'tls', host, port, ...(sni ? { sni, insecure_skip_verify: true } : {}) }),

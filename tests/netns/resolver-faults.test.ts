@@ -17,8 +17,8 @@ import { closedPort } from '../fixtures/servers.js';
 // of the namespace (there is no route).
 const NAME = 'probe.lookout.invalid';
 
-function base(id: string): Pick<ResolvedTarget, 'id' | 'country' | 'category' | 'control' | 'source'> {
-  return { id, country: 'ZZ', category: 'web', control: false, source: 'test' };
+function base(id: string): Pick<ResolvedTarget, 'id' | 'country' | 'category' | 'control' | 'file'> {
+  return { id, country: 'ZZ', category: 'web', control: false, file: 'test' };
 }
 
 async function probe(target: ResolvedTarget, servers?: string[]): Promise<ProbeResult> {
@@ -36,8 +36,8 @@ beforeAll(() => {
 describe("this host's resolver failing", () => {
   it('resolver.servers on a closed loopback port: dns_resolver_unreachable at once, for tcp and http', async () => {
     const servers = [`127.0.0.1:${await closedPort()}`];
-    const tcp = await probe({ ...base('tcp-name'), ...TcpTarget.parse({ id: 'tcp-name', kind: 'tcp', host: NAME, port: 443 }) } as ResolvedTarget, servers);
-    const http = await probe({ ...base('http-name'), ...HttpTarget.parse({ id: 'http-name', kind: 'http', url: `http://${NAME}/` }) } as ResolvedTarget, servers);
+    const tcp = await probe({ ...base('tcp-name'), ...TcpTarget.parse({ id: 'tcp-name', kind: 'tcp', host: NAME, port: 443 }) }, servers);
+    const http = await probe({ ...base('http-name'), ...HttpTarget.parse({ id: 'http-name', kind: 'http', url: `http://${NAME}/` }) }, servers);
     for (const r of [tcp, http]) {
       expect(r).toMatchObject({ ok: false, reason: 'dns_resolver_unreachable', ip: null });
       expect(r.phases.total ?? 99).toBeLessThan(1);
@@ -45,8 +45,8 @@ describe("this host's resolver failing", () => {
   });
 
   it('the system resolver with no reachable server (EAI_AGAIN): dns_temporary_failure at once, for tcp and http', async () => {
-    const tcp = await probe({ ...base('tcp-name'), ...TcpTarget.parse({ id: 'tcp-name', kind: 'tcp', host: NAME, port: 443 }) } as ResolvedTarget);
-    const http = await probe({ ...base('http-name'), ...HttpTarget.parse({ id: 'http-name', kind: 'http', url: `http://${NAME}/` }) } as ResolvedTarget);
+    const tcp = await probe({ ...base('tcp-name'), ...TcpTarget.parse({ id: 'tcp-name', kind: 'tcp', host: NAME, port: 443 }) });
+    const http = await probe({ ...base('http-name'), ...HttpTarget.parse({ id: 'http-name', kind: 'http', url: `http://${NAME}/` }) });
     for (const r of [tcp, http]) {
       expect(r).toMatchObject({ ok: false, reason: 'dns_temporary_failure', ip: null });
       expect(r.phases.total ?? 99).toBeLessThan(1);

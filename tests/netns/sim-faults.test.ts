@@ -58,7 +58,7 @@ afterAll(async () => {
   certs?.cleanup();
 });
 
-const common = { country: 'KZ', category: 'test', source: 'test.yaml' };
+const common = { country: 'KZ', category: 'test', file: 'test.yaml' };
 const tcp = (server: Running): ResolvedTarget => ({ ...TcpTarget.parse({ id: 'sim-tcp', kind: 'tcp', host: server.host, port: server.port }), ...common });
 const tls = (server: Running, sni: string): ResolvedTarget => ({
   ...TlsTarget.parse({ id: 'sim-tls', kind: 'tls', host: server.host, port: server.port, sni, insecure_skip_verify: true }),

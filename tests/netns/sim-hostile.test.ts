@@ -33,7 +33,7 @@ let world: World;
 
 function resolved(t: WorldTarget): ResolvedTarget {
   const parsed = TargetInput.parse(daemonTarget(t));
-  return { ...parsed, country: t.country, category: t.category, control: t.control, source: 'world' };
+  return { ...parsed, country: t.country, category: t.category, control: t.control, file: 'world' };
 }
 
 async function probe(id: string): Promise<{ reason: FailureReason | null; detail: string | undefined }> {

@@ -186,7 +186,7 @@ describe('two sources probing the same targets', () => {
     const server = await listen(createNetServer((s) => s.end()), '127.0.0.1');
     try {
       execFileSync('ip', ['-6', 'addr', 'del', '::1/128', 'dev', 'lo']);
-      const target = { ...TcpTarget.parse({ id: 'gone', kind: 'tcp', host: '::1', port: server.port }), country: 'ZZ', category: 'test', source: 't.yaml' };
+      const target = { ...TcpTarget.parse({ id: 'gone', kind: 'tcp', host: '::1', port: server.port }), country: 'ZZ', category: 'test', file: 't.yaml' };
       const ctx = { timeoutMs: 1000, signal: new AbortController().signal, resolver: createResolver(), source: SourceBinding.parse({ address: '::1', name: 'v6' }) };
       const r = await probeTcp(target, ctx);
       expect(r).toMatchObject({ ok: false, reason: 'source_unavailable' });

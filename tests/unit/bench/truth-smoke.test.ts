@@ -44,7 +44,7 @@ describe('ground-truth generator', () => {
     for (let seed = SEED; seed < SEED + WORLDS; seed++) {
       const { world } = generateWorld(seed);
       for (const t of world.targets) {
-        const { source: _source, ...input } = t.target;
+        const { file: _file, ...input } = t.target;
         expect(() => TargetInput.parse(input)).not.toThrow();
         const x = t.target;
         const addrs =

@@ -51,13 +51,13 @@ describe('loadConfig: the valid fixture', () => {
   });
 
   it('records the absolute config path and resolves storage against its directory', () => {
-    expect(config.path).toBe(fixture('valid/config/lookout.yaml'));
+    expect(config.file).toBe(fixture('valid/config/lookout.yaml'));
     expect(config.storageDir).toBe(fixture('valid/data'));
     expect(config.catalogs).toEqual(['../probes/*.yaml']);
   });
 
   it('resolves catalog globs relative to the config file, in sorted order', () => {
-    expect(config.targets.map((t) => [t.id, t.source])).toEqual([
+    expect(config.targets.map((t) => [t.id, t.file])).toEqual([
       ['local-control-tcp', 'lookout.yaml'],
       ['kz-egov', '../probes/kz.yaml'],
       ['kz-dns', '../probes/kz.yaml'],
@@ -91,7 +91,7 @@ describe('loadConfig: defaults', () => {
     const config = await loadConfig(await tree({ 'lookout.yaml': 'vantage: { id: test-1 }\n' }));
     expect(config.schedule).toEqual({ interval: 60_000, timeout: 10_000, concurrency: 256, confirm_delay: 5_000, adaptive: { enabled: true, max_per_second: 20, group_budget: 32 } });
     expect(config.server).toEqual({ listen: '0.0.0.0:9464', admin_token: null });
-    expect(config.storageDir).toBe(join(dirname(config.path), 'data'));
+    expect(config.storageDir).toBe(join(dirname(config.file), 'data'));
     expect(config.detection.down_after).toBe(2);
     expect(config.targets).toEqual([]);
     expect(config.catalogs).toEqual([]);
@@ -101,7 +101,7 @@ describe('loadConfig: defaults', () => {
     const config = await loadConfig(
       await tree({ 'lookout.yaml': `${VANTAGE}targets: [{ id: t, kind: tcp, host: 127.0.0.1, port: 9 }]\n` }),
     );
-    expect(config.targets[0]).toMatchObject({ country: 'DE', category: 'general', control: false, source: 'lookout.yaml' });
+    expect(config.targets[0]).toMatchObject({ country: 'DE', category: 'general', control: false, file: 'lookout.yaml' });
   });
 });
 

@@ -13,7 +13,7 @@ const detection = DetectionConfig.parse({});
 const T0 = Date.UTC(2022, 0, 5, 0, 0, 0);
 
 function target(id: string, country: string, extra: Partial<ResolvedTarget> = {}): ResolvedTarget {
-  return { id, kind: 'tcp', host: '127.0.0.1', port: 9, country, category: 'news', control: false, source: 'test', ...extra } as ResolvedTarget;
+  return { id, kind: 'tcp', host: '127.0.0.1', port: 9, country, category: 'news', control: false, file: 'test', ...extra } as ResolvedTarget;
 }
 
 describe('countsForVerdicts', () => {

@@ -8,7 +8,7 @@ import type { ProbeResult } from '../../../src/probers/types.js';
 // through every 5 s in between, hundreds of millions of evaluations; `lookout replay` hung.
 
 const detection = DetectionConfig.parse({});
-const targets: ResolvedTarget[] = ['a', 'b', 'c'].map((id) => ({ id, kind: 'tcp', host: `${id}.example`, port: 443, country: 'KZ', category: 'news', control: false, source: 't.yaml' }));
+const targets: ResolvedTarget[] = ['a', 'b', 'c'].map((id) => ({ id, kind: 'tcp', host: `${id}.example`, port: 443, country: 'KZ', category: 'news', control: false, file: 't.yaml' }));
 
 function result(target: string, at: number, ok: boolean): ProbeResult {
   return { target, kind: 'tcp', ok, reason: ok ? null : 'tcp_timeout', phases: { total: 0.05 }, ip: null, at };

@@ -32,7 +32,7 @@ export function mulberry32(seed: number): () => number {
 }
 
 export function target(id: string, country: string, category: string, asn?: number, control = false): ResolvedTarget {
-  return { id, kind: 'tcp', host: '127.0.0.1', port: 9, country, category, control, source: 'test', ...(asn === undefined ? {} : { asn }) };
+  return { id, kind: 'tcp', host: '127.0.0.1', port: 9, country, category, control, file: 'test', ...(asn === undefined ? {} : { asn }) };
 }
 
 export const TIMEOUTS = new Set<FailureReason>(['tcp_timeout', 'tls_timeout', 'http_timeout', 'dns_timeout', 'timeout']);

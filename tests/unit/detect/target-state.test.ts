@@ -4,7 +4,7 @@ import { TargetTracker } from '../../../src/detect/target-state.js';
 import type { ProbeResult } from '../../../src/probers/types.js';
 
 const s = DetectionConfig.parse({});
-const target: ResolvedTarget = { id: 't', kind: 'tcp', host: '127.0.0.1', port: 9, country: 'KZ', category: 'web', control: false, source: 'test' };
+const target: ResolvedTarget = { id: 't', kind: 'tcp', host: '127.0.0.1', port: 9, country: 'KZ', category: 'web', control: false, file: 'test' };
 
 function feed(t: TargetTracker, at: number, ok: boolean, confirm = false): void {
   const r: ProbeResult = { target: 't', kind: 'tcp', ok, reason: ok ? null : 'tcp_timeout', phases: { total: ok ? 0.05 : 10 }, ip: null, at, ...(confirm ? { confirm } : {}) };

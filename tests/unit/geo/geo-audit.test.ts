@@ -9,7 +9,7 @@ const WORLD_DB = resolve(import.meta.dirname, '../../..', 'scenarios/geo/cdn-abr
 
 function target(raw: Record<string, unknown>): ResolvedTarget {
   const t = TargetInput.parse(raw);
-  const resolved: ResolvedTarget = Object.assign(t, { country: t.country ?? 'KZ', category: t.category ?? 'general', source: 'kz.yaml' });
+  const resolved: ResolvedTarget = Object.assign(t, { country: t.country ?? 'KZ', category: t.category ?? 'general', file: 'kz.yaml' });
   return resolved;
 }
 

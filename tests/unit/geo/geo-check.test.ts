@@ -13,7 +13,7 @@ beforeAll(async () => {
 });
 
 function target(id: string, country: string, extra: Partial<ResolvedTarget> = {}): ResolvedTarget {
-  return { id, kind: 'tcp', host: 'x.sim', port: 443, country, category: 'news', control: false, source: 'test.yaml', ...extra } as ResolvedTarget;
+  return { id, kind: 'tcp', host: 'x.sim', port: 443, country, category: 'news', control: false, file: 'test.yaml', ...extra } as ResolvedTarget;
 }
 function result(id: string, ip: string | null): ProbeResult {
   return { target: id, kind: 'tcp', ok: true, reason: null, phases: { total: 0.01 }, ip, at: 0 };

@@ -30,7 +30,7 @@ function target(over: Partial<ResolvedTarget> & { id: string }): ResolvedTarget 
     category: 'government',
     asn: 9198,
     control: false,
-    source: 'kz.yaml',
+    file: 'kz.yaml',
     ...over,
   } as ResolvedTarget;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DisruptionEvent } from '../../../src/detect/events.js';
 import type { PathsStatus, PathVantageState } from '../../../src/detect/paths.js';
 import type { ProbeResult } from '../../../src/probers/types.js';
-import { buildModel, type PageSources } from '../../../src/page/model.js';
+import { buildModel, type PageInputs } from '../../../src/page/model.js';
 import { RecentResults } from '../../../src/page/recent-results.js';
 import { renderPage } from '../../../src/page/render.js';
 
@@ -26,7 +26,7 @@ function shutdown(over: Partial<DisruptionEvent> = {}): DisruptionEvent {
   };
 }
 
-function sources(over: Partial<PageSources> = {}, status?: Partial<PathsStatus>): PageSources {
+function sources(over: Partial<PageInputs> = {}, status?: Partial<PathsStatus>): PageInputs {
   const recent = new RecentResults(3);
   const result = (ok: boolean, at: number): ProbeResult => ({
     target: EVIL,

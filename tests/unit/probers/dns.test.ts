@@ -38,7 +38,7 @@ afterAll(async () => {
 
 function target(query: { name: string; type?: string }, expect: Record<string, unknown> = {}, server = dns.address): DnsResolved {
   const parsed = DnsTarget.parse({ id: 'dns-t', kind: 'dns', server, query, expect });
-  return { ...parsed, country: 'ZZ', category: 'test', source: 'test.yaml' };
+  return { ...parsed, country: 'ZZ', category: 'test', file: 'test.yaml' };
 }
 
 function ctx(timeoutMs = 2000, signal = new AbortController().signal): ProbeContext {

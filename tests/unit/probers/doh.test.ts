@@ -50,7 +50,7 @@ async function serve(server: Parameters<typeof listen>[0]): Promise<Running> {
 
 function target(name: string, fields: Record<string, unknown> = {}, expect: Record<string, unknown> = {}): DohResolved {
   const parsed = DohTarget.parse({ id: 'doh-t', kind: 'doh', url: doh.url('/dns-query'), query: { name }, expect, ...fields });
-  return { ...parsed, country: 'ZZ', category: 'test', source: 'test.yaml' };
+  return { ...parsed, country: 'ZZ', category: 'test', file: 'test.yaml' };
 }
 
 function ctx(timeoutMs = 2000): ProbeContext {

@@ -52,7 +52,7 @@ async function serve(server: Parameters<typeof listen>[0]): Promise<Running> {
 
 function target(name: string, fields: Record<string, unknown> = {}, expect: Record<string, unknown> = {}): DotResolved {
   const parsed = DotTarget.parse({ id: 'dot-t', kind: 'dot', server: `127.0.0.1:${dot.port}`, query: { name }, expect, ...fields });
-  return { ...parsed, country: 'ZZ', category: 'test', source: 'test.yaml' };
+  return { ...parsed, country: 'ZZ', category: 'test', file: 'test.yaml' };
 }
 
 function ctx(timeoutMs = 2000): ProbeContext {

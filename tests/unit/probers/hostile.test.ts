@@ -63,7 +63,7 @@ function ctx(timeoutMs = TIMEOUT_MS): ProbeContext {
   return { timeoutMs, signal: new AbortController().signal, resolver: createResolver([dns.address], { attemptTimeoutMs: 300, tries: 1 }) };
 }
 
-const common = { country: 'ZZ', category: 'test', source: 'test.yaml' } as const;
+const common = { country: 'ZZ', category: 'test', file: 'test.yaml' } as const;
 
 function httpTarget(url: string, bodyCheck: boolean): HttpResolved {
   return { ...HttpTarget.parse({ id: 'h', kind: 'http', url, ...(bodyCheck ? { expect: { body_contains: 'welcome' } } : {}) }), ...common };

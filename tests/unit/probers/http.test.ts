@@ -99,7 +99,7 @@ async function fault(kind: Parameters<typeof faultServer>[0]): Promise<Running> 
 }
 
 function target(url: string, fields: Record<string, unknown> = {}): HttpResolved {
-  return { ...HttpTarget.parse({ id: 'http-t', kind: 'http', url, ...fields }), country: 'ZZ', category: 'test', source: 'test.yaml' };
+  return { ...HttpTarget.parse({ id: 'http-t', kind: 'http', url, ...fields }), country: 'ZZ', category: 'test', file: 'test.yaml' };
 }
 
 function ctx(timeoutMs = 3000, signal = new AbortController().signal): ProbeContext {

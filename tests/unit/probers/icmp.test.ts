@@ -7,7 +7,7 @@ import type { HostResolver, ProbeContext } from '../../../src/probers/types.js';
 // The prober's verdicts over given echo outcomes (the echoes themselves are sent for real in
 // tests/netns/icmp-faults.test.ts), and fping missing altogether. No packet leaves here.
 
-const common = { country: 'ZZ', category: 'test', source: 'test.yaml' };
+const common = { country: 'ZZ', category: 'test', file: 'test.yaml' };
 const target = (fields: { host?: string; hosts?: string[] }): IcmpResolved =>
   ({ ...IcmpTarget.parse({ id: 'u-icmp', kind: 'icmp', ...fields }), ...common });
 

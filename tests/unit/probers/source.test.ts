@@ -82,7 +82,7 @@ afterAll(async () => {
   certs?.cleanup();
 });
 
-const common = { country: 'ZZ', category: 'test', source: 'test.yaml' };
+const common = { country: 'ZZ', category: 'test', file: 'test.yaml' };
 const targets = (): Record<'tcp' | 'tls' | 'http' | 'dns', ResolvedTarget> => ({
   tcp: { ...TcpTarget.parse({ id: 's-tcp', kind: 'tcp', host: '127.0.0.1', port: ports.tcp }), ...common },
   tls: { ...TlsTarget.parse({ id: 's-tls', kind: 'tls', host: '127.0.0.1', port: ports.tls }), ...common },

@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 function target(fields: Record<string, unknown>): TcpResolved {
-  return { ...TcpTarget.parse({ id: 'tcp-t', kind: 'tcp', host: '127.0.0.1', port: open.port, ...fields }), country: 'ZZ', category: 'test', source: 'test.yaml' };
+  return { ...TcpTarget.parse({ id: 'tcp-t', kind: 'tcp', host: '127.0.0.1', port: open.port, ...fields }), country: 'ZZ', category: 'test', file: 'test.yaml' };
 }
 
 function ctx(timeoutMs = 2000, signal = new AbortController().signal): ProbeContext {
@@ -121,7 +121,7 @@ describe('runProbe', () => {
       ...DnsTarget.parse({ id: 'dns-t', kind: 'dns', server: dns.address, query: { name: 'svc.test' }, expect: { answers_in: ['127.0.0.0/8'] } }),
       country: 'ZZ',
       category: 'test',
-      source: 'test.yaml',
+      file: 'test.yaml',
     };
     expect(await runProbe(dnsTarget, ctx())).toMatchObject({ target: 'dns-t', kind: 'dns', ok: true });
   });

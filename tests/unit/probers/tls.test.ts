@@ -35,7 +35,7 @@ function tlsServer(options: TlsOptions): Promise<Running> {
 }
 
 function target(fields: Record<string, unknown>): TlsResolved {
-  return { ...TlsTarget.parse({ id: 'tls-t', kind: 'tls', host: '127.0.0.1', ...fields }), country: 'ZZ', category: 'test', source: 'test.yaml' };
+  return { ...TlsTarget.parse({ id: 'tls-t', kind: 'tls', host: '127.0.0.1', ...fields }), country: 'ZZ', category: 'test', file: 'test.yaml' };
 }
 
 function ctx(timeoutMs = 2000, signal = new AbortController().signal): ProbeContext {

@@ -25,7 +25,7 @@ function key(name: string, labels: Readonly<Record<string, string>>): string {
 }
 
 function target(over: Partial<ResolvedTarget> & { id: string }): ResolvedTarget {
-  return { kind: 'tcp', host: '127.0.0.1', port: 443, country: 'KZ', category: 'news', control: false, source: 'kz.yaml', ...over } as ResolvedTarget;
+  return { kind: 'tcp', host: '127.0.0.1', port: 443, country: 'KZ', category: 'news', control: false, file: 'kz.yaml', ...over } as ResolvedTarget;
 }
 
 /** Unbound with and without an asn, a bound one (id `<id>@<path>`), another kind and country. */

@@ -13,7 +13,7 @@ function sink(): SampleSink & { got: string[] } {
   };
 }
 
-const target = { id: 'kz-news', kind: 'http', url: 'http://127.0.0.1/', country: 'KZ', category: 'news', control: false, source: 'x.yaml' } as unknown as ResolvedTarget;
+const target = { id: 'kz-news', kind: 'http', url: 'http://127.0.0.1/', country: 'KZ', category: 'news', control: false, file: 'x.yaml' } as unknown as ResolvedTarget;
 
 describe('remote write collector', () => {
   it('turns a probe result into success and phase samples at the time it was measured, labels sorted, empty ones left out', () => {
@@ -47,7 +47,7 @@ describe('remote write collector', () => {
   it('with source bindings, every path is its own series: the path label on targets, verdicts and events', () => {
     const s = sink();
     const c = new Collector('kz-1', () => [s]);
-    const target = { ...TcpTarget.parse({ id: 'kz-tcp', kind: 'tcp', host: '127.0.0.1', port: 1 }), country: 'KZ', category: 'news', source: 'kz.yaml', id: 'kz-tcp@isp-b', path: 'isp-b' };
+    const target = { ...TcpTarget.parse({ id: 'kz-tcp', kind: 'tcp', host: '127.0.0.1', port: 1 }), country: 'KZ', category: 'news', file: 'kz.yaml', id: 'kz-tcp@isp-b', path: 'isp-b' };
     c.probe({ target: target.id, kind: 'tcp', ok: false, reason: 'tcp_timeout', phases: {}, ip: '127.0.0.1', at: 1000 }, target);
     const event = { kind: 'shutdown', country: 'KZ', asn: null, category: null, mechanism: 'blackhole', path: 'isp-b' } as never;
     c.evaluation(5000, {

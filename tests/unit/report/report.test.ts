@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DisruptionEvent } from '../../../src/detect/events.js';
 import { CSV_HEADER, reportCsv } from '../../../src/report/csv.js';
-import { duration, md, reportMarkdown, reportTitle, type ReportSource } from '../../../src/report/markdown.js';
+import { duration, md, reportMarkdown, reportTitle, type ReportContext } from '../../../src/report/markdown.js';
 import { buildReport } from '../../../src/report/report.js';
 import { eventLines, eventWindow, MAX_LINES_PER_KIND } from '../../../src/report/report-data.js';
 import { countryZone, zoneOffset } from '../../../src/report/time-zone.js';
@@ -21,7 +21,7 @@ const shutdown: DisruptionEvent = {
   summary: 'KZ: 9 of 10 targets unreachable (90%), blackhole',
   evidence: { eligible: 10, down: 9, ratio: 0.9, reasons: { tcp_timeout: 6, dns_timeout: 3 }, asns: [9198, 21299], targets: ['kz-egov', 'kz|pipe*star'] },
 };
-const source: ReportSource = { vantage: { id: 'fra-1', country: 'DE', asn: 3320 }, intervalMs: 60_000, downAfter: 2, openAfter: 2, closeAfter: 2, evaluateEveryMs: 5_000 };
+const source: ReportContext = { vantage: { id: 'fra-1', country: 'DE', asn: 3320 }, intervalMs: 60_000, downAfter: 2, openAfter: 2, closeAfter: 2, evaluateEveryMs: 5_000 };
 
 describe('eventWindow', () => {
   it('adds the event length on both sides, at least 30 minutes, at most 6 hours, in whole minutes', () => {

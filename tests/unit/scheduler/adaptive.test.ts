@@ -10,7 +10,7 @@ const QUORUM: QuorumSettings = { shutdown_ratio: 0.7, shutdown_min_targets: 3, p
 const SETTINGS: AdaptiveSettings = { enabled: true, max_per_second: 1000, group_budget: 1000 };
 
 function target(id: string, country: string, extra: Partial<{ asn: number; category: string; control: boolean }> = {}): ResolvedTarget {
-  return { id, kind: 'tcp', host: '127.0.0.1', port: 9, control: false, country, category: 'news', source: 't.yaml', ...extra };
+  return { id, kind: 'tcp', host: '127.0.0.1', port: 9, control: false, country, category: 'news', file: 't.yaml', ...extra };
 }
 
 /** n targets of `country`, ids `${country}${i}`. */

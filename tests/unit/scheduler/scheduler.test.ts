@@ -20,7 +20,7 @@ function target(id: string, extra: { interval?: number; timeout?: number } = {})
     control: false,
     country: 'KZ',
     category: 'test',
-    source: 'test.yaml',
+    file: 'test.yaml',
     ...extra,
   };
 }

@@ -3,7 +3,7 @@ import type { ResolvedTarget, WindowConfig } from '../../../src/config/schema.js
 import { watchIntervals } from '../../../src/windows/watch.js';
 
 const t = (id: string, country: string, extra: Partial<ResolvedTarget> = {}): ResolvedTarget =>
-  ({ id, kind: 'tcp', host: '127.0.0.1', port: 9, control: false, country, category: 'web', source: 'x.yaml', ...extra }) as ResolvedTarget;
+  ({ id, kind: 'tcp', host: '127.0.0.1', port: 9, control: false, country, category: 'web', file: 'x.yaml', ...extra }) as ResolvedTarget;
 const watch = (name: string, countries: string[], interval: number): WindowConfig => ({ name, kind: 'watch', cron: '0 6 * * *', duration: 3600_000, timezone: 'UTC', countries, interval });
 
 describe('watchIntervals', () => {

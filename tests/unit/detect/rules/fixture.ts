@@ -35,7 +35,7 @@ export function tracker(id: string, country: string, category: string, spec: Tra
     country,
     category,
     control: spec.control ?? false,
-    source: 'test',
+    file: 'test',
     ...(spec.asn === undefined ? {} : { asn: spec.asn }),
   };
   const t = new TargetTracker(target, 3_600_000);

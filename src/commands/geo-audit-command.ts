@@ -5,8 +5,8 @@
  */
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../config/errors.js';
-import { auditTargets, formatAuditEntry } from './geo-audit.js';
-import { openGeo } from './geo-config.js';
+import { auditTargets, formatAuditEntry } from '../geo/geo-audit.js';
+import { openGeo } from '../geo/geo-config.js';
 
 export interface GeoAuditOutcome {
   ok: boolean;

@@ -11,16 +11,16 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { setPriority, tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
-import { ConfigError } from './config/errors.js';
-import { loadConfig } from './config/load.js';
-import { silentLogger } from './log.js';
+import { ConfigError } from '../config/errors.js';
+import { loadConfig } from '../config/load.js';
+import { silentLogger } from '../log.js';
 import { writeStoredReports } from './report-command.js';
-import { openStoredHistory } from './report/stored-history.js';
-import { readStoredEvents } from './store/stored-events.js';
-import { describeMissing, missingCapabilities, SIMULATE_CAPABILITIES } from './sim/capabilities.js';
-import { inPrivateNetns } from './sim/netns.js';
-import { formatComparison, runScenario } from './sim/run.js';
-import { loadScenario } from './sim/scenario.js';
+import { openStoredHistory } from '../report/stored-history.js';
+import { readStoredEvents } from '../store/stored-events.js';
+import { describeMissing, missingCapabilities, SIMULATE_CAPABILITIES } from '../sim/capabilities.js';
+import { inPrivateNetns } from '../sim/netns.js';
+import { formatComparison, runScenario } from '../sim/run.js';
+import { loadScenario } from '../sim/scenario.js';
 
 export interface SimulateArgs {
   scenario: string;

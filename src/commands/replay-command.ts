@@ -3,13 +3,13 @@
  * detector the daemon runs, the events printed as JSON lines. Deterministic: the same files
  * give byte-identical output.
  */
-import { ConfigError, loadConfig } from './config/load.js';
-import { replay } from './detect/replay.js';
-import type { DisruptionEvent } from './detect/events.js';
-import type { ProbeResult } from './probers/types.js';
-import { readResults, ResultLineError } from './store/results-reader.js';
-import { GeoCheck } from './geo/geo-check.js';
-import { openGeo } from './geo/geo-config.js';
+import { ConfigError, loadConfig } from '../config/load.js';
+import { replay } from '../detect/replay.js';
+import type { DisruptionEvent } from '../detect/events.js';
+import type { ProbeResult } from '../probers/types.js';
+import { readResults, ResultLineError } from '../store/results-reader.js';
+import { GeoCheck } from '../geo/geo-check.js';
+import { openGeo } from '../geo/geo-config.js';
 
 export interface ReplayIo {
   /** One event, as a JSON line (without the newline). */

@@ -3,15 +3,15 @@
  * stored (events.jsonl and the 1-minute history under storage.dir), offline: the chart (SVG and
  * PNG), the CSV behind it and the Markdown summary, written to DIR/<event id as a file name>/.
  */
-import { ConfigError, loadConfig } from './config/load.js';
-import type { Config } from './config/schema.js';
-import type { DisruptionEvent } from './detect/events.js';
-import type { SeriesQuery, SeriesReader } from './history/types.js';
-import type { Logger } from './log.js';
-import { ChartRenderer } from './chart/renderer.js';
-import { reportSourceOf, writeReport } from './report/report.js';
-import { eventQueries, eventWindow } from './report/report-data.js';
-import { readStoredEvents } from './store/stored-events.js';
+import { ConfigError, loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import type { DisruptionEvent } from '../detect/events.js';
+import type { SeriesQuery, SeriesReader } from '../history/types.js';
+import type { Logger } from '../log.js';
+import { ChartRenderer } from '../chart/renderer.js';
+import { reportContextOf, writeReport } from '../report/report.js';
+import { eventQueries, eventWindow } from '../report/report-data.js';
+import { readStoredEvents } from '../store/stored-events.js';
 
 export interface ReportArgs {
   config: string;
@@ -65,7 +65,7 @@ export async function writeStoredReports(config: Config, events: readonly Disrup
     const dirs: string[] = [];
     for (const event of events) {
       const history = await openHistory(config, eventWindow(event, now), eventQueries(event));
-      dirs.push(await writeReport(event, history, reportSourceOf(config), outDir, renderer, now));
+      dirs.push(await writeReport(event, history, reportContextOf(config), outDir, renderer, now));
     }
     return dirs;
   } finally {
