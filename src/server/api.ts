@@ -42,6 +42,14 @@ export function checkParams(query: URLSearchParams, known: readonly string[]): s
 }
 
 export const COUNTRY_CODE = /^[A-Z]{2}$/;
+
+/** The `country` parameter, when given: an ISO 3166-1 alpha-2 code, or a problem naming the parameter. */
+export function countryParam(query: URLSearchParams): { value: string | null; problem: string | null } {
+  const value = query.get('country');
+  if (value === null) return { value: null, problem: null };
+  const problem = countryCodeProblem(value);
+  return problem === null ? { value, problem: null } : { value: null, problem: `country: ${problem}` };
+}
 export const PATH_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$/;
 export const PATH_ERROR = 'must be a source name such as isp-a, or empty for the default route';
 
@@ -65,12 +73,9 @@ export function parseEventFilter(query: URLSearchParams): EventFilter | string {
     if (active !== 'true' && active !== 'false') return 'active: must be true or false';
     filter.active = active === 'true';
   }
-  const country = query.get('country');
-  if (country !== null) {
-    const problem = countryCodeProblem(country);
-    if (problem !== null) return `country: ${problem}`;
-    filter.country = country;
-  }
+  const country = countryParam(query);
+  if (country.problem !== null) return country.problem;
+  if (country.value !== null) filter.country = country.value;
   const kind = query.get('kind');
   if (kind !== null) {
     if (!KINDS.has(kind)) return `kind: must be one of ${EVENT_KINDS.join(', ')}`;

@@ -5,8 +5,7 @@
  */
 import { HOUR_MS } from '../history/window.js';
 import type { SeriesLine, SeriesQuery, SeriesReader } from '../history/types.js';
-import { countryCodeProblem } from '../config/country.js';
-import { checkParams, parseIsoTime, PATH_ERROR, PATH_NAME, type ApiRoute } from './api.js';
+import { checkParams, countryParam, parseIsoTime, PATH_ERROR, PATH_NAME, type ApiRoute } from './api.js';
 import type { JsonResponse } from './server.js';
 
 const PARAMS = ['country', 'asn', 'category', 'path', 'from', 'to'] as const;
@@ -18,12 +17,9 @@ export function parseSeriesQuery(query: URLSearchParams, now: number, maxRangeMs
   const bad = checkParams(query, PARAMS);
   if (bad !== null) return bad;
   const out: Partial<SeriesQuery> = {};
-  const country = query.get('country');
-  if (country !== null) {
-    const problem = countryCodeProblem(country);
-    if (problem !== null) return `country: ${problem}`;
-    out.country = country;
-  }
+  const country = countryParam(query);
+  if (country.problem !== null) return country.problem;
+  if (country.value !== null) out.country = country.value;
   const asn = query.get('asn');
   if (asn !== null) {
     const n = /^\d{1,10}$/.test(asn) ? Number(asn) : NaN;
