@@ -110,6 +110,7 @@ export async function simulateCommand(args: SimulateArgs, io: SimulateIo): Promi
     });
     io.out('');
     for (const line of formatComparison(result.comparison)) io.out(line);
+    io.out(onsetNote(scenario.schedule.interval));
     if (result.interrupted) {
       io.err('lookout simulate: interrupted before the scenario ended; the verdict above is incomplete');
       return INTERRUPTED;
@@ -178,4 +179,12 @@ async function reexecInNetns(io: SimulateIo): Promise<number> {
     });
     child.on('exit', (code) => resolve(code ?? INTERRUPTED));
   });
+}
+
+/**
+ * What the onsets above mean for a real deployment: a scenario runs at a compressed schedule,
+ * and the delay to an event grows with the interval (bench/RESULTS.md has the 60 s figures).
+ */
+export function onsetNote(intervalMs: number): string {
+  return `onsets are at this scenario's ${(intervalMs / 1000).toFixed(1)}s interval; at the shipped 60 s interval expect about a minute (median; bench/RESULTS.md, npm run bench:truth)`;
 }

@@ -129,6 +129,8 @@ describe('lookout simulate: the shipped scenarios', () => {
     expect(stdout).toMatch(/^t=\+ *\d+\.\ds {2}event opened: shutdown KZ blackhole \(KZ: \d+ of \d+ international targets unreachable/m);
     expect(stdout).toMatch(/^expected +detected +seen +closed +onset +verdict$/m);
     expect(stdout).toMatch(/^shutdown KZ blackhole +shutdown KZ blackhole +\+\d+\.\ds +\+\d+\.\ds +\d+\.\ds +ok$/m);
+    // The onsets are at the scenario's compressed schedule: say what to expect at the shipped one.
+    expect(stdout).toMatch(/^onsets are at this scenario's 2\.0s interval; at the shipped 60 s interval expect about a minute/m);
   });
 });
 
