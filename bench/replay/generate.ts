@@ -66,7 +66,7 @@ export interface GenerateOptions {
    */
   phaseMs?: number;
   noise?: Noise;
-  /** Adaptive probing as the daemon does it by default (src/scheduler/adaptive.ts); default true. */
+  /** Adaptive probing with the daemon's policy and default budgets (src/scheduler/adaptive.ts); default true. */
   adaptive?: boolean;
 }
 

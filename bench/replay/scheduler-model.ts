@@ -109,5 +109,6 @@ export function runScheduleModel(plans: readonly ProbePlan[], from: number, to: 
 export function defaultPolicy(targets: ResolvedTarget[], vantageCountry: string | undefined): AdaptivePolicy | null {
   const { schedule } = ConfigFile.parse({ vantage: { id: 'bench' } });
   const vantage = vantageCountry === undefined ? { id: 'bench' } : { id: 'bench', country: vantageCountry };
-  return adaptivePolicyFor({ schedule: { ...schedule, interval: SCHEDULE.interval }, detection: DetectionConfig.parse({}), vantage, targets });
+  // The policy with its default budgets, switched on here: the daemon ships it off for now (issue 26).
+  return adaptivePolicyFor({ schedule: { ...schedule, adaptive: { ...schedule.adaptive, enabled: true }, interval: SCHEDULE.interval }, detection: DetectionConfig.parse({}), vantage, targets });
 }

@@ -423,10 +423,13 @@ export const ConfigFile = z.strictObject({
       timeout: Duration.default(10_000),
       concurrency: z.number().int().min(1).max(100_000).default(256),
       confirm_delay: Duration.default(5_000),
-      /** Adaptive probing of a failing group (issue 26, src/scheduler/adaptive.ts). */
+      /**
+       * Adaptive probing of a failing group (issue 26, src/scheduler/adaptive.ts). Off by
+       * default until it meets its goals and keeps an event open across a restart (issue 26).
+       */
       adaptive: z
         .strictObject({
-          enabled: z.boolean().default(true),
+          enabled: z.boolean().default(false),
           max_per_second: z.number().int().min(1).max(100_000).default(20),
           group_budget: z.number().int().min(1).max(100_000).default(32),
         })

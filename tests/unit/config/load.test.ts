@@ -82,14 +82,14 @@ describe('loadConfig: the valid fixture', () => {
   });
 
   it('parses durations into milliseconds', () => {
-    expect(config.schedule).toEqual({ interval: 30_000, timeout: 5_000, concurrency: 16, confirm_delay: 2_000, adaptive: { enabled: true, max_per_second: 20, group_budget: 32 } });
+    expect(config.schedule).toEqual({ interval: 30_000, timeout: 5_000, concurrency: 16, confirm_delay: 2_000, adaptive: { enabled: false, max_per_second: 20, group_budget: 32 } });
   });
 });
 
 describe('loadConfig: defaults', () => {
   it('fills schedule, server, storage and detection defaults', async () => {
     const config = await loadConfig(await tree({ 'lookout.yaml': 'vantage: { id: test-1 }\n' }));
-    expect(config.schedule).toEqual({ interval: 60_000, timeout: 10_000, concurrency: 256, confirm_delay: 5_000, adaptive: { enabled: true, max_per_second: 20, group_budget: 32 } });
+    expect(config.schedule).toEqual({ interval: 60_000, timeout: 10_000, concurrency: 256, confirm_delay: 5_000, adaptive: { enabled: false, max_per_second: 20, group_budget: 32 } });
     expect(config.server).toEqual({ listen: '0.0.0.0:9464', admin_token: null });
     expect(config.storageDir).toBe(join(dirname(config.file), 'data'));
     expect(config.detection.down_after).toBe(2);
