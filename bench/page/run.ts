@@ -57,14 +57,16 @@ function get(url: string, headers: Record<string, string> = {}): Promise<{ statu
   });
 }
 
+const COUNTRIES = ['AR', 'BR', 'CD', 'DE', 'EG', 'FR', 'GB', 'IN', 'IQ', 'IR', 'JP', 'KZ', 'MX', 'NG', 'PK', 'RU', 'SD', 'TR', 'UZ', 'ZW'];
+
 function config(n: number, apiPort: number, openPort: number, closedPort: number): string {
   const lines = [`vantage: { id: bench-page }`, `server: { listen: "127.0.0.1:${apiPort}" }`, `storage: { dir: ./data }`, `schedule: { interval: 10s, timeout: 1s, confirm_delay: 1s }`, `targets:`];
   lines.push(`  - { id: ctl-1, kind: tcp, country: ZZ, control: true, category: control, host: 127.0.0.1, port: ${openPort} }`);
   lines.push(`  - { id: ctl-2, kind: tcp, country: ZZ, control: true, category: control, host: 127.0.0.1, port: ${openPort} }`);
   const categories = ['news', 'social', 'government'];
   for (let i = 0; i < n - 2; i++) {
-    // 20 countries (AQ, BR, CS, ...), 40 ASNs, 3 categories.
-    const c = `${String.fromCharCode(65 + (i % 20))}${String.fromCharCode(81 + (i % 5))}`;
+    // 20 countries (ISO 3166-1 codes: check-config and the daemon refuse others), 40 ASNs, 3 categories.
+    const c = COUNTRIES[i % COUNTRIES.length] ?? 'KZ';
     const port = i % 5 === 0 ? closedPort : openPort;
     lines.push(`  - { id: t-${c.toLowerCase()}-${String(i).padStart(4, '0')}, kind: tcp, country: ${c}, asn: ${64500 + (i % 40)}, category: ${categories[i % 3]}, host: 127.0.0.1, port: ${port} }`);
   }
