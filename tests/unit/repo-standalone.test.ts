@@ -1,7 +1,7 @@
 /**
  * The repository stands alone: a clone with nothing beside it has everything the README, the
  * docs, the tests and the benchmarks refer to. No tracked file may point at a folder next to the
- * checkout (the design notes and data once lived in ../shared) or at an absolute path of the
+ * checkout (the design notes and data once lived outside the repository) or at an absolute path of the
  * machine it was written on, and every relative Markdown link must lead to a tracked file.
  * (Files not yet committed but not ignored count too, so that the check bites before a commit.)
  */
