@@ -5,23 +5,11 @@ import type { DisruptionEvent } from '../../src/detect/events.js';
 import { silentLogger } from '../../src/log.js';
 import { reportRoutes } from '../../src/report/routes.js';
 import { createServer, type LookoutServer } from '../../src/server/server.js';
-import { KZ_CUT, KZ_TO, kzLines, MemorySeriesReader } from '../fixtures/series-reader.js';
+import { KZ_CUT, kzShutdown, KZ_TO, kzLines, MemorySeriesReader } from '../fixtures/series-reader.js';
 
 // The chart and report endpoints on a real loopback listener, over the in-memory history.
 
-const shutdown: DisruptionEvent = {
-  id: `shutdown:KZ:-:${KZ_CUT.from}`,
-  kind: 'shutdown',
-  country: 'KZ',
-  asn: null,
-  category: null,
-  mechanism: 'blackhole',
-  severity: 'critical',
-  started_at: new Date(KZ_CUT.from).toISOString(),
-  ended_at: new Date(KZ_CUT.to).toISOString(),
-  summary: 'KZ: 9 of 10 targets unreachable (90%), blackhole',
-  evidence: { eligible: 10, down: 9, ratio: 0.9, reasons: { tcp_timeout: 9 } },
-};
+const shutdown: DisruptionEvent = kzShutdown({ eligible: 10, down: 9, ratio: 0.9, reasons: { tcp_timeout: 9 } });
 
 let server: LookoutServer;
 let base: string;

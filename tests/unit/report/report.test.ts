@@ -5,22 +5,10 @@ import { duration, md, reportMarkdown, reportTitle, type ReportContext } from '.
 import { buildReport } from '../../../src/report/report.js';
 import { eventLines, eventWindow, MAX_LINES_PER_KIND } from '../../../src/report/report-data.js';
 import { countryZone, zoneOffset } from '../../../src/report/time-zone.js';
-import { KZ_CUT, KZ_FROM, KZ_TO, kzLines, makeLine, MemorySeriesReader } from '../../fixtures/series-reader.js';
+import { KZ_CUT, kzShutdown, KZ_FROM, KZ_TO, kzLines, makeLine, MemorySeriesReader } from '../../fixtures/series-reader.js';
 
 const MIN = 60_000;
-const shutdown: DisruptionEvent = {
-  id: `shutdown:KZ:-:${KZ_CUT.from}`,
-  kind: 'shutdown',
-  country: 'KZ',
-  asn: null,
-  category: null,
-  mechanism: 'blackhole',
-  severity: 'critical',
-  started_at: new Date(KZ_CUT.from).toISOString(),
-  ended_at: new Date(KZ_CUT.to).toISOString(),
-  summary: 'KZ: 9 of 10 targets unreachable (90%), blackhole',
-  evidence: { eligible: 10, down: 9, ratio: 0.9, reasons: { tcp_timeout: 6, dns_timeout: 3 }, asns: [9198, 21299], targets: ['kz-egov', 'kz|pipe*star'] },
-};
+const shutdown: DisruptionEvent = kzShutdown({ eligible: 10, down: 9, ratio: 0.9, reasons: { tcp_timeout: 6, dns_timeout: 3 }, asns: [9198, 21299], targets: ['kz-egov', 'kz|pipe*star'] });
 const source: ReportContext = { vantage: { id: 'fra-1', country: 'DE', asn: 3320 }, intervalMs: 60_000, downAfter: 2, openAfter: 2, closeAfter: 2, evaluateEveryMs: 5_000 };
 
 describe('eventWindow', () => {
