@@ -276,7 +276,9 @@ function workerMain(): void {
       font: { loadSystemFonts: false, fontFiles: [data.font], defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' },
       fitTo: { mode: 'zoom', value: data.pngScale },
     });
-    return resvg.render().asPng();
+    // resvg's Buffer lives in native memory, which Node 24 refuses to transfer (the worker then
+    // dies with an empty error): copy it into a plain ArrayBuffer that can be moved.
+    return Uint8Array.from(resvg.render().asPng());
   };
   if (parentPort === null) return;
   parentPort.on('message', (msg: ToWorker) => {
