@@ -101,7 +101,12 @@ describe('the status page in chromium', () => {
     const refreshMs = Number(await page.locator('body').getAttribute('data-refresh')) * 1000;
     expect(refreshMs).toBe(1000);
     await world.cut();
-    await until(async () => (await apiCountryState()) === 'shutdown', 'the API to say KZ is shut down', 20_000, 25);
+    await until(async () => (await apiCountryState()) === 'shutdown', 'the API to say KZ is shut down', 20_000, 25).catch(async (err: unknown) => {
+      // Say what the daemon saw instead, so that a failure here can be understood from the log.
+      const status = await (await fetch(`${base()}api/v1/status`)).text();
+      const events = await (await fetch(`${base()}api/v1/events`)).text();
+      throw new Error(`${String(err)}\nstatus: ${status}\nevents: ${events}`);
+    });
     const apiSaid = Date.now();
     // One refresh of the script, plus the fetch and the swap.
     await until(async () => (await kzState(page)) === 'shutdown', 'the page to show the shutdown', refreshMs + 1000);
