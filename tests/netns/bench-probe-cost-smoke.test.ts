@@ -31,6 +31,17 @@ function firstTableRows(out: string): string[][] {
   return rows;
 }
 
+/** Every row: nine columns, probes done, none failed, every figure a finite number. */
+function expectProbedRows(rows: readonly string[][]): void {
+  for (const row of rows) {
+    expect(row).toHaveLength(9);
+    const [probes, failed, ...figures] = row.slice(2).map(Number);
+    expect(probes).toBeGreaterThan(0);
+    expect(failed).toBe(0);
+    for (const x of figures) expect(Number.isFinite(x)).toBe(true);
+  }
+}
+
 describe('bench/probe-cost at tiny size', () => {
   it.each([
     { mode: 'each prober alone', args: [] },
@@ -52,13 +63,7 @@ describe('bench/probe-cost at tiny size', () => {
       ['tcp', 'lookout'],
       ['tcp', 'blackbox_exporter'],
     ]);
-    for (const row of rows) {
-      expect(row).toHaveLength(9);
-      const [probes, failed, ...figures] = row.slice(2).map(Number);
-      expect(probes).toBeGreaterThan(0);
-      expect(failed).toBe(0);
-      for (const x of figures) expect(Number.isFinite(x)).toBe(true);
-    }
+    expectProbedRows(rows);
     expect(stdout).toMatch(/^tcp\s+>= 2x\s+\d+\.\d{3}\s+\d+\.\d{3}\s+\d+\.\d{2}x$/m);
   }, 60_000);
 
@@ -74,12 +79,7 @@ describe('bench/probe-cost at tiny size', () => {
       ['dot', 'blackbox_exporter'],
       ['doh', 'lookout'],
     ]);
-    for (const row of rows) {
-      const [probes, failed, ...figures] = row.slice(2).map(Number);
-      expect(probes).toBeGreaterThan(0);
-      expect(failed).toBe(0);
-      for (const x of figures) expect(Number.isFinite(x)).toBe(true);
-    }
+    expectProbedRows(rows);
     expect(stdout).toMatch(/^dot\s+-\s+\d+\.\d{3}\s+\d+\.\d{3}\s+\d+\.\d{2}x$/m);
     expect(stdout).toContain('doh: blackbox_exporter has no DNS-over-HTTPS prober');
   }, 60_000);
@@ -95,13 +95,7 @@ describe('bench/probe-cost at tiny size', () => {
       ['icmp', 'lookout'],
       ['icmp', 'blackbox_exporter'],
     ]);
-    for (const row of rows) {
-      expect(row).toHaveLength(9);
-      const [probes, failed, ...figures] = row.slice(2).map(Number);
-      expect(probes).toBeGreaterThan(0);
-      expect(failed).toBe(0);
-      for (const x of figures) expect(Number.isFinite(x)).toBe(true);
-    }
+    expectProbedRows(rows);
     expect(stdout).toMatch(/^icmp\s+>= 2x\s+\d+\.\d{3}\s+\d+\.\d{3}\s+\d+\.\d{2}x$/m);
   }, 60_000);
 
@@ -118,12 +112,7 @@ describe('bench/probe-cost at tiny size', () => {
       ['tcp', 'lookout'],
       ['tcp', 'lookout+page'],
     ]);
-    for (const row of rows) {
-      const [probes, failed, ...figures] = row.slice(2).map(Number);
-      expect(probes).toBeGreaterThan(0);
-      expect(failed).toBe(0);
-      for (const x of figures) expect(Number.isFinite(x)).toBe(true);
-    }
+    expectProbedRows(rows);
     // kind, goal, without, with, difference, polls ok, polls failed, KiB a round: every poll answered.
     const diff = /^tcp\s+<= \+1%\s+(\d+\.\d{3})\s+(\d+\.\d{3})\s+([+-]\d+\.\d)%\s+(\d+)\s+(\d+)\s+(\d+\.\d)$/m.exec(stdout);
     expect(diff, stdout).not.toBeNull();
