@@ -115,7 +115,7 @@ async function openParts(opts: AppOptions, config: Config, geoDb: GeoDb, live: {
   const storageMetrics = registerStorageMetrics(metrics.registry, () => store?.status() ?? null);
   store = await EventStore.open({ dir: config.storageDir, log, onError: (op) => storageMetrics.error(op) });
   const events: EventStore = store;
-  const recorder = config.storage.record_results ? await ResultRecorder.open(config.storageDir, log) : null;
+  const recorder = config.storage.record_results ? await ResultRecorder.open(config.storageDir, log, { vantage: config.vantage }) : null;
   const detector = new PathDetectors({ detection: config.detection, vantage: config.vantage, targets: config.targets, interval: config.schedule.interval });
   const resumed = events.open();
   detector.resume(resumed);

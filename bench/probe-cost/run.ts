@@ -4,7 +4,7 @@
  *
  *   npm run bench:probe-cost -- [--targets N] [--rate R] [--seconds S]
  *       [--warmup S] [--kinds http,tcp,dns,dot,doh,icmp] [--probers lookout,blackbox] [--together]
- *       [--cpu-prof DIR] [--json FILE] [--lookout DIR] [--remote-write]
+ *       [--cpu-prof DIR] [--json FILE] [--lookout DIR] [--remote-write] [--poll-page]
  *
  * Inside a private loopback-only network namespace (refuses to run elsewhere): a separate
  * process serves N distinct targets (127.20.a.b, HTTP :8080, DNS :5353, DoT :853, DoH :8443;
@@ -27,6 +27,11 @@
  * --remote-write turns Lookout's remote_write on, pointed at a loopback sink in this process that
  * answers 204 to every request: the probe path then also queues (and fsyncs, and sends) every
  * sample. Compare a run with it against one without (issue 12: queueing costs < 5% CPU).
+ * --poll-page measures what watching the daemon costs its probes (issue 24 goal: a scrape, the
+ * page and the API together add at most 1%): two Lookout daemons of the same build probe the
+ * same targets at once over the same window, one left alone ("lookout"), the other fetched every
+ * second at `/`, `/api/v1/status`, `/api/v1/series` and `/metrics` ("lookout+page"); the report
+ * gives both per-probe costs and the difference in %. blackbox_exporter is not run then.
  */
 import process from 'node:process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,15 +43,18 @@ import { killAll, pidOf, start, stop, waitForLine } from '../common/children.js'
 import { boundRun, commandLine, describeLookout, isOneOf, lookoutRoot, machineInfo, ROOT, runBenchmark } from '../common/cli.js';
 import { refuseOutsideNetns } from '../common/netns-guard.js';
 import { MAX_TARGETS, type BenchKind } from '../common/targets.js';
-import { lookoutCounts, startLookout, writeLookoutConfig, type ProbeCounts } from './lookout.js';
+import { LOOKOUT_LISTEN, lookoutCounts, startLookout, writeLookoutConfig, type ProbeCounts } from './lookout.js';
 import { formatTable, type ProbeCostRow, type ProbeCostRun } from './table.js';
 import { startSink } from '../remote-write/sink.js';
 import { measureWindow } from './window.js';
+import { pollPage, type PagePoller } from './page-poller.js';
 
 const KINDS: readonly BenchKind[] = ['http', 'tcp', 'dns', 'dot', 'doh', 'icmp'];
 const DEFAULT_KINDS: readonly BenchKind[] = ['http', 'tcp', 'dns'];
 const PROBERS = ['lookout', 'blackbox'] as const;
 type ProberName = (typeof PROBERS)[number];
+/** Where the polled daemon of --poll-page listens (the other one keeps LOOKOUT_LISTEN). */
+const POLLED_LISTEN = '127.0.0.1:19465';
 
 interface Options extends ProbeCostRun {
   kinds: BenchKind[];
@@ -73,6 +81,7 @@ function options(argv: string[]): Options {
       together: { type: 'boolean', default: false },
       lookout: { type: 'string' },
       'remote-write': { type: 'boolean', default: false },
+      'poll-page': { type: 'boolean', default: false },
     },
   });
   const n = Number(values.targets);
@@ -100,7 +109,8 @@ function options(argv: string[]): Options {
   const warmup = values.warmup !== undefined ? Number(values.warmup) : Math.max(60, (2 * n) / rate);
   if (!(warmup >= 0)) throw new Error('--warmup must be >= 0');
   const cpuProf = values['cpu-prof'] !== undefined ? resolve(values['cpu-prof']) : undefined;
-  return { n, rate, seconds, warmup, kinds, probers, together: values.together, cpuProf, json: values.json, lookout: lookoutRoot(values.lookout), remoteWrite: values['remote-write'] };
+  const pollPage = values['poll-page'];
+  return { n, rate, seconds, warmup, kinds, probers, together: values.together || pollPage, cpuProf, json: values.json, lookout: lookoutRoot(values.lookout), remoteWrite: values['remote-write'], pollPage };
 }
 
 /** One prober running on one kind, ready to be measured. */
@@ -109,8 +119,31 @@ interface Side {
   intervalMs: number;
   pid: number;
   counts: () => Promise<ProbeCounts>;
-  extra: () => Promise<{ skipped?: number }>;
+  extra: () => Promise<Pick<ProbeCostRow, 'skipped' | 'polls'>>;
   stop: () => Promise<void>;
+}
+
+/**
+ * Starts a Lookout daemon for `kind`; with `polled`, on its own port and data dir, fetched every
+ * second at the page, the APIs and /metrics from the moment it probes (--poll-page).
+ */
+async function startLookoutSide(dir: string, kind: BenchKind, o: Options, polled: boolean): Promise<Side> {
+  const listen = polled ? POLLED_LISTEN : LOOKOUT_LISTEN;
+  const name = polled ? `${kind}-page` : kind;
+  const { path, intervalMs } = writeLookoutConfig(dir, kind, o.n, o.rate, o.sinkUrl, { listen, name });
+  const child = await startLookout(o.lookout, path, kind, { cpuProfDir: o.cpuProf, listen, profName: `lookout-${name}` });
+  const poller: PagePoller | null = polled ? pollPage(listen) : null;
+  return {
+    prober: polled ? 'lookout+page' : 'lookout',
+    intervalMs,
+    pid: pidOf(child),
+    counts: () => lookoutCounts(kind, listen),
+    extra: () => Promise.resolve(poller ? { polls: poller.counts() } : {}),
+    stop: async () => {
+      await poller?.stop();
+      await stop(child);
+    },
+  };
 }
 
 /**
@@ -118,11 +151,7 @@ interface Side {
  * the daemon on a generated config; blackbox_exporter is the exporter plus its /probe driver.
  */
 async function startSide(dir: string, kind: BenchKind, prober: ProberName, o: Options): Promise<Side> {
-  if (prober === 'lookout') {
-    const { path, intervalMs } = writeLookoutConfig(dir, kind, o.n, o.rate, o.sinkUrl);
-    const child = await startLookout(o.lookout, path, kind, { cpuProfDir: o.cpuProf });
-    return { prober, intervalMs, pid: pidOf(child), counts: () => lookoutCounts(kind), extra: () => Promise.resolve({}), stop: () => stop(child) };
-  }
+  if (prober === 'lookout') return startLookoutSide(dir, kind, o, false);
   const child = await startBlackbox(dir);
   const driver = driveBlackbox(kind, o.n, o.rate);
   return {
@@ -148,16 +177,22 @@ async function measureSides(kind: BenchKind, sides: readonly Side[], o: Options)
   return rows;
 }
 
-/** The rows of one kind: the probers one after the other, or (--together) both at once. */
+/**
+ * The rows of one kind: the probers one after the other, or (--together) both at once; with
+ * --poll-page, Lookout left alone and Lookout polled, at once.
+ */
 async function measureKind(dir: string, kind: BenchKind, o: Options): Promise<ProbeCostRow[]> {
   // A kind blackbox_exporter cannot probe (doh) is measured for Lookout alone.
   const probers = o.probers.filter((p) => p !== 'blackbox' || MODULES[kind] !== undefined);
   const groups = o.together ? [probers] : probers.map((p) => [p]);
+  const starters = o.pollPage
+    ? [[() => startLookoutSide(dir, kind, o, false), () => startLookoutSide(dir, kind, o, true)]]
+    : groups.map((group) => group.map((prober) => () => startSide(dir, kind, prober, o)));
   const rows: ProbeCostRow[] = [];
-  for (const group of groups) {
+  for (const group of starters) {
     const sides: Side[] = [];
     try {
-      for (const prober of group) sides.push(await startSide(dir, kind, prober, o));
+      for (const startOne of group) sides.push(await startOne());
       rows.push(...(await measureSides(kind, sides, o)));
     } finally {
       for (const side of sides) await side.stop();
@@ -169,7 +204,7 @@ async function measureKind(dir: string, kind: BenchKind, o: Options): Promise<Pr
 async function main(argv: string[]): Promise<void> {
   const o = options(argv);
   await refuseOutsideNetns(ROOT);
-  const info = machineInfo({ blackbox: blackboxVersion(), lookout: describeLookout(o.lookout) });
+  const info = machineInfo({ blackbox: o.pollPage ? 'not run (--poll-page)' : blackboxVersion(), lookout: describeLookout(o.lookout) });
   // Bound the whole run: per prober start-up, warm-up, window and shutdown, plus slack.
   const boundMs = (o.kinds.length * 2 * (25 + o.warmup + o.seconds + 5) + 20) * 1000;
   const clearBound = boundRun('probe-cost', boundMs);

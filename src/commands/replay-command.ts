@@ -1,12 +1,14 @@
 /**
  * `lookout replay --config FILE RESULTS.jsonl`: recorded probe results through the same
- * detector the daemon runs, the events printed as JSON lines. Deterministic: the same files
+ * detector the daemon runs, seen from the vantage that recorded them, the events printed as JSON lines. Deterministic: the same files
  * give byte-identical output.
  */
 import { ConfigError, loadConfig } from '../config/load.js';
 import { replay } from '../detect/replay.js';
 import type { DisruptionEvent } from '../detect/events.js';
+import type { VantageInfo } from '../detect/options.js';
 import type { ProbeResult } from '../probers/types.js';
+import type { RecordedResult } from '../store/result-schema.js';
 import { readResults, ResultLineError } from '../store/results-reader.js';
 import { GeoCheck } from '../geo/geo-check.js';
 import { openGeo } from '../geo/geo-config.js';
@@ -29,9 +31,39 @@ function reportDropped(results: readonly ProbeResult[], known: ReadonlyMap<strin
   io.err(`${resultsPath}: ${count} result${count === 1 ? '' : 's'} dropped: ${names.length} target${names.length === 1 ? '' : 's'} not in the config (${shown})`);
 }
 
+/** A vantage as the messages name it: `"kz-almaty" (KZ, AS9198)`. */
+function describeVantage(v: VantageInfo): string {
+  const where = [v.country, v.asn === undefined ? undefined : `AS${v.asn}`].filter((x) => x !== undefined);
+  return `"${v.id}"${where.length > 0 ? ` (${where.join(', ')})` : ''}`;
+}
+
+/**
+ * The vantage the events are credited to: the one the results were recorded at (lines written
+ * before results carried it count as the same one), else the config's, which is said on stderr,
+ * as is a recorded vantage that is not the config's. Null, with the reason on stderr, when the
+ * results name more than one vantage: one detector cannot judge them together.
+ */
+function replayVantage(results: readonly RecordedResult[], configured: VantageInfo, resultsPath: string, io: ReplayIo): VantageInfo | null {
+  const recorded = new Map<string, VantageInfo>();
+  for (const r of results) if (r.vantage !== undefined) recorded.set(describeVantage(r.vantage), r.vantage);
+  const [first, ...others] = recorded.values();
+  if (others.length > 0) {
+    io.err(`${resultsPath}: the results name ${recorded.size} vantages (${[...recorded.keys()].join(', ')}): replay one vantage's results at a time`);
+    return null;
+  }
+  if (first === undefined) {
+    if (results.length > 0) io.err(`${resultsPath}: the results do not name their vantage (recorded by an older version): events credited to the config's vantage ${describeVantage(configured)}`);
+    return configured;
+  }
+  const named = describeVantage(first);
+  if (named !== describeVantage(configured)) io.err(`${resultsPath}: events credited to vantage ${named}, where the results were recorded, not to the config's ${describeVantage(configured)}`);
+  return first;
+}
+
 /**
  * Runs the replay; resolves with the exit code: 0 when every line was read, 1 on an invalid
- * config, an unreadable file or any bad line (the good lines are still replayed and printed).
+ * config, an unreadable file or any bad line (the good lines are still replayed and printed),
+ * and 1 without replaying when the results name more than one vantage.
  */
 export async function replayCommand(configPath: string, resultsPath: string, io: ReplayIo): Promise<number> {
   let config;
@@ -46,7 +78,7 @@ export async function replayCommand(configPath: string, resultsPath: string, io:
     for (const p of err.problems) io.err(p);
     return 1;
   }
-  const results: ProbeResult[] = [];
+  const results: RecordedResult[] = [];
   let bad = 0;
   try {
     for await (const item of readResults(resultsPath)) {
@@ -67,7 +99,9 @@ export async function replayCommand(configPath: string, resultsPath: string, io:
   results.sort((a, b) => observed(a) - observed(b));
   const byId = new Map(config.targets.map((t) => [t.id, t]));
   reportDropped(results, byId, resultsPath, io);
-  const changes = replay(results, { detection: config.detection, vantage: config.vantage, targets: config.targets, interval: config.schedule.interval }, undefined, (result) => {
+  const vantage = replayVantage(results, config.vantage, resultsPath, io);
+  if (vantage === null) return 1;
+  const changes = replay(results, { detection: config.detection, vantage, targets: config.targets, interval: config.schedule.interval }, undefined, (result) => {
     const target = byId.get(result.target);
     const moved = target === undefined ? null : geo.observe(result, target);
     return moved === null ? null : { target: moved.target, mismatch: moved.verdict.mismatch !== null };

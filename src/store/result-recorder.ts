@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import type { ProbeResult } from '../probers/types.js';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES, DIR_MODE, FILE_MODE } from './event-store.js';
+import type { RecordedVantage } from './result-schema.js';
 import { shiftFiles } from './rotation.js';
 
 export { readResults, ResultLineError } from './results-reader.js';
@@ -18,6 +19,11 @@ export interface ResultRecorderOptions {
   maxBytes?: number;
   /** Rotated files kept; default 5 (so at most about 6 x 16 MiB in all). */
   maxFiles?: number;
+  /**
+   * The vantage (the config's `vantage:`) written as `vantage` on every line, so that `replay`
+   * credits the events to the vantage that recorded them. The daemon always passes it.
+   */
+  vantage?: RecordedVantage;
 }
 /** Flush at least this often while results arrive. */
 const FLUSH_INTERVAL_MS = 1_000;
@@ -27,9 +33,9 @@ const FLUSH_BYTES = 64 * 1024;
 const MAX_BUFFERED = 8 * 1024 * 1024;
 
 /**
- * Records every ProbeResult as one JSON line in `results.jsonl`, so real incidents can be
- * replayed. Sits on the per-probe path: write() only buffers; lines go to disk in batches at
- * most every ~1 s or 64 KiB, one batch at a time. Disk failures never reach the caller: the
+ * Records every ProbeResult as one JSON line in `results.jsonl`, with the vantage it was seen
+ * from (`vantage`, when given), so real incidents can be replayed. Sits on the per-probe path:
+ * write() only buffers; lines go to disk in batches at most every ~1 s or 64 KiB, one batch at a time. Disk failures never reach the caller: the
  * first one is logged, the affected results are dropped and counted, and later batches retry.
  * Not fsynced per batch (losing the last second on a crash is acceptable); close() syncs.
  * Bounded like the event log: a batch that would take results.jsonl past maxBytes first rotates
@@ -56,6 +62,8 @@ export class ResultRecorder {
     private size: number,
     private readonly maxBytes: number,
     private readonly maxFiles: number,
+    /** `,"vantage":{...}}`: what closes every line instead of the result's own `}` (empty: no vantage). */
+    private readonly lineEnd: string,
   ) {}
 
   /** Creates dir if needed (0750) and opens `results.jsonl` (0640) for appending; rejects with a clear message if it cannot. */
@@ -68,7 +76,8 @@ export class ResultRecorder {
     try {
       await mkdir(dir, { recursive: true, mode: DIR_MODE });
       const handle = await open(path, 'a', FILE_MODE);
-      return new ResultRecorder(handle, dir, path, log, (await handle.stat()).size, maxBytes, maxFiles);
+      const lineEnd = opts.vantage === undefined ? '' : `,"vantage":${JSON.stringify(recordedVantage(opts.vantage))}}`;
+      return new ResultRecorder(handle, dir, path, log, (await handle.stat()).size, maxBytes, maxFiles, lineEnd);
     } catch (err) {
       throw new Error(`cannot open results file ${path}: ${(err as Error).message}`, { cause: err });
     }
@@ -87,7 +96,9 @@ export class ResultRecorder {
     }
     let line: string;
     try {
-      line = `${JSON.stringify(result)}\n`;
+      const json = JSON.stringify(result);
+      // Per-probe path: the vantage, serialized once, replaces the closing brace (no copy of the result).
+      line = this.lineEnd === '' ? `${json}\n` : `${json.slice(0, -1)}${this.lineEnd}\n`;
     } catch {
       this.droppedCount++;
       return;
@@ -184,4 +195,9 @@ export class ResultRecorder {
       }
     }
   }
+}
+
+/** Only the fields a recorded vantage has, in a fixed order (the config object may carry more). */
+function recordedVantage(v: RecordedVantage): RecordedVantage {
+  return { id: v.id, ...(v.country !== undefined ? { country: v.country } : {}), ...(v.asn !== undefined ? { asn: v.asn } : {}) };
 }

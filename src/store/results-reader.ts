@@ -1,7 +1,6 @@
 import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import type { ProbeResult } from '../probers/types.js';
-import { ProbeResultSchema } from './result-schema.js';
+import { ProbeResultSchema, type RecordedResult } from './result-schema.js';
 
 /** A line of a results file that is not a valid ProbeResult. Yielded, never thrown. */
 export class ResultLineError extends Error {
@@ -17,10 +16,10 @@ export class ResultLineError extends Error {
 
 /**
  * Streams a results JSONL file (as written by ResultRecorder) line by line, in file order. Each
- * line yields either a validated ProbeResult or a ResultLineError with its line number; blank
+ * line yields either a validated result (with its vantage when the line names one) or a ResultLineError with its line number; blank
  * lines are skipped. Only a file that cannot be opened or read makes the iteration throw.
  */
-export async function* readResults(path: string): AsyncIterable<ProbeResult | ResultLineError> {
+export async function* readResults(path: string): AsyncIterable<RecordedResult | ResultLineError> {
   // Opened up front so a missing or unreadable file rejects with its own error.
   const handle = await open(path, 'r');
   const input = handle.createReadStream({ encoding: 'utf8' });
@@ -41,7 +40,7 @@ export async function* readResults(path: string): AsyncIterable<ProbeResult | Re
 }
 
 /** Parses one line; a ResultLineError names what is wrong. */
-export function parseResultLine(text: string, line: number): ProbeResult | ResultLineError {
+export function parseResultLine(text: string, line: number): RecordedResult | ResultLineError {
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -147,6 +147,10 @@ describe('a KZ shutdown seen by the daemon', () => {
   });
 
   it('replays the recorded results to the same shutdown, byte-identical on two runs', async () => {
+    // Every recorded line names the vantage that saw it, which replay credits the events to.
+    const recorded = readFileSync(join(dir, 'data/results.jsonl'), 'utf8').trimEnd().split('\n');
+    expect(recorded.length).toBeGreaterThan(10);
+    for (const line of recorded) expect((JSON.parse(line) as { vantage?: unknown }).vantage).toEqual({ id: 'e2e-detect' });
     const args = ['replay', '--config', join(dir, 'lookout.yaml'), join(dir, 'data/results.jsonl')];
     const one = await runCli(args);
     const two = await runCli(args);

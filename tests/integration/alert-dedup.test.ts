@@ -6,9 +6,11 @@
  * webhook here. A shutdown of KZ (its listener closed) must fire on both servers and reach the
  * webhook as exactly one alert in exactly one notification.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { startCenter, type Center } from '../fixtures/center.js';
 import { freePort, startStack, waitFor, type Stack } from '../fixtures/stack.js';
 import { startDaemon, tempDir, type Daemon } from '../e2e/harness.js';
@@ -81,5 +83,10 @@ targets:
     expect(alerts[0]?.status).toBe('firing');
     expect(alerts[0]?.labels).not.toHaveProperty('instance');
     expect(alerts[0]?.labels).not.toHaveProperty('monitor');
+    // The runbook link is rendered from the one setting, external label runbook_base, which
+    // itself stays off the alert (it would otherwise be one more label to keep equal).
+    expect(alerts[0]?.labels).not.toHaveProperty('runbook_base');
+    const shipped = parse(readFileSync(join(import.meta.dirname, '../../config/prometheus/prometheus.yml'), 'utf8')) as { global: { external_labels: Record<string, string> } };
+    expect(alerts[0]?.annotations?.runbook_url).toBe(`${shipped.global.external_labels.runbook_base}#lookoutcountryshutdown`);
   });
 });

@@ -116,9 +116,32 @@ describe('config/prometheus', () => {
     const anchors = runbookAnchors();
     for (const a of alerts) {
       expect(Object.keys(a.annotations ?? {}).sort(), a.alert).toEqual(['description', 'runbook_url', 'summary']);
+      // The base is one setting, the evaluating Prometheus' external label runbook_base.
       const url = a.annotations?.runbook_url ?? '';
-      expect(url, a.alert).toMatch(/^https:\/\/github\.com\/lookout-monitor\/lookout\/blob\/main\/docs\/runbook\.md#/);
+      expect(url, a.alert).toMatch(/^\{\{ \$externalLabels\.runbook_base \}\}#[a-z0-9-]+$/);
       expect(anchors, `${a.alert}: ${url}`).toContain(url.split('#')[1]);
+    }
+  });
+
+  it('sets the runbook base once per Prometheus, the same in both, and keeps it off the alerts sent', () => {
+    const configs = ['prometheus.yml', 'prometheus-center.yml'].map(
+      (f) =>
+        parse(readFileSync(join(PROM_DIR, f), 'utf8')) as {
+          global: { external_labels: Record<string, string> };
+          alerting: { alert_relabel_configs: { action?: string; regex?: string }[] };
+        },
+    );
+    const bases = configs.map((c) => c.global.external_labels.runbook_base);
+    expect(bases).toEqual(['https://github.com/lookout-monitor/lookout/blob/main/docs/runbook.md', 'https://github.com/lookout-monitor/lookout/blob/main/docs/runbook.md']);
+    for (const c of configs) {
+      const dropped = c.alerting.alert_relabel_configs.filter((r) => r.action === 'labeldrop').map((r) => new RegExp(`^(?:${r.regex ?? ''})$`));
+      expect(dropped.some((re) => re.test('runbook_base'))).toBe(true);
+    }
+    // Every promtool test group renders the links from a stand-in base of its own, so the
+    // expected annotations prove the base comes from the setting, not from the rule text.
+    for (const file of testFiles) {
+      const groups = (parse(readFileSync(file, 'utf8')) as { tests: { external_labels?: Record<string, string> }[] }).tests;
+      for (const g of groups) expect(g.external_labels?.runbook_base, file).toBe('https://runbooks.invalid/lookout.md');
     }
   });
 

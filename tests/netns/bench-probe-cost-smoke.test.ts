@@ -31,6 +31,17 @@ function firstTableRows(out: string): string[][] {
   return rows;
 }
 
+/** Every row: nine columns, probes done, none failed, every figure a finite number. */
+function expectProbedRows(rows: readonly string[][]): void {
+  for (const row of rows) {
+    expect(row).toHaveLength(9);
+    const [probes, failed, ...figures] = row.slice(2).map(Number);
+    expect(probes).toBeGreaterThan(0);
+    expect(failed).toBe(0);
+    for (const x of figures) expect(Number.isFinite(x)).toBe(true);
+  }
+}
+
 describe('bench/probe-cost at tiny size', () => {
   it.each([
     { mode: 'each prober alone', args: [] },
@@ -52,13 +63,7 @@ describe('bench/probe-cost at tiny size', () => {
       ['tcp', 'lookout'],
       ['tcp', 'blackbox_exporter'],
     ]);
-    for (const row of rows) {
-      expect(row).toHaveLength(9);
-      const [probes, failed, ...figures] = row.slice(2).map(Number);
-      expect(probes).toBeGreaterThan(0);
-      expect(failed).toBe(0);
-      for (const x of figures) expect(Number.isFinite(x)).toBe(true);
-    }
+    expectProbedRows(rows);
     expect(stdout).toMatch(/^tcp\s+>= 2x\s+\d+\.\d{3}\s+\d+\.\d{3}\s+\d+\.\d{2}x$/m);
   }, 60_000);
 
@@ -74,12 +79,7 @@ describe('bench/probe-cost at tiny size', () => {
       ['dot', 'blackbox_exporter'],
       ['doh', 'lookout'],
     ]);
-    for (const row of rows) {
-      const [probes, failed, ...figures] = row.slice(2).map(Number);
-      expect(probes).toBeGreaterThan(0);
-      expect(failed).toBe(0);
-      for (const x of figures) expect(Number.isFinite(x)).toBe(true);
-    }
+    expectProbedRows(rows);
     expect(stdout).toMatch(/^dot\s+-\s+\d+\.\d{3}\s+\d+\.\d{3}\s+\d+\.\d{2}x$/m);
     expect(stdout).toContain('doh: blackbox_exporter has no DNS-over-HTTPS prober');
   }, 60_000);
@@ -95,14 +95,31 @@ describe('bench/probe-cost at tiny size', () => {
       ['icmp', 'lookout'],
       ['icmp', 'blackbox_exporter'],
     ]);
-    for (const row of rows) {
-      expect(row).toHaveLength(9);
-      const [probes, failed, ...figures] = row.slice(2).map(Number);
-      expect(probes).toBeGreaterThan(0);
-      expect(failed).toBe(0);
-      for (const x of figures) expect(Number.isFinite(x)).toBe(true);
-    }
+    expectProbedRows(rows);
     expect(stdout).toMatch(/^icmp\s+>= 2x\s+\d+\.\d{3}\s+\d+\.\d{3}\s+\d+\.\d{2}x$/m);
+  }, 60_000);
+
+  it('with --poll-page, measures Lookout alone and Lookout polled at once, and prints the difference in %', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      [compiledBench('probe-cost/run'), '--targets', '5', '--rate', '10', '--seconds', '3', '--warmup', '1', '--kinds', 'tcp', '--poll-page'],
+      { cwd: ROOT, timeout: 50_000 },
+    );
+    expect(stdout).toContain('both daemons at once');
+    expect(stdout).toMatch(/^page polled: every 1 s on the lookout\+page daemon \(\/, \/api\/v1\/status, \/api\/v1\/series, \/metrics\)/m);
+    const rows = firstTableRows(stdout);
+    expect(rows.map((r) => r.slice(0, 2))).toEqual([
+      ['tcp', 'lookout'],
+      ['tcp', 'lookout+page'],
+    ]);
+    expectProbedRows(rows);
+    // kind, goal, without, with, difference, polls ok, polls failed, KiB a round: every poll answered.
+    const diff = /^tcp\s+<= \+1%\s+(\d+\.\d{3})\s+(\d+\.\d{3})\s+([+-]\d+\.\d)%\s+(\d+)\s+(\d+)\s+(\d+\.\d)$/m.exec(stdout);
+    expect(diff, stdout).not.toBeNull();
+    const [without, withPage, percent, ok, failed] = (diff ?? []).slice(1, 6).map(Number);
+    expect(percent).toBeCloseTo(((withPage ?? NaN) / (without ?? NaN) - 1) * 100, 0);
+    expect(ok).toBeGreaterThanOrEqual(4 * 3);
+    expect(failed).toBe(0);
   }, 60_000);
 
   it('refuses a --lookout checkout that has not been built, naming the file it needs', async () => {

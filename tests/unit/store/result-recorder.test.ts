@@ -87,6 +87,24 @@ describe('ResultRecorder', () => {
     expect(kept).toEqual(written.slice(written.length - kept.length));
   });
 
+  it('writes the vantage on every line, and only its id, country and asn, which readResults yields back', async () => {
+    const vantage = { id: 'kz-almaty', country: 'KZ', asn: 9198 };
+    // The config's vantage object: any other key it may carry stays out of the file.
+    const rec = await ResultRecorder.open(dir, silentLogger(), { vantage: { ...vantage, extra: true } as typeof vantage });
+    const all = Array.from({ length: 20 }, (_, i) => result(i));
+    for (const r of all) rec.write(r);
+    await rec.close();
+    const lines = (await readFile(join(dir, 'results.jsonl'), 'utf8')).trimEnd().split('\n');
+    expect(lines).toHaveLength(20);
+    for (const [i, line] of lines.entries()) expect(JSON.parse(line)).toEqual({ ...result(i), vantage });
+    expect(await collect(join(dir, 'results.jsonl'))).toEqual(all.map((r) => ({ ...r, vantage })));
+    // A vantage without country or asn: only its id.
+    const bare = await ResultRecorder.open(join(dir, 'bare'), silentLogger(), { vantage: { id: 'v1' } });
+    bare.write(result(1));
+    await bare.close();
+    expect(await readFile(join(dir, 'bare', 'results.jsonl'), 'utf8')).toBe(`${JSON.stringify({ ...result(1), vantage: { id: 'v1' } })}\n`);
+  });
+
   it('appends to an existing file across recorders', async () => {
     const first = await ResultRecorder.open(dir, silentLogger());
     first.write(result(1));
