@@ -41,7 +41,7 @@ export interface ScaleRun {
 
 const ms = (s: number): string => fmt(s * 1000, 1);
 
-/** The goals of issue 6 that a scale run can check, for the sizes it ran. */
+/** The goals of issues 6 and 28 that a scale run can check, for the sizes it ran. */
 function goals(rows: readonly ScaleRow[]): string[] {
   const out: [boolean, string][] = [];
   const at = (n: number): ScaleRow | undefined => rows.find((r) => r.n === n && r.intervalS === 60);
@@ -52,17 +52,45 @@ function goals(rows: readonly ScaleRow[]): string[] {
   }
   const r50 = at(50_000);
   if (r50) {
-    out.push([r50.lagP99 <= 0.05, `50,000 targets: scheduler lag p99 <= 50 ms: ${ms(r50.lagP99)} ms`]);
-    out.push([r50.scrapeMax < 1, `50,000 targets: /metrics scrape under 1 s (slowest of the window): ${fmt(r50.scrapeMax, 3)} s`]);
+    out.push([r50.lagP99 < 0.02, `50,000 targets: scheduler lag p99 under 20 ms: ${ms(r50.lagP99)} ms`]);
+    out.push([r50.scrapeMax < 0.5, `50,000 targets: /metrics scrape under 0.5 s (slowest of the window): ${fmt(r50.scrapeMax, 3)} s`]);
+    out.push([r50.peakRssMb < 500, `50,000 targets: peak RSS (start-up included) under 500 MB: ${fmt(r50.peakRssMb, 0)} MB`]);
   }
+  const g = growth(rows);
+  if (g) {
+    out.push([g.cpu <= 1.2, `per-probe CPU within 1.2x, ${g.from} to ${g.to}: x${fmt(g.cpu, 2)}`]);
+    out.push([g.scrape <= SCRAPE_GROWTH_LIMIT, `scrape time per target does not grow, ${g.from} to ${g.to}: x${fmt(g.scrape, 2)}`]);
+  }
+  return out.map(([ok, text]) => `  [${ok ? 'met' : 'not met'}] ${text}`);
+}
+
+/** The guard's limits (issue 28): what the suite's two-size run may show at most. */
+export const CPU_GROWTH_LIMIT = 1.3;
+export const SCRAPE_GROWTH_LIMIT = 1.3;
+
+/**
+ * Per-probe CPU and median scrape time per target at the largest size over the smallest, in
+ * one run (ratios only: the machine's speed and load cancel out); null with fewer than two sizes.
+ */
+export function growth(rows: readonly ScaleRow[]): { from: number; to: number; cpu: number; scrape: number } | null {
   const sorted = [...rows].sort((a, b) => a.n - b.n);
   const first = sorted[0];
   const last = sorted.at(-1);
-  if (rows.length > 1 && first && last) {
-    const growth = last.cpuMsPerProbe / first.cpuMsPerProbe;
-    out.push([growth <= 1.25, `per-probe cost does not grow with targets (at most +25%), ${first.n} to ${last.n}: CPU ms/probe x${fmt(growth, 2)}`]);
-  }
-  return out.map(([ok, text]) => `  [${ok ? 'met' : 'not met'}] ${text}`);
+  if (!first || !last || first === last) return null;
+  return {
+    from: first.n,
+    to: last.n,
+    cpu: last.cpuMsPerProbe / first.cpuMsPerProbe,
+    scrape: last.scrapeMedian / last.n / (first.scrapeMedian / first.n),
+  };
+}
+
+/** The guard line the suite reads: `guard: cpu xA (limit L) scrape/target xB (limit M) met|not met`. */
+function guardLine(rows: readonly ScaleRow[]): string[] {
+  const g = growth(rows);
+  if (!g) return [];
+  const ok = g.cpu <= CPU_GROWTH_LIMIT && g.scrape <= SCRAPE_GROWTH_LIMIT;
+  return ['', `guard: ${g.from} to ${g.to}: per-probe CPU x${fmt(g.cpu, 2)} (limit ${CPU_GROWTH_LIMIT}), scrape time per target x${fmt(g.scrape, 2)} (limit ${SCRAPE_GROWTH_LIMIT}): ${ok ? 'met' : 'not met'}`];
 }
 
 export function formatReport(info: MachineInfo & { lookout: string }, o: ScaleRun, rows: readonly ScaleRow[], command: string): string {
@@ -104,6 +132,7 @@ export function formatReport(info: MachineInfo & { lookout: string }, o: ScaleRu
     'lookout_scheduler_lag_seconds buckets; loop p99 is nodejs_eventloop_lag_p99_seconds, the time',
     'between the 10 ms ticks of prom-client\'s event loop monitor (so an idle loop shows about 10 ms).',
     ...(g.length > 0 ? ['', 'Goals:', ...g] : []),
+    ...guardLine(rows),
     '',
   ].join('\n');
 }

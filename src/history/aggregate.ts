@@ -26,7 +26,12 @@ export interface LineSample {
 
 /** The stable text form of a key, used as map key and in the history file. */
 export function keyId(k: SeriesKey): string {
-  return `${k.path}|${k.country ?? ''}|${k.asn ?? ''}|${k.category ?? ''}`;
+  return lineId(k.path, k.country, k.asn, k.category);
+}
+
+/** keyId from the key's fields, without a key object. */
+function lineId(path: string, country: string | null, asn: number | null, category: string | null): string {
+  return `${path}|${country ?? ''}|${asn ?? ''}|${category ?? ''}`;
 }
 
 /** The inverse of keyId; null when `id` is not one. */
@@ -50,11 +55,12 @@ interface Acc {
 
 export function aggregate(targets: Iterable<TargetSample>): LineSample[] {
   const lines = new Map<string, Acc>();
-  const add = (key: SeriesKey, isUp: boolean, latency: number | null): void => {
-    const id = keyId(key);
+  // Called three times per target per evaluation: the key object is made only for a new line.
+  const add = (path: string, country: string, asn: number | null, category: string | null, isUp: boolean, latency: number | null): void => {
+    const id = lineId(path, country, asn, category);
     let acc = lines.get(id);
     if (!acc) {
-      acc = { key, targets: 0, up: 0, latencies: [] };
+      acc = { key: { country, asn, category, path }, targets: 0, up: 0, latencies: [] };
       lines.set(id, acc);
     }
     acc.targets++;
@@ -68,9 +74,9 @@ export function aggregate(targets: Iterable<TargetSample>): LineSample[] {
     // A suspect target has failed once and awaits its confirm re-probe: still up.
     const isUp = t.state !== 'down';
     const path = t.path ?? '';
-    add({ country: t.country, asn: null, category: null, path }, isUp, t.latency_ratio);
-    if (t.asn !== null) add({ country: t.country, asn: t.asn, category: null, path }, isUp, t.latency_ratio);
-    add({ country: t.country, asn: null, category: t.category, path }, isUp, t.latency_ratio);
+    add(path, t.country, null, null, isUp, t.latency_ratio);
+    if (t.asn !== null) add(path, t.country, t.asn, null, isUp, t.latency_ratio);
+    add(path, t.country, null, t.category, isUp, t.latency_ratio);
   }
   return [...lines.values()].map((a) => ({ key: a.key, targets: a.targets, up: a.up, latency_ratio: median(a.latencies) }));
 }

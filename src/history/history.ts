@@ -7,9 +7,9 @@
  * of a minute stands for that minute. When a minute is over it is handed to `onMinute` (the
  * history file appends it); on start the file's minutes are put back with load().
  *
- * Bounded: every line is a MinuteRing of 6 bytes a minute (60 KiB for 7 days), and at most
- * `maxLines` lines are kept (default 2,048, so at most 124 MiB; a catalog of 1,000 targets in
- * 60 countries makes about 400 lines, 25 MiB). Lines beyond the cap are not recorded, and
+ * Bounded: every line is a MinuteRing of 6 bytes a minute (60 KiB for 7 days, taken as its
+ * minutes are recorded), and at most `maxLines` lines are kept (default 2,048, so at most
+ * 124 MiB; a catalog of 1,000 targets in 60 countries makes about 400 lines, 25 MiB). Lines beyond the cap are not recorded, and
  * `dropped` counts them.
  */
 import { keyId, type LineSample } from './aggregate.js';

@@ -67,7 +67,7 @@ export function registerDetectorMetrics(registry: Registry, detector: () => Dete
   };
   // One series per target, rebuilt at every scrape: a SeriesGauge, whose series keep their
   // label text from one scrape to the next (see series-gauge.ts).
-  const upSeries = new Map<string, { key: string; series: GaugeSeries; epoch: number }>();
+  const upSeries = new Map<string, { country: string; asn: number | null; category: string; series: GaugeSeries; epoch: number }>();
   let epoch = 0;
   const targetUp: SeriesGauge<'target' | 'path' | 'country' | 'asn' | 'category'> = new SeriesGauge({
     name: names.TARGET_UP,
@@ -78,14 +78,14 @@ export function registerDetectorMetrics(registry: Registry, detector: () => Dete
       epoch++;
       for (const t of view().status().targets) {
         if (t.control) continue;
-        const key = `${t.country}\u0000${t.asn}\u0000${t.category}`;
+        // Compared field by field: no key string built per target per scrape.
         let entry = upSeries.get(t.id);
-        if (entry && entry.key !== key) {
+        if (entry && (entry.country !== t.country || entry.asn !== t.asn || entry.category !== t.category)) {
           targetUp.delete(entry.series);
           entry = undefined;
         }
         if (!entry) {
-          entry = { key, series: targetUp.series(targetUpLabels(t)), epoch };
+          entry = { country: t.country, asn: t.asn, category: t.category, series: targetUp.series(targetUpLabels(t)), epoch };
           upSeries.set(t.id, entry);
         }
         entry.epoch = epoch;

@@ -6,9 +6,8 @@ import { EVENT_KINDS, type DisruptionEvent, type EventKind } from '../detect/eve
 import type { CountryStatus } from '../detect/detector.js';
 import type { PathsStatus, PathVantageState } from '../detect/paths.js';
 import type { ResolvedTarget } from '../config/schema.js';
-import type { ProbeResult } from '../probers/types.js';
 import { COUNTRY_CODE } from '../server/api.js';
-import type { RecentResults } from './recent-results.js';
+import type { Recent, RecentResults } from './recent-results.js';
 
 export interface PageInputs {
   vantageId: string;
@@ -43,8 +42,8 @@ export interface TargetRow {
   kind: string;
   state: string;
   control: boolean;
-  /** Newest first. */
-  recent: ProbeResult[];
+  /** The newest result and the recent outcomes, newest first. */
+  recent: Recent;
 }
 
 export interface EventFilter {

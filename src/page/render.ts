@@ -124,12 +124,12 @@ ${rows || `<tr><td colspan="${m.multiPath ? 8 : 7}">No target.</td></tr>`}
 }
 
 function targetRow(t: TargetRow, multiPath: boolean, now: number): string {
-  const last = t.recent[0];
+  const last = t.recent.last;
   const path = multiPath ? `<td>${esc(t.path || 'default')}</td>` : '';
   const name = t.path ? t.id.slice(0, -(t.path.length + 1)) : t.id;
   const lastText = last
     ? `${esc(outcome(last))}, ${esc(duration(now - last.at))} ago${!last.ok && last.detail ? `<br><span class="detail">${esc(last.detail.slice(0, 160))}</span>` : ''}`
     : '-';
-  const recent = t.recent.map((r) => (r.ok ? '✓' : '✗')).join('');
+  const recent = t.recent.outcomes.map((ok) => (ok ? '✓' : '✗')).join('');
   return `<tr data-target="${esc(t.id)}"><th scope="row">${esc(name)}${t.control ? ' <span class="tag">control</span>' : ''}</th>${path}<td>${esc(t.country)}</td><td>${esc(t.kind)}</td><td class="st st-${esc(t.state)}">${esc(t.state)}</td><td>${lastText}</td><td>${last ? phases(last) : '-'}</td><td class="recent">${recent || '-'}</td></tr>`;
 }

@@ -65,6 +65,29 @@ describe('bench/scale at tiny size', () => {
       for (const x of [startup, mb, median, max]) expect(Number.isFinite(x)).toBe(true);
       expect(max).toBeGreaterThanOrEqual(median as number);
     }
-    expect(stdout).toMatch(/^ {2}\[(met|not met)\] per-probe cost does not grow with targets/m);
+    expect(stdout).toMatch(/^ {2}\[(met|not met)\] per-probe CPU within 1\.2x, 20 to 30/m);
+    expect(stdout).toMatch(/^guard: 20 to 30: per-probe CPU x[\d.]+ \(limit 1\.3\), scrape time per target x[\d.]+ \(limit 1\.3\): (met|not met)$/m);
   }, 120_000);
+});
+
+// The scale guard (issue 28): the bench at two sizes in one run, where the larger's per-probe CPU
+// and scrape time per target may exceed the smaller's by at most 1.3x (bench/scale/table.ts). Ratios
+// within one run, so that the machine's speed and load cancel out; about two and a half minutes.
+describe('scale guard: 1,000 and 20,000 targets in one run', () => {
+  it('per-probe CPU and scrape time per target do not grow with the number of targets', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      [compiledBench('scale/run'), '--sizes', '1000,20000', '--interval', '30', '--intervals', '1', '--warmup', '35', '--scrape-every', '5'],
+      { cwd: ROOT, timeout: 420_000 },
+    );
+    const [main] = tables(stdout);
+    for (const row of main ?? []) {
+      // Every planned probe ran (a daemon that cannot keep up makes its per-probe cost look low).
+      expect(Number.parseFloat(row[3] ?? '')).toBeGreaterThan(97);
+      expect(row[11]).toBe('0');
+      expect(row[12]).toBe('0');
+    }
+    const guard = /^guard: 1000 to 20000: .*$/m.exec(stdout)?.[0];
+    expect(guard, stdout).toMatch(/: met$/);
+  }, 450_000);
 });

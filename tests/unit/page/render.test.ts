@@ -145,14 +145,26 @@ describe('the status page renderer', () => {
 });
 
 describe('RecentResults', () => {
-  it('keeps the last few results per target, newest first, and forgets removed targets', () => {
+  it('keeps the newest result and the last few outcomes per target, newest first, and forgets removed targets', () => {
     const r = new RecentResults(2);
-    const at = (target: string, n: number): ProbeResult => ({ target, kind: 'tcp', ok: true, reason: null, phases: { total: 0 }, ip: null, at: n });
-    for (const n of [1, 2, 3]) r.observe(at('a', n));
-    r.observe(at('b', 9));
-    expect(r.of('a').map((x) => x.at)).toEqual([3, 2]);
+    const at = (target: string, n: number, ok = true): ProbeResult => ({ target, kind: 'tcp', ok, reason: ok ? null : 'tcp_timeout', phases: { total: 0 }, ip: null, at: n });
+    r.observe(at('a', 1));
+    r.observe(at('a', 2, false));
+    r.observe(at('a', 3));
+    r.observe(at('b', 9, false));
+    expect(r.of('a').last?.at).toBe(3);
+    expect(r.of('a').outcomes).toEqual([true, false]);
     r.retain(new Set(['b']));
-    expect(r.of('a')).toEqual([]);
-    expect(r.of('b').map((x) => x.at)).toEqual([9]);
+    expect(r.of('a')).toEqual({ last: null, outcomes: [] });
+    expect(r.of('b').last?.at).toBe(9);
+    expect(r.of('b').outcomes).toEqual([false]);
+  });
+
+  it('keeps up to 30 outcomes in order', () => {
+    const r = new RecentResults(30);
+    const oks = Array.from({ length: 40 }, (_, i) => i % 3 !== 0);
+    oks.forEach((ok, i) => r.observe({ target: 'a', kind: 'tcp', ok, reason: ok ? null : 'tcp_timeout', phases: { total: 0 }, ip: null, at: i }));
+    expect(r.of('a').outcomes).toEqual(oks.slice(-30).reverse());
+    expect(() => new RecentResults(31)).toThrow(/1\.\.30/);
   });
 });
