@@ -3,14 +3,15 @@
  * zod schema, catalog defaults, and the checks that span fields or files. Every problem in every
  * file is collected before anything is thrown, in a stable order (file order, then path).
  */
+import { readFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { glob } from 'tinyglobby';
+import { LineCounter, parseDocument } from 'yaml';
 import { resolveBlocksPaths } from './blocks-schema.js';
 import { formatDuration } from './duration.js';
 import { ConfigError } from './errors.js';
 import { comparePaths, formatPath, isRecord, issueProblems, targetId } from './format.js';
 import type { IssuePath, Problem } from './format.js';
-import { readYamlMapping, type ReadResult } from './yaml-file.js';
 import { CatalogFile, ConfigFile, pathTargetId, TargetInput } from './schema.js';
 import type { CatalogEntry, Config, ResolvedTarget, SourceBinding } from './schema.js';
 
@@ -299,6 +300,44 @@ async function expandCatalogs(entries: readonly (string | CatalogEntry)[], dir: 
     }
   });
   return [...uses.values()];
+}
+
+type ReadResult = { ok: true; doc: Doc } | { ok: false; problems: string[] };
+
+/**
+ * Reads one YAML file that must hold a mapping. `label` names the file in problems: syntax
+ * errors (duplicate keys included) are `label:line:col: message`, 1-based.
+ */
+async function readYamlMapping(label: string, file: string): Promise<ReadResult> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    return { ok: false, problems: [`${label}: cannot read: ${err instanceof Error ? err.message : String(err)}`] };
+  }
+  const lineCounter = new LineCounter();
+  const yaml = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
+  if (yaml.errors.length > 0) {
+    return {
+      ok: false,
+      problems: yaml.errors.map((e) => {
+        const { line, col } = lineCounter.linePos(e.pos[0]);
+        return `${label}:${line}:${col}: ${e.message}`;
+      }),
+    };
+  }
+  let value: unknown;
+  try {
+    value = yaml.toJS();
+  } catch (err) {
+    // toJS throws for alias abuse (too many expansions); that is a problem with the file.
+    return { ok: false, problems: [`${label}: ${err instanceof Error ? err.message : String(err)}`] };
+  }
+  const expected = 'expected a YAML mapping of keys to values';
+  if (value === null || value === undefined) return { ok: false, problems: [`${label}: file is empty, ${expected}`] };
+  if (Array.isArray(value)) return { ok: false, problems: [`${label}: ${expected}, found a list`] };
+  if (!isRecord(value)) return { ok: false, problems: [`${label}: ${expected}, found a ${typeof value}`] };
+  return { ok: true, doc: value };
 }
 
 /** Problems of every file, kept in file order and rendered in (file, path) order. */
