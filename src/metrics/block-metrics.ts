@@ -3,7 +3,7 @@
  * scrape time. Labels are bounded by the config (the countries and ASes of the sources), never
  * one series per block. Shards of one deployment each export their own counts and their ordinary
  * levels as counts of blocks up (a ratio cannot be summed); the shipped recording rules sum them
- * (config/prometheus/rules/lookout-blocks.rules.yml).
+ * (config/prometheus/rules/lookout.rules.yml, group lookout-blocks).
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { BlocksSnapshot } from '../blocks/blocks-stage.js';
