@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blockOfInt, ipv4ToInt } from '../../src/blocks/block.js';
@@ -116,7 +116,7 @@ describe('three shards and one instance over the same blocks, summed by a real P
     // but for the port.
     const shardDirs = Array.from({ length: SHARDS }, (_, i) => {
       const d = join(dir, `shard-${i}`);
-      execFileSync('mkdir', ['-p', d]);
+      mkdirSync(d);
       writeFileSync(join(d, 'lookout.yaml'), config('shards', ports[i] as number, '{ index: ordinal, count: 3 }'));
       return d;
     });
