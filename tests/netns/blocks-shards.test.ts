@@ -81,9 +81,9 @@ type Sums = Record<string, number>;
 
 /** A recorded sum per (group, state) for one vantage, keyed "XF/up" or "64543/down". */
 async function sums(s: Stack, record: string, label: 'country' | 'asn', vantage: string): Promise<Sums> {
-  const out: Sums = {};
-  for (const r of await s.query(`${record}{vantage="${vantage}"}`)) out[`${r.metric[label]}/${r.metric.state}`] = Number(r.value[1]);
-  return out;
+  const rows = (await s.query(`${record}{vantage="${vantage}"}`)).map((r) => [`${r.metric[label]}/${r.metric.state}`, Number(r.value[1])] as const);
+  // Sorted, so that two vantages' sums compare as JSON whatever order Prometheus answers in.
+  return Object.fromEntries(rows.sort(([a], [b]) => a.localeCompare(b)));
 }
 
 /** Both vantages' sums, once they are equal and pass `ok`; rejects with the last pair seen. */
