@@ -134,7 +134,7 @@ async function openParts(opts: AppOptions, config: Config, geoDb: GeoDb, live: {
     throw err;
   }
   const blockStage = blocks;
-  if (blockStage) registerBlockMetrics(metrics.registry, () => blockStage.snapshot());
+  if (blockStage && config.blocks) registerBlockMetrics(metrics.registry, () => blockStage.snapshot(), config.blocks.shard);
   const geo = new GeoCheck(geoDb);
   registerGeoMetrics(metrics.registry, live.targets, geo);
   const history = new History({ onMinute: (minute) => historyFile.append(minute) });

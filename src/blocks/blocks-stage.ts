@@ -39,6 +39,11 @@ export interface BlocksSnapshot {
   rounds: number;
   countries: Map<string, GroupSignal>;
   asns: Map<string, GroupSignal>;
+  /**
+   * The ordinary level of each group, as a count of blocks up (the median that `ordinary_pct`
+   * divides by); only groups that have one. Unlike the percentage it can be summed over shards.
+   */
+  ordinary: { countries: Map<string, number>; asns: Map<string, number> };
   /** Echoes sent since start, by why. */
   probes: Record<ProbePhase, number>;
 }
@@ -134,8 +139,18 @@ export class BlocksStage {
     });
     const groups = countGroups(readings);
     const min = this.opts.config.baseline_min_rounds;
-    const signals = (prefix: string, map: typeof groups.countries): Map<string, GroupSignal> =>
-      new Map([...map].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true })).map(([k, c]) => [k, groupSignal(c, this.history.median(`${prefix}:${k}`, min))]));
+    const ordinary = { countries: new Map<string, number>(), asns: new Map<string, number>() };
+    const signals = (prefix: 'country' | 'asn', map: typeof groups.countries): Map<string, GroupSignal> => {
+      const levels = prefix === 'country' ? ordinary.countries : ordinary.asns;
+      const sorted = [...map].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }));
+      return new Map(
+        sorted.map(([k, c]) => {
+          const level = this.history.median(`${prefix}:${k}`, min);
+          if (level !== null) levels.set(k, level);
+          return [k, groupSignal(c, level)];
+        }),
+      );
+    };
     return {
       blocks: this.states.length,
       monitored: readings.filter((r) => r.verdict !== null).length,
@@ -143,6 +158,7 @@ export class BlocksStage {
       rounds: this.rounds,
       countries: signals('country', groups.countries),
       asns: signals('asn', groups.asns),
+      ordinary,
       probes: { ...this.probes },
     };
   }

@@ -25,6 +25,9 @@ export type BlockSource = z.output<typeof BlockSource>;
 /** Trinocular's budget of probes per block per round (Quan et al., SIGCOMM 2013, docs/blocks.md). */
 export const TRINOCULAR_ROUND_BUDGET = 15;
 
+/** `blocks.shard.index: ordinal`: the shard index is the trailing number of the host name. */
+export const ORDINAL = 'ordinal';
+
 export const BlocksConfig = z
   .strictObject({
     /** How often each monitored block is probed (one probe, spread over the round). */
@@ -41,10 +44,19 @@ export const BlocksConfig = z
     databases: z.strictObject({ country: z.string().min(1).optional(), asn: z.string().min(1).optional() }).prefault({}),
     /** A file of prefixes (one CIDR or address a line, # comments) never probed. */
     exclude: z.string().min(1).optional(),
-    /** This instance's share of the blocks: rendezvous hashing of the block over `count` shards. */
+    /**
+     * This instance's share of the blocks: rendezvous hashing of the block over `count` shards.
+     * `index: ordinal` takes the index from the number the host name ends in (a Kubernetes
+     * StatefulSet pod is named `<set>-<ordinal>`); load.ts resolves it.
+     */
     shard: z
-      .strictObject({ index: z.number().int().min(0), count: z.number().int().min(1).max(10_000) })
-      .refine((s) => s.index < s.count, { message: 'index must be less than count', path: ['index'] })
+      .strictObject({
+        index: z.union([z.number().int().min(0), z.literal(ORDINAL)], {
+          error: `must be a whole number from 0, or ${ORDINAL} (the number the host name ends in, as a StatefulSet pod's does)`,
+        }),
+        count: z.number().int().min(1).max(10_000),
+      })
+      .refine((s) => s.index === ORDINAL || s.index < s.count, { message: 'index must be less than count', path: ['index'] })
       .prefault({ index: 0, count: 1 }),
     budgets: z
       .strictObject({
@@ -64,13 +76,35 @@ export const BlocksConfig = z
     baseline_min_rounds: z.number().int().min(1).max(6).default(3),
   })
   .optional();
-export type BlocksConfig = NonNullable<z.output<typeof BlocksConfig>>;
+/** The section as written (`shard.index` may still be `ordinal`). */
+export type BlocksFile = NonNullable<z.output<typeof BlocksConfig>>;
+/** The section the daemon runs on: paths absolute, the shard index a number. */
+export type BlocksConfig = Omit<BlocksFile, 'shard'> & { shard: { index: number; count: number } };
 
-/** The section with its file paths (hitlists, exclude) made absolute against `dir`. */
-export function resolveBlocksPaths(blocks: BlocksConfig | undefined, dir: string): BlocksConfig | undefined {
+/**
+ * The shard index `index: ordinal` stands for: the number `hostname` ends in (a StatefulSet pod's
+ * host name is its pod name, `<set>-<ordinal>`). A string is the problem, for `blocks.shard.index`.
+ */
+export function shardOrdinal(hostname: string, count: number): number | string {
+  const m = /(\d+)$/.exec(hostname);
+  if (m === null) return `${ORDINAL}: the host name "${hostname}" does not end in a number (a StatefulSet pod's does: lookout-blocks-2)`;
+  const index = Number(m[1]);
+  if (index >= count) return `${ORDINAL}: ${index} (from the host name "${hostname}") must be less than count (${count}): set count to the StatefulSet's replicas`;
+  return index;
+}
+
+/**
+ * The section with its file paths (hitlists, exclude) made absolute against `dir` and its shard
+ * index resolved against `hostname`; a string is the problem with `blocks.shard.index`.
+ */
+export function resolveBlocks(blocks: BlocksFile | undefined, dir: string, hostname: string): BlocksConfig | undefined | string {
   if (blocks === undefined) return undefined;
+  const { index, count } = blocks.shard;
+  const resolved = index === ORDINAL ? shardOrdinal(hostname, count) : index;
+  if (typeof resolved === 'string') return resolved;
   return {
     ...blocks,
+    shard: { index: resolved, count },
     sources: blocks.sources.map((s) => ('file' in s ? { file: resolve(dir, s.file) } : s)),
     ...(blocks.exclude !== undefined ? { exclude: resolve(dir, blocks.exclude) } : {}),
     databases: {

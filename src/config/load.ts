@@ -4,10 +4,11 @@
  * file is collected before anything is thrown, in a stable order (file order, then path).
  */
 import { readFile } from 'node:fs/promises';
+import { hostname as osHostname } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
 import { glob } from 'tinyglobby';
 import { LineCounter, parseDocument } from 'yaml';
-import { resolveBlocksPaths } from './blocks-schema.js';
+import { resolveBlocks } from './blocks-schema.js';
 import { formatDuration } from './duration.js';
 import { ConfigError } from './errors.js';
 import { comparePaths, formatPath, isRecord, issueProblems, targetId } from './format.js';
@@ -60,6 +61,8 @@ export interface LoadOptions {
    * folders. Default: the config file as given, catalogs relative to its folder.
    */
   namesFrom?: string;
+  /** The host name `blocks.shard.index: ordinal` reads its number from; default the machine's. */
+  hostname?: string;
 }
 
 /**
@@ -123,8 +126,12 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
   }
 
   const targets = resolveTargets(files, schedule.success ? schedule.data : undefined, paths);
+  // Hitlists and the exclude file are relative to the config file; `shard.index: ordinal` is
+  // the host's number.
+  const blocks = parsed.success ? resolveBlocks(parsed.data.blocks, dir, options.hostname ?? osHostname()) : undefined;
+  if (typeof blocks === 'string') mainSink.add(['blocks', 'shard', 'index'], blocks);
   const problems = log.render();
-  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  if (problems.length > 0 || !parsed.success || typeof blocks === 'string') throw new ConfigError(problems);
 
   const { targets: _inline, catalogs, ...rest } = parsed.data;
   const display = catalogs.map((c) => (typeof c === 'string' ? c : c.file));
@@ -135,8 +142,6 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
     ...(r.basic_auth?.password_file !== undefined ? { basic_auth: { ...r.basic_auth, password_file: resolve(dir, r.basic_auth.password_file) } } : {}),
     ...(r.tls?.ca_file !== undefined ? { tls: { ...r.tls, ca_file: resolve(dir, r.tls.ca_file) } } : {}),
   }));
-  // Hitlists and the exclude file too.
-  const blocks = resolveBlocksPaths(rest.blocks, dir);
   return { ...rest, remote_write, blocks, file: absFile, storageDir: resolve(dir, rest.storage.dir), catalogs: display, targets };
 }
 

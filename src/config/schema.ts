@@ -5,7 +5,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { Duration } from './duration.js';
-import { BlocksConfig } from './blocks-schema.js';
+import { BlocksConfig, type BlocksConfig as BlocksResolved } from './blocks-schema.js';
 import { countryCodeProblem } from './country.js';
 import { cronProblems, isTimeZone } from '../windows/cron.js';
 
@@ -505,7 +505,9 @@ export type DohResolved = Extract<ResolvedTarget, { kind: 'doh' }>;
 export type IcmpResolved = Extract<ResolvedTarget, { kind: 'icmp' }>;
 
 /** The validated, fully resolved configuration the daemon runs on. */
-export interface Config extends Omit<ConfigFile, 'targets' | 'catalogs'> {
+export interface Config extends Omit<ConfigFile, 'targets' | 'catalogs' | 'blocks'> {
+  /** The blocks: section with its paths and shard index resolved (load.ts). */
+  blocks: BlocksResolved | undefined;
   /** Absolute path of the config file it came from. */
   file: string;
   /** storage.dir resolved against the config file's directory. */

@@ -88,6 +88,14 @@ export const ASN_BLOCKS = 'lookout_asn_blocks';
 export const COUNTRY_BLOCKS_ORDINARY_RATIO = 'lookout_country_blocks_ordinary_ratio';
 /** gauge {asn}: as lookout_country_blocks_ordinary_ratio, per AS. */
 export const ASN_BLOCKS_ORDINARY_RATIO = 'lookout_asn_blocks_ordinary_ratio';
+/** gauge {country}: the ordinary level as a count of blocks up (the 7-day median); summable over shards. */
+export const COUNTRY_BLOCKS_ORDINARY = 'lookout_country_blocks_ordinary';
+/** gauge {asn}: as lookout_country_blocks_ordinary, per AS. */
+export const ASN_BLOCKS_ORDINARY = 'lookout_asn_blocks_ordinary';
+/** gauge: this instance's blocks.shard.index. */
+export const BLOCKS_SHARD_INDEX = 'lookout_blocks_shard_index';
+/** gauge: this instance's blocks.shard.count (the shards the deployment should have). */
+export const BLOCKS_SHARD_COUNT = 'lookout_blocks_shard_count';
 /** gauge {reason = undiscovered | sparse | low_availability}: blocks of this instance not monitored. */
 export const BLOCKS_UNMONITORED = 'lookout_blocks_unmonitored';
 /** counter {phase = discovery | round | adaptive}: ICMP echoes sent to blocks. */

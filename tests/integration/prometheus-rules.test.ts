@@ -111,6 +111,10 @@ describe('config/prometheus', () => {
       LookoutExpectedDisruption: 'warning',
       LookoutExpectedCutOverran: 'critical',
       LookoutMaintenanceWindow: 'info',
+      LookoutBlocksShutdown: 'critical',
+      LookoutBlocksBelowOrdinary: 'warning',
+      LookoutBlocksAsnOutage: 'warning',
+      LookoutBlockShardsIncomplete: 'warning',
     };
     expect(Object.fromEntries(alerts.map((a) => [a.alert, a.labels?.severity]))).toEqual(expected);
     const anchors = runbookAnchors();

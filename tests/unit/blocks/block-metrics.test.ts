@@ -14,13 +14,14 @@ const snap: BlocksSnapshot = {
     ['9198', { monitored: 20, up: 5, down: 14, uncertain: 1, ordinary_pct: null }],
     ['48503', { monitored: 5, up: 5, down: 0, uncertain: 0, ordinary_pct: 100 }],
   ]),
+  ordinary: { countries: new Map([['KZ', 25]]), asns: new Map([['48503', 5]]) },
   probes: { discovery: 512, round: 175, adaptive: 60 },
 };
 
 describe('block metrics and status', () => {
   it('exports per-country and per-ASN counts, ordinary ratios, unmonitored blocks and probes, with bounded labels', async () => {
     const registry = new Registry();
-    registerBlockMetrics(registry, () => snap);
+    registerBlockMetrics(registry, () => snap, { index: 1, count: 3 });
     const text = await registry.metrics();
     expect(text).toContain('lookout_country_blocks{country="KZ",state="down"} 14');
     expect(text).toContain('lookout_country_blocks{country="KZ",state="monitored"} 25');
@@ -28,6 +29,12 @@ describe('block metrics and status', () => {
     expect(text).toContain('lookout_country_blocks_ordinary_ratio{country="KZ"} 0.4');
     expect(text).toContain('lookout_asn_blocks_ordinary_ratio{asn="48503"} 1');
     expect(text).not.toContain('lookout_asn_blocks_ordinary_ratio{asn="9198"}');
+    // The ordinary levels as counts, which shards can sum (the ratio cannot be summed).
+    expect(text).toContain('lookout_country_blocks_ordinary{country="KZ"} 25');
+    expect(text).toContain('lookout_asn_blocks_ordinary{asn="48503"} 5');
+    expect(text).not.toContain('lookout_asn_blocks_ordinary{asn="9198"}');
+    expect(text).toContain('lookout_blocks_shard_index 1');
+    expect(text).toContain('lookout_blocks_shard_count 3');
     expect(text).toContain('lookout_blocks_unmonitored{reason="sparse"} 3');
     expect(text).toContain('lookout_block_probes_total{phase="adaptive"} 60');
     expect(text).toContain('lookout_block_rounds_total 7');
