@@ -176,6 +176,8 @@ async function measure(dir: string, n: number, o: Options): Promise<Row> {
       down: last.countries.reduce((a, c) => a + c.down, 0),
       uncertain: last.countries.reduce((a, c) => a + c.uncertain, 0),
     };
+  } catch (err) {
+    throw new Error(`${n} blocks: ${err instanceof Error ? err.message : String(err)}\n${child.tail()}`);
   } finally {
     await stop(child, 20_000);
   }
