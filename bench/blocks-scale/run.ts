@@ -4,8 +4,8 @@
  * round in under half a core and under 300 MB RSS, the detector's evaluation cost flat in the
  * number of blocks per country), with real echoes, for several block counts N.
  *
- *   npm run bench:blocks-scale -- [--sizes 16384,65536] [--round 60] [--warmup 2] [--rounds 2]
- *       [--scrape-every 15] [--json FILE] [--lookout DIR]
+ *   npm run bench:blocks-scale -- [--sizes 16384,65536] [--round 60 | --rate R] [--warmup 2]
+ *       [--rounds 2] [--scrape-every 15] [--json FILE] [--lookout DIR]
  *
  * Inside a private loopback-only namespace (refuses to run elsewhere), where the loopback answers
  * all of 127.0.0.0/8: N is at most 65,536, every /24 of 127/8 (world.ts). 100,000 blocks would
@@ -15,7 +15,10 @@
  * Time is compressed: a round of --round seconds stands for the 10-minute round, and every rate
  * the config sets per second or per hour (budgets.pps, budgets.block_hour) is scaled by the same
  * factor k = 600 / round, so a block gets the same echoes per round as at 10 minutes. The echo
- * timeout stays 3 s (the network's, not the schedule's) unless the round is under 30 s.
+ * timeout stays 3 s (the network's, not the schedule's) unless the round is under 30 s. With
+ * --rate R instead of --round, each size N gets the round N / R seconds: every size then sends at
+ * the same rate (the goal's is 166.7 block-rounds a second), so what grows from one size to the
+ * next is what the blocks cost, not what a higher rate costs (echoes in flight, garbage).
  *
  * For each N the built daemon (dist/main.js; `npm run build` first) starts on range files of four
  * countries and 64 ASes and a state file as a finished discovery leaves it (E(b) known, no
@@ -51,7 +54,7 @@ import { importBuilt } from '../common/repo.js';
 import { median } from '../common/stats.js';
 import { LISTEN, scrape, startDaemon } from '../scale/daemon.js';
 import { parseSamples, sum } from '../scale/metrics-text.js';
-import { formatReport, type Row, type Run } from './table.js';
+import { formatReport, roundOf, type Row, type Run } from './table.js';
 import { AVAILABILITY, blockNumber, classCounters, COUNTRIES, installFilter, MAX_BLOCKS, removeFilter, responsive, writeRangeFiles } from './world.js';
 
 /** The goal's round (ms). */
@@ -68,7 +71,8 @@ function options(argv: string[]): Options {
     args: argv,
     options: {
       sizes: { type: 'string', default: '16384,65536' },
-      round: { type: 'string', default: '60' },
+      round: { type: 'string' },
+      rate: { type: 'string' },
       warmup: { type: 'string', default: '2' },
       rounds: { type: 'string', default: '2' },
       'scrape-every': { type: 'string', default: '15' },
@@ -79,8 +83,13 @@ function options(argv: string[]): Options {
   const sizes = values.sizes.split(',').filter((s) => s !== '').map(Number);
   for (const n of sizes) if (!Number.isInteger(n) || n < 16 || n > MAX_BLOCKS) throw new Error(`--sizes: each must be an integer 16..${MAX_BLOCKS} (the /24 blocks of 127.0.0.0/8)`);
   if (sizes.length === 0) throw new Error('--sizes is empty');
-  const run: Run = { roundS: Number(values.round), warmup: Number(values.warmup), rounds: Number(values.rounds), scrapeEvery: Number(values['scrape-every']) };
-  if (!(run.roundS >= 2 && run.roundS <= 600)) throw new Error('--round must be 2..600 (seconds)');
+  if (values.round !== undefined && values.rate !== undefined) throw new Error('give --round or --rate, not both');
+  const rate = values.rate === undefined ? null : Number(values.rate);
+  const run: Run = { roundS: rate === null ? Number(values.round ?? 60) : null, rate, warmup: Number(values.warmup), rounds: Number(values.rounds), scrapeEvery: Number(values['scrape-every']) };
+  for (const n of sizes) {
+    const r = roundOf(run, n);
+    if (!(r >= 2 && r <= 600)) throw new Error(`the round must be 2..600 s (${n} blocks: ${r} s); --round S, or --rate R giving N / R`);
+  }
   if (!(Number.isInteger(run.warmup) && run.warmup >= 1)) throw new Error('--warmup must be a whole number of rounds, at least 1');
   if (!(Number.isInteger(run.rounds) && run.rounds >= 1)) throw new Error('--rounds must be a whole number of rounds, at least 1');
   if (!(run.scrapeEvery > 0)) throw new Error('--scrape-every must be a positive number of seconds');
@@ -88,7 +97,7 @@ function options(argv: string[]): Options {
 }
 
 /** Writes the world of N blocks and the daemon's config; returns the config's path. */
-async function prepare(dir: string, n: number, o: Options): Promise<string> {
+async function prepare(dir: string, n: number, o: Options, roundS: number): Promise<string> {
   const { BlockStore } = await importBuilt<typeof Store>(o.lookout, 'blocks/block-store.js');
   const { PRIOR_AVAILABILITY } = await importBuilt<typeof Belief>(o.lookout, 'blocks/belief.js');
   const databases = writeRangeFiles(dir, n);
@@ -96,14 +105,14 @@ async function prepare(dir: string, n: number, o: Options): Promise<string> {
   // What a finished discovery pass saves: E(b), and the availability it has not measured yet.
   const known = Array.from({ length: n }, (_, i) => [blockNumber(i), { e: responsive(i), a: PRIOR_AVAILABILITY, n: 0 }] as [number, Store.KnownBlock]);
   await new BlockStore(storage).save(known, {}, Date.now());
-  const k = GOAL_ROUND_MS / (o.roundS * 1000);
+  const k = GOAL_ROUND_MS / (roundS * 1000);
   const config = {
     vantage: { id: 'bench-blocks-scale' },
     server: { listen: LISTEN },
     storage: { dir: storage },
     blocks: {
-      round: `${o.roundS}s`,
-      timeout: `${Math.min(3000, o.roundS * 100)}ms`,
+      round: `${roundS * 1000}ms`,
+      timeout: `${Math.min(3000, Math.round(roundS * 100))}ms`,
       sources: COUNTRIES.map((country) => ({ country })),
       databases,
       // The schema caps both (100,000 and 10,000): rounds under 4 s are not fully compressed.
@@ -128,11 +137,12 @@ async function status(): Promise<{ seconds: number; body: StatusBlocks }> {
 }
 
 async function measure(dir: string, n: number, o: Options): Promise<Row> {
-  const path = await prepare(dir, n, o);
+  const roundS = roundOf(o, n);
+  const path = await prepare(dir, n, o, roundS);
   const { child, startupS } = await startDaemon(o.lookout, path, { readyMs: 300_000 });
   try {
     const pid = pidOf(child);
-    const roundMs = o.roundS * 1000;
+    const roundMs = roundS * 1000;
     const scrapeTimes: number[] = [];
     // The warm-up: wait for its rounds, scraping at Prometheus' cadence.
     for (;;) {
@@ -158,7 +168,8 @@ async function measure(dir: string, n: number, o: Options): Promise<Row> {
     const statuses = [];
     for (let i = 0; i < 5; i++) statuses.push(await status());
     const last = (statuses[statuses.length - 1] as { body: StatusBlocks }).body.blocks;
-    const blockRounds = (n * seconds) / o.roundS;
+    const blockRounds = (n * seconds) / roundS;
+    const runtime = parseSamples((await scrape()).text);
     return {
       n,
       startupS,
@@ -168,7 +179,10 @@ async function measure(dir: string, n: number, o: Options): Promise<Row> {
       rssMb: Math.max(steadyRss, mem.rss),
       peakRssMb: mem.hwm,
       echoes: AVAILABILITY.map((_, c) => (c1[c] ?? 0) - (c0[c] ?? 0)),
-      windowRounds: seconds / o.roundS,
+      roundS,
+      windowRounds: seconds / roundS,
+      heapMb: sum(runtime, 'nodejs_heap_size_used_bytes') / 1e6,
+      externalMb: sum(runtime, 'nodejs_external_memory_bytes') / 1e6,
       statusMs: median(statuses.map((s) => s.seconds * 1000)),
       scrapeMs: median(scrapeTimes.map((s) => s * 1000)),
       monitored: last.monitored,
@@ -187,8 +201,8 @@ async function main(argv: string[]): Promise<void> {
   const o = options(argv);
   await refuseOutsideNetns(ROOT);
   const info = machineInfo({ lookout: describeLookout(o.lookout) });
-  const perSize = 300 + (o.warmup + o.rounds + 1) * o.roundS + 60;
-  const clearBound = boundRun('blocks-scale', (o.sizes.length * perSize + 30) * 1000);
+  const perSize = (n: number): number => 300 + (o.warmup + o.rounds + 1) * roundOf(o, n) + 60;
+  const clearBound = boundRun('blocks-scale', (o.sizes.reduce((t, n) => t + perSize(n), 0) + 30) * 1000);
   const dir = mkdtempSync(join(tmpdir(), 'lookout-blocks-scale-'));
   installFilter();
   try {

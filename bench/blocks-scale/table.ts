@@ -10,6 +10,8 @@ import { AVAILABILITY, classBlocks, COUNTRIES, meanResponsive } from './world.js
 /** The figures of one size. */
 export interface Row {
   n: number;
+  /** This size's round (s). */
+  roundS: number;
   startupS: number;
   /** The window's length (s) and how many rounds that is. */
   seconds: number;
@@ -18,6 +20,9 @@ export interface Row {
   cpuMsPerBlockRound: number;
   rssMb: number;
   peakRssMb: number;
+  /** V8's heap in use and the memory outside it (ArrayBuffers...), from the daemon's /metrics after the window. */
+  heapMb: number;
+  externalMb: number;
   /** Echoes counted at the packet filter over the window, per availability class. */
   echoes: number[];
   statusMs: number;
@@ -30,10 +35,18 @@ export interface Row {
 
 /** What the report says about the run. */
 export interface Run {
-  roundS: number;
+  /** The round of every size (s), or null: each size N gets N / rate. */
+  roundS: number | null;
+  /** Block-rounds a second (with roundS null). */
+  rate: number | null;
   warmup: number;
   rounds: number;
   scrapeEvery: number;
+}
+
+/** The round (s) of a size. */
+export function roundOf(run: Pick<Run, 'roundS' | 'rate'>, n: number): number {
+  return run.roundS ?? n / (run.rate ?? NaN);
 }
 
 /** The goal: blocks, round (s), CPU share, RSS (MB). */
@@ -51,13 +64,13 @@ function extrapolate(rows: readonly Row[], y: (r: Row) => number): number {
 }
 
 export function formatReport(info: MachineInfo & { lookout: string }, run: Run, rows: readonly Row[], command: string): string {
-  const k = GOAL.roundS / run.roundS;
   const out: string[] = [];
   out.push('Block probing at scale: one instance, N /24 blocks of 127.0.0.0/8 with real echoes');
   out.push(`machine: ${info.cpu}, ${info.nproc} cores, Node ${info.node}, kernel ${info.kernel}; lookout ${info.lookout}`);
   out.push(`command: ${command}`);
   out.push(
-    `round ${run.roundS} s standing for 10 minutes (time compressed ${fmt(k, 1)}x: budgets.pps and block_hour scaled by it); ` +
+    `${run.roundS !== null ? `round ${run.roundS} s` : `round N / ${run.rate} s (the same block-rounds a second at every size)`} standing for 10 minutes ` +
+      '(time compressed 600 / round: budgets.pps and block_hour scaled by it); ' +
       `${run.warmup} rounds of warm-up, then a window of ${run.rounds} rounds; /metrics scraped every ${run.scrapeEvery} s`,
   );
   out.push(`world: ${COUNTRIES.length} countries, 64 ASes; |E(b)| 16/64/128/256 (mean ${fmt(meanResponsive(rows[rows.length - 1]?.n ?? 16), 0)}); availability 1/0.75/0.5/0.25, a quarter of the blocks each`);
@@ -65,8 +78,24 @@ export function formatReport(info: MachineInfo & { lookout: string }, run: Run, 
   out.push('Cost per size (CPU: daemon + its fping children, from /proc; at 100k/10min: this cost per block-round at 166.7 block-rounds/s)');
   out.push(
     table(
-      ['blocks', 'block-rounds/s', 'cpu share', 'ms/block-round', 'share at 100k/10min', 'rss MB', 'peak MB', 'startup s', 'monitored', 'up', 'down', 'uncertain'],
-      rows.map((r) => [String(r.n), fmt(r.n / run.roundS, 1), fmt(r.cpuShare, 3), fmt(r.cpuMsPerBlockRound, 4), fmt((r.cpuMsPerBlockRound * GOAL_RATE) / 1000, 3), fmt(r.rssMb, 0), fmt(r.peakRssMb, 0), fmt(r.startupS, 1), String(r.monitored), String(r.up), String(r.down), String(r.uncertain)]),
+      ['blocks', 'round s', 'block-rounds/s', 'cpu share', 'ms/block-round', 'share at 100k/10min', 'rss MB', 'peak MB', 'heap MB', 'ext MB', 'startup s', 'monitored', 'up', 'down', 'uncertain'],
+      rows.map((r) => [
+        String(r.n),
+        fmt(r.roundS, 1),
+        fmt(r.n / r.roundS, 1),
+        fmt(r.cpuShare, 3),
+        fmt(r.cpuMsPerBlockRound, 4),
+        fmt((r.cpuMsPerBlockRound * GOAL_RATE) / 1000, 3),
+        fmt(r.rssMb, 0),
+        fmt(r.peakRssMb, 0),
+        fmt(r.heapMb, 0),
+        fmt(r.externalMb, 0),
+        fmt(r.startupS, 1),
+        String(r.monitored),
+        String(r.up),
+        String(r.down),
+        String(r.uncertain),
+      ]),
     ),
   );
   out.push('');

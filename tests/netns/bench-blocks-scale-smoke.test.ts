@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compiledBench } from '../fixtures/bench-build.js';
+import { tables } from '../fixtures/bench-tables.js';
 
 // The block scale benchmark (bench/blocks-scale) at a tiny size, so that its scripts never rot.
 // It asserts that the run produced its three tables with finite figures and its goal lines,
@@ -18,22 +19,6 @@ beforeAll(() => {
   if (!existsSync(resolve(ROOT, 'dist/main.js'))) throw new Error('dist/main.js is missing: run npm run build first');
 });
 
-/** The data rows of every table in the output: the lines after a dashes line, up to a blank line. */
-function tables(out: string): string[][][] {
-  const lines = out.split('\n');
-  const found: string[][][] = [];
-  lines.forEach((line, i) => {
-    if (!/^\s*-+(\s+-+)+$/.test(line)) return;
-    const rows: string[][] = [];
-    for (const next of lines.slice(i + 1)) {
-      if (next.trim() === '') break;
-      rows.push(next.trim().split(/\s+/));
-    }
-    found.push(rows);
-  });
-  return found;
-}
-
 describe('bench/blocks-scale at tiny size', () => {
   it('prints the cost, echo and evaluation tables with finite figures', async () => {
     const { stdout } = await run(
@@ -45,10 +30,12 @@ describe('bench/blocks-scale at tiny size', () => {
     const [cost, echoes, evaluation] = tables(stdout);
     expect(cost?.map((r) => r[0])).toEqual(['64', '128']);
     for (const row of cost ?? []) {
-      expect(row).toHaveLength(12);
-      const [n, rate, share, perBlockRound, atGoal, rss, peak, startup, monitored, up, down, uncertain] = row.map(Number);
+      expect(row).toHaveLength(15);
+      const [n, round, rate, share, perBlockRound, atGoal, rss, peak, heap, external, startup, monitored, up, down, uncertain] = row.map(Number);
+      expect(round).toBe(3);
       expect(rate).toBeCloseTo((n as number) / 3, 0);
       for (const x of [share, perBlockRound, atGoal, startup]) expect(Number.isFinite(x)).toBe(true);
+      for (const x of [heap, external]) expect(x).toBeGreaterThan(0);
       expect(rss).toBeGreaterThan(0);
       expect(peak).toBeGreaterThanOrEqual(rss as number);
       expect(monitored).toBe(n);
