@@ -30,6 +30,8 @@ export interface ProbeDeps {
   now: () => number;
   /** Counts one echo sent. */
   sent: (phase: ProbePhase) => void;
+  /** Told after each change of a block's verdict or availability (the block tally follows it). */
+  changed: (s: BlockState) => void;
   /** Reports fping failing as a whole (not evidence about the block). */
   failed: (detail: string) => void;
   signal: AbortSignal;
@@ -83,7 +85,9 @@ export async function probeRound(s: BlockState, adaptive: boolean, deps: ProbeDe
       return;
     }
     observeEcho(s, outcome.kind === 'reply', deps.model);
+    deps.changed(s);
     phase = 'adaptive';
   }
   closeRound(s);
+  deps.changed(s);
 }

@@ -11,9 +11,10 @@ export interface BlockState {
   readonly entry: BlockEntry;
   /**
    * E(b): last octets of the addresses that answered (discovery or hitlist), in a per-block
-   * pseudo-random order (setAddresses); null until discovered.
+   * pseudo-random order (setAddresses); null until discovered. Bytes, not numbers: at 100,000
+   * blocks a number[] of E(b) was most of the memory (8 bytes an address, 1 here).
    */
-  addresses: number[] | null;
+  addresses: Uint8Array | null;
   availability: number;
   /** Echoes counted into `availability`. */
   observed: number;
@@ -31,11 +32,16 @@ export interface BlockState {
   /** The hour window's start (ms) and its probes, for the per-block cap. */
   hourStart: number;
   hourProbes: number;
+  /** Where the block tally (block-tally.ts) counts it now; null before it was counted. */
+  tallied: Standing | null;
 }
 
 /** Why a block is not monitored (lookout_blocks_unmonitored{reason}). */
 export type UnmonitoredReason = 'undiscovered' | 'sparse' | 'low_availability';
 export const UNMONITORED_REASONS: readonly UnmonitoredReason[] = ['undiscovered', 'sparse', 'low_availability'];
+
+/** Where a block is counted: its verdict when monitored, else why it is not. */
+export type Standing = BlockVerdict | UnmonitoredReason;
 
 /** Echoes counted before a block's availability may rule it out. */
 export const AVAILABILITY_MIN_OBSERVED = 20;
@@ -47,11 +53,11 @@ export interface Eligibility {
   minAvailability: number;
 }
 
-export function newBlockState(entry: BlockEntry, known?: { addresses: number[]; availability: number; observed: number }): BlockState {
+export function newBlockState(entry: BlockEntry, known?: { addresses: ArrayLike<number>; availability: number; observed: number }): BlockState {
   const list = known?.addresses ?? entry.hitlist;
   return {
     entry,
-    addresses: list ? shuffled(list, entry.id) : null,
+    addresses: list ? Uint8Array.from(shuffled(list, entry.id)) : null,
     availability: known?.availability ?? PRIOR_AVAILABILITY,
     observed: known?.observed ?? 0,
     belief: PRIOR_BELIEF,
@@ -63,6 +69,7 @@ export function newBlockState(entry: BlockEntry, known?: { addresses: number[]; 
     roundProbes: 0,
     hourStart: -Infinity,
     hourProbes: 0,
+    tallied: null,
   };
 }
 
@@ -72,8 +79,8 @@ export function newBlockState(entry: BlockEntry, known?: { addresses: number[]; 
  * that answer are often neighbours (one DHCP pool), and going round them in address order
  * would meet the silent ones in long runs, which read as an outage.
  */
-export function shuffled(list: readonly number[], seed: number): number[] {
-  const out = [...list];
+export function shuffled(list: ArrayLike<number>, seed: number): number[] {
+  const out = Array.from(list);
   let h = seed;
   for (let i = out.length - 1; i > 0; i--) {
     h = mix32(h + i);
@@ -84,8 +91,8 @@ export function shuffled(list: readonly number[], seed: number): number[] {
 }
 
 /** Sets E(b) (from discovery), in the block's pseudo-random order. */
-export function setAddresses(s: BlockState, list: readonly number[]): void {
-  s.addresses = shuffled(list, s.entry.id);
+export function setAddresses(s: BlockState, list: ArrayLike<number>): void {
+  s.addresses = Uint8Array.from(shuffled(list, s.entry.id));
 }
 
 /** Null when the block is monitored, else why not. */

@@ -13,11 +13,12 @@ import type { Pinger } from '../probers/icmp.js';
 import { loadAddressSpace, readExclusion, type Exclusion } from './address-space.js';
 import { TRINOCULAR_MODEL } from './belief.js';
 import { discoverBlock, probeRound, PROBE_PHASES, type ProbeDeps, type ProbePhase } from './block-prober.js';
-import { newBlockState, setAddresses, unmonitoredReason, UNMONITORED_REASONS, type BlockState, type Eligibility, type UnmonitoredReason } from './block-state.js';
+import { newBlockState, setAddresses, unmonitoredReason, type BlockState, type UnmonitoredReason } from './block-state.js';
+import { BlockTally } from './block-tally.js';
 import { BlockStore, type KnownBlock } from './block-store.js';
 import { ownsBlock, mix32 } from './shard.js';
 import { RateLimiter } from './rate.js';
-import { BaselineHistory, countGroups, groupSignal, type GroupSignal } from './signals.js';
+import { BaselineHistory, groupSignal, type GroupCounts, type GroupSignal } from './signals.js';
 
 export interface BlocksStageOptions {
   config: BlocksConfig;
@@ -57,10 +58,10 @@ export class BlocksStage {
   private readonly probes: Record<ProbePhase, number> = { discovery: 0, round: 0, adaptive: 0 };
   private readonly busy = new Set<BlockState>();
   private readonly deps: ProbeDeps;
-  private readonly eligibility: Eligibility;
-  /** Blocks in order of their offset in the round. */
+  private readonly tally: BlockTally;
+  /** Blocks in order of their offset in the round, and those offsets (ms). */
   private readonly order: BlockState[];
-  private readonly offsets: Map<BlockState, number>;
+  private readonly offsets: Float64Array;
   private roundStart = performance.now();
   private cursor = 0;
   private rounds = 0;
@@ -80,7 +81,8 @@ export class BlocksStage {
   ) {
     const { config, log } = opts;
     this.history = history;
-    this.eligibility = { minResponsive: config.min_responsive, minAvailability: config.min_availability };
+    this.tally = new BlockTally({ minResponsive: config.min_responsive, minAvailability: config.min_availability });
+    for (const s of states) this.tally.update(s);
     this.deps = {
       pinger,
       timeoutMs: config.timeout,
@@ -90,14 +92,16 @@ export class BlocksStage {
       hourCap: config.budgets.block_hour,
       now: () => performance.now(),
       sent: (phase) => this.probes[phase]++,
+      changed: (s) => this.tally.update(s),
       failed: (detail) => {
         if (this.fpingFailure === null) log.error({ detail }, 'block probes failed: fping could not send echoes');
         this.fpingFailure = detail;
       },
       signal: this.abort.signal,
     };
-    this.offsets = new Map(states.map((s) => [s, (mix32(s.entry.id ^ 0x5bd1e995) / 2 ** 32) * config.round]));
-    this.order = [...states].sort((a, b) => (this.offsets.get(a) as number) - (this.offsets.get(b) as number));
+    const offset = (s: BlockState): number => (mix32(s.entry.id ^ 0x5bd1e995) / 2 ** 32) * config.round;
+    this.order = [...states].sort((a, b) => offset(a) - offset(b));
+    this.offsets = Float64Array.from(this.order, offset);
   }
 
   /**
@@ -129,35 +133,33 @@ export class BlocksStage {
     return stage;
   }
 
-  /** The current signals. */
+  /**
+   * The current signals. Costs the number of countries and ASes, not of blocks (the tally is
+   * kept as blocks change), so it may be read at every scrape, request and evaluation.
+   */
   snapshot(): BlocksSnapshot {
-    const unmonitored = Object.fromEntries(UNMONITORED_REASONS.map((r) => [r, 0])) as Record<UnmonitoredReason, number>;
-    const readings = this.states.map((s) => {
-      const why = unmonitoredReason(s, this.eligibility);
-      if (why !== null) unmonitored[why]++;
-      return { country: s.entry.country, asn: s.entry.asn, verdict: why === null ? s.verdict : null };
-    });
-    const groups = countGroups(readings);
     const min = this.opts.config.baseline_min_rounds;
     const ordinary = { countries: new Map<string, number>(), asns: new Map<string, number>() };
-    const signals = (prefix: 'country' | 'asn', map: typeof groups.countries): Map<string, GroupSignal> => {
+    const signals = (prefix: 'country' | 'asn', map: ReadonlyMap<string, GroupCounts>): Map<string, GroupSignal> => {
       const levels = prefix === 'country' ? ordinary.countries : ordinary.asns;
-      const sorted = [...map].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }));
       return new Map(
-        sorted.map(([k, c]) => {
-          const level = this.history.median(`${prefix}:${k}`, min);
-          if (level !== null) levels.set(k, level);
-          return [k, groupSignal(c, level)];
-        }),
+        [...map]
+          .filter(([, c]) => c.monitored > 0)
+          .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
+          .map(([k, c]) => {
+            const level = this.history.median(`${prefix}:${k}`, min);
+            if (level !== null) levels.set(k, level);
+            return [k, groupSignal(c, level)];
+          }),
       );
     };
     return {
       blocks: this.states.length,
-      monitored: readings.filter((r) => r.verdict !== null).length,
-      unmonitored,
+      monitored: this.tally.monitored,
+      unmonitored: { ...this.tally.unmonitored },
       rounds: this.rounds,
-      countries: signals('country', groups.countries),
-      asns: signals('asn', groups.asns),
+      countries: signals('country', this.tally.countries),
+      asns: signals('asn', this.tally.asns),
       ordinary,
       probes: { ...this.probes },
     };
@@ -182,6 +184,7 @@ export class BlocksStage {
       const found = await discoverBlock(s, this.exclusion, pace, this.deps);
       if (found === null) continue;
       setAddresses(s, found);
+      this.tally.update(s);
       if (performance.now() - this.lastSave >= DISCOVERY_SAVE_MS) void this.save();
     }
   }
@@ -189,7 +192,7 @@ export class BlocksStage {
   private tick(): void {
     const { round } = this.opts.config;
     const elapsed = performance.now() - this.roundStart;
-    while (this.cursor < this.order.length && (this.offsets.get(this.order[this.cursor] as BlockState) as number) <= elapsed) {
+    while (this.cursor < this.order.length && (this.offsets[this.cursor] as number) <= elapsed) {
       this.dispatch(this.order[this.cursor] as BlockState);
       this.cursor++;
     }
@@ -197,7 +200,7 @@ export class BlocksStage {
   }
 
   private dispatch(s: BlockState): void {
-    const why = unmonitoredReason(s, this.eligibility);
+    const why = unmonitoredReason(s, this.tally.eligibility);
     if (why === 'undiscovered' || why === 'sparse' || this.busy.has(s)) return;
     this.busy.add(s);
     void probeRound(s, why === null, this.deps).finally(() => this.busy.delete(s));

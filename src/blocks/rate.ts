@@ -27,11 +27,15 @@ export async function paced(limiters: readonly RateLimiter[], signal?: AbortSign
   for (const limiter of limiters) {
     const wait = limiter.reserve();
     if (wait > 0) await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, wait);
-      signal?.addEventListener('abort', () => {
+      // The listener goes when the wait ends either way: the signal lives as long as the stage,
+      // and discovery waits here for every echo (a listener left each time is a leak).
+      const done = (): void => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
         resolve();
-      }, { once: true });
+      };
+      const timer = setTimeout(done, wait);
+      signal?.addEventListener('abort', done, { once: true });
     });
   }
 }

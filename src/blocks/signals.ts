@@ -53,6 +53,8 @@ export type HistoryData = Record<string, [at: number, up: number][]>;
 
 export class BaselineHistory {
   private readonly samples = new Map<string, [number, number][]>();
+  /** Medians asked for since the last record(), by `${minRounds}:${key}` (a read sorts a week of samples). */
+  private readonly medians = new Map<string, number | null>();
 
   constructor(data: HistoryData = {}) {
     for (const [key, list] of Object.entries(data)) this.samples.set(key, list.filter(([at, up]) => Number.isFinite(at) && Number.isFinite(up)));
@@ -60,6 +62,7 @@ export class BaselineHistory {
 
   /** Records each group's up count at `at` and forgets samples older than the window. */
   record(at: number, ups: ReadonlyMap<string, number>): void {
+    this.medians.clear();
     for (const [key, up] of ups) {
       let list = this.samples.get(key);
       if (!list) this.samples.set(key, (list = []));
@@ -74,6 +77,14 @@ export class BaselineHistory {
 
   /** The median up count of a group over the window; null with fewer than `minRounds` samples. */
   median(key: string, minRounds: number): number | null {
+    const memo = `${minRounds}:${key}`;
+    if (this.medians.has(memo)) return this.medians.get(memo) ?? null;
+    const value = this.computeMedian(key, minRounds);
+    this.medians.set(memo, value);
+    return value;
+  }
+
+  private computeMedian(key: string, minRounds: number): number | null {
     const list = this.samples.get(key);
     if (!list || list.length < minRounds) return null;
     const sorted = list.map(([, up]) => up).sort((a, b) => a - b);

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compiledBench } from '../fixtures/bench-build.js';
+import { tables } from '../fixtures/bench-tables.js';
 
 // The scale benchmark (bench/scale) at a tiny size, so that its scripts never rot. It asserts only
 // that the run produced well-formed tables with finite figures, never anything about speed. Needs
@@ -16,22 +17,6 @@ beforeAll(() => {
   if (process.env.LOOKOUT_NETNS !== '1') throw new Error('tests/netns must run under scripts/netns-run.sh');
   if (!existsSync(resolve(ROOT, 'dist/main.js'))) throw new Error('dist/main.js is missing: run npm run build first');
 });
-
-/** The data rows of every table in the output: the lines after a dashes line, up to a blank line. */
-function tables(out: string): string[][][] {
-  const lines = out.split('\n');
-  const found: string[][][] = [];
-  lines.forEach((line, i) => {
-    if (!/^\s*-+(\s+-+)+$/.test(line)) return;
-    const rows: string[][] = [];
-    for (const next of lines.slice(i + 1)) {
-      if (next.trim() === '') break;
-      rows.push(next.trim().split(/\s+/));
-    }
-    found.push(rows);
-  });
-  return found;
-}
 
 describe('bench/scale at tiny size', () => {
   it('prints the scale table and the scrape table with finite figures', async () => {
