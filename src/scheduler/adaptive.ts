@@ -202,15 +202,18 @@ export class AdaptivePolicy {
       this.startedThisSecond = 0;
     }
     const out: ExtraProbe[] = [];
+    // An extra probe of a target whose confirm starts now is dropped: it would overlap.
+    const confirming = new Set<string>();
     for (const c of this.confirms.splice(0)) {
-      this.queued.delete(c.id);
-      if (!skip(c.id, true)) out.push(c);
+      if (skip(c.id, true)) continue;
+      out.push(c);
+      confirming.add(c.id);
     }
     while (this.startedThisSecond < this.settings.max_per_second) {
       const next = this.pending.shift();
       if (!next) break;
       this.queued.delete(next.id);
-      if (skip(next.id, next.confirm)) continue;
+      if (confirming.has(next.id) || skip(next.id, false)) continue;
       out.push({ id: next.id, cause: next.cause, confirm: false });
       this.startedThisSecond++;
     }
@@ -229,11 +232,12 @@ export class AdaptivePolicy {
     return false;
   }
 
-  /** Brings the member's confirm re-probe forward (its cause is the one that led to it, for order only). */
+  /**
+   * Brings the member's confirm re-probe forward (its cause is the one that led to it). An extra
+   * probe of the same target still queued is then dropped by take()'s skip: the target is busy.
+   */
   private confirmNow(m: MemberState, cause: AdaptiveCause): void {
-    if (this.queued.has(m.id)) return;
-    this.queued.add(m.id);
-    this.confirms.push({ id: m.id, cause, confirm: true });
+    if (!this.confirms.some((c) => c.id === m.id)) this.confirms.push({ id: m.id, cause, confirm: true });
   }
 
   /** One more recovery probe of a member that answered but is not yet up again. */
