@@ -6,7 +6,7 @@
  * comes first), and, with a policy, the daemon's adaptive probing: every result is fed, at its
  * observation time, to the SAME AdaptivePolicy as the daemon's (src/scheduler/adaptive.ts) and
  * the extra probes it asks for start then, within its per-second cap (each is a regular probe
- * outside the slots: a failure gets its confirm), as do the confirm re-probes it brings forward.
+ * outside the slots: a failure gets its confirm).
  *
  * Outcomes are decided by each target's `probe(at, confirm)`, called in that target's time
  * order, so without a policy every target's stream is what a per-target loop would give.
@@ -52,8 +52,6 @@ export function runScheduleModel(plans: readonly ProbePlan[], from: number, to: 
   const streams: ProbeResult[][] = plans.map(() => []);
   const busy: boolean[] = plans.map(() => false);
   const nextRegular: number[] = plans.map(() => Infinity);
-  /** Due time of each target's pending confirm re-probe; null: none (ran, or brought forward). */
-  const confirmDue: (number | null)[] = plans.map(() => null);
   const index = new Map(plans.map((p, i) => [p.id, i]));
   const run: ModelRun = { streams, scheduled: 0, extra: 0 };
   let tickAt = -Infinity;
@@ -69,20 +67,9 @@ export function runScheduleModel(plans: readonly ProbePlan[], from: number, to: 
   };
   const startExtras = (now: number): void => {
     if (!policy) return;
-    const skip = (id: string, confirm: boolean): boolean => {
-      const i = index.get(id) ?? -1;
-      return busy[i] !== false || (confirm && confirmDue[i] === null);
-    };
-    for (const x of policy.take(now, skip)) {
-      const i = index.get(x.id) as number;
-      if (x.confirm) {
-        // The pending confirm, brought forward: the same probe sooner, not an extra one.
-        confirmDue[i] = null;
-        run.scheduled++;
-      } else {
-        run.extra++;
-      }
-      start(i, now, x.confirm);
+    for (const x of policy.take(now, (id) => busy[index.get(id) ?? -1] !== false)) {
+      start(index.get(x.id) as number, now, false);
+      run.extra++;
     }
     // Extra probes held back by the per-second cap start at the next second.
     if (policy.waiting > 0 && tickAt <= now) {
@@ -104,18 +91,13 @@ export function runScheduleModel(plans: readonly ProbePlan[], from: number, to: 
       run.scheduled++;
       start(i, step.due, false);
     } else if (step.type === 'confirm') {
-      if (confirmDue[i] !== step.due) continue;
-      confirmDue[i] = null;
       if (busy[i]) continue;
       run.scheduled++;
       start(i, step.due, true);
     } else if (step.type === 'observe') {
       busy[i] = false;
       const confirmAt = step.due + confirm_delay;
-      if (!step.confirm && !step.result.ok && confirmAt < (nextRegular[i] as number) && confirmAt < to) {
-        confirmDue[i] = confirmAt;
-        heap.push({ due: confirmAt, type: 'confirm', plan: i });
-      }
+      if (!step.confirm && !step.result.ok && confirmAt < (nextRegular[i] as number) && confirmAt < to) heap.push({ due: confirmAt, type: 'confirm', plan: i });
       policy?.observe(step.result, step.confirm);
       startExtras(step.due);
     }

@@ -14,11 +14,6 @@
  *   suspect's own confirm re-probe failing. Then a sample of its members that still look fine is
  *   probed at once (cause `group_failing`). Two unrelated members losing a probe each within a
  *   minute is no sign: in a group of hundreds that happens every minute.
- * - A failed probe's confirm re-probe is *brought forward* to now (within the cap) when the
- *   evidence is uncertain: the target just turned bad, the probe was an extra one, or one of the
- *   target's groups escalated this interval. The scheduler had it due confirm_delay later; this
- *   is the same probe, sooner, not an extra one (a member of a failing group is down one timeout
- *   after its first failure instead of confirm_delay + one timeout).
  * - A target that answers after two or more failures in a row *recovers*: a sample of the members
  *   of its groups that still look failed is probed at once (cause `group_recovering`), and each
  *   of those that answers again until it has `up_after` successes in a row, so the group is
@@ -68,11 +63,6 @@ export interface AdaptiveResult {
 export interface ExtraProbe {
   id: string;
   cause: AdaptiveCause;
-  /**
-   * true: the target's own pending confirm re-probe, brought forward to now (not an extra probe:
-   * not counted, and dropped when no confirm is pending any more).
-   */
-  confirm: boolean;
 }
 
 interface Pending extends ExtraProbe {
@@ -130,8 +120,6 @@ export class AdaptivePolicy {
   private readonly byId = new Map<string, number>();
   private readonly groups: GroupState[] = [];
   private readonly pending = new FifoQueue<Pending>();
-  /** Confirms brought forward: not under the cap (they would run anyway, confirm_delay later). */
-  private readonly confirms: ExtraProbe[] = [];
   private readonly queued = new Set<string>();
   private second = -1;
   private startedThisSecond = 0;
@@ -162,9 +150,9 @@ export class AdaptivePolicy {
     }
   }
 
-  /** Extra probes waiting for the per-second cap (and confirms not yet taken). */
+  /** Extra probes waiting for the per-second cap. */
   get waiting(): number {
-    return this.pending.size + this.confirms.length;
+    return this.pending.size;
   }
 
   /** Feeds one result (regular, confirm or extra); may queue extra probes. */
@@ -181,7 +169,6 @@ export class AdaptivePolicy {
     m.streak = bad ? streak + 1 : 0;
     m.okStreak = bad ? 0 : m.okStreak + 1;
     m.extra = null;
-    if (bad && !confirm && (extra !== null || was === false || this.failing(m, r.at))) this.confirmNow(m, extra ?? 'scout');
     if (bad && extra !== null) this.secondSign(m.groups, r.at);
     else if (!bad && extra === 'group_recovering' && m.okStreak < this.quorum.up_after) this.again(mi, r.at);
     else if (bad && was === false) this.turnedBad(mi, m, r.at);
@@ -190,31 +177,22 @@ export class AdaptivePolicy {
   }
 
   /**
-   * The confirms brought forward, then the extra probes to start now: at most what the per-second
-   * cap leaves, oldest first (the confirms are not under the cap: each would run anyway,
-   * confirm_delay later, so they add no probe and no burst the failures did not). `skip(id, confirm)` true drops one whose target is already queued or
-   * running (fresh evidence is coming), or a confirm no longer pending.
+   * The extra probes to start now: at most what the per-second cap leaves, oldest first.
+   * `skip(id)` true drops a target that is already queued or running (fresh evidence is coming).
    */
-  take(now: number, skip: (id: string, confirm: boolean) => boolean): ExtraProbe[] {
+  take(now: number, skip: (id: string) => boolean): ExtraProbe[] {
     const second = Math.floor(now / 1000);
     if (second !== this.second) {
       this.second = second;
       this.startedThisSecond = 0;
     }
     const out: ExtraProbe[] = [];
-    // An extra probe of a target whose confirm starts now is dropped: it would overlap.
-    const confirming = new Set<string>();
-    for (const c of this.confirms.splice(0)) {
-      if (skip(c.id, true)) continue;
-      out.push(c);
-      confirming.add(c.id);
-    }
     while (this.startedThisSecond < this.settings.max_per_second) {
       const next = this.pending.shift();
       if (!next) break;
       this.queued.delete(next.id);
-      if (confirming.has(next.id) || skip(next.id, false)) continue;
-      out.push({ id: next.id, cause: next.cause, confirm: false });
+      if (skip(next.id)) continue;
+      out.push({ id: next.id, cause: next.cause });
       this.startedThisSecond++;
     }
     return out;
@@ -224,20 +202,6 @@ export class AdaptivePolicy {
   private turnedBad(mi: number, m: MemberState, at: number): void {
     const first = m.groups[0];
     if (first !== undefined) this.sample(this.groups[first] as GroupState, 1, at, 'scout', (x) => x !== mi && this.members[x]?.bad !== true);
-  }
-
-  /** Whether one of the member's groups escalated within the last interval. */
-  private failing(m: MemberState, at: number): boolean {
-    for (const gi of m.groups) if (at - (this.groups[gi] as GroupState).failingAt < this.interval) return true;
-    return false;
-  }
-
-  /**
-   * Brings the member's confirm re-probe forward (its cause is the one that led to it). An extra
-   * probe of the same target still queued is then dropped by take()'s skip: the target is busy.
-   */
-  private confirmNow(m: MemberState, cause: AdaptiveCause): void {
-    if (!this.confirms.some((c) => c.id === m.id)) this.confirms.push({ id: m.id, cause, confirm: true });
   }
 
   /** One more recovery probe of a member that answered but is not yet up again. */
@@ -290,7 +254,7 @@ export class AdaptivePolicy {
       if (this.queued.has(id)) continue;
       member.extra = cause;
       this.queued.add(id);
-      this.pending.push({ id, cause, confirm: false, cancelled: false });
+      this.pending.push({ id, cause, cancelled: false });
       g.budgetUsed++;
       want--;
       g.cursor = (start + i + 1) % n;

@@ -96,8 +96,7 @@ type Phase = 'idle' | 'running' | 'stopped';
  * one confirm re-probe runs `confirm_delay` later, unless the next regular probe comes first.
  * With an adaptive policy (setAdaptive), every result is fed to it and the extra probes it asks
  * for start at once, within its per-second cap, as regular probes outside the slots (a failure
- * gets its confirm re-probe); a target already queued or running is left alone. The policy may
- * also bring a pending confirm re-probe forward to now.
+ * gets its confirm re-probe); a target already queued or running is left alone.
  */
 export class Scheduler {
   private readonly probe: ProbeFn;
@@ -445,15 +444,14 @@ export class Scheduler {
   private startExtras(): void {
     if (!this.adaptive || this.phase !== 'running') return;
     const now = this.now();
-    const extras = this.adaptive.take(now, (id, confirm) => {
+    const extras = this.adaptive.take(now, (id) => {
       const state = this.states.get(id);
-      return !state || state.busy !== null || (confirm && state.confirm === null);
+      return !state || state.busy !== null;
     });
-    for (const { id, cause, confirm } of extras) {
+    for (const { id, cause } of extras) {
       const state = this.states.get(id) as TargetState;
-      if (confirm) this.cancelConfirm(state);
-      this.enqueue(state, now, confirm);
-      if (!confirm) this.guard(state.target, () => this.onExtra?.(state.target, cause));
+      this.enqueue(state, now, false);
+      this.guard(state.target, () => this.onExtra?.(state.target, cause));
     }
     if (extras.length > 0) this.pump();
   }
