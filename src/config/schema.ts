@@ -425,7 +425,7 @@ export const ConfigFile = z.strictObject({
       confirm_delay: Duration.default(5_000),
       /**
        * Adaptive probing of a failing group (issue 26, src/scheduler/adaptive.ts). Off by
-       * default until it meets its goals and keeps an event open across a restart (issue 26).
+       * default until it meets its onset goal (issue 26, bench/RESULTS.md).
        */
       adaptive: z
         .strictObject({

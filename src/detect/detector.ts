@@ -299,8 +299,9 @@ export class Detector {
   /**
    * After a restart: the events still open in the store. Each stays open (same id, same
    * started_at) while pending; once every target has reported a settled state (or resumeGraceMs
-   * after the first evaluation) it resumes if its condition holds within close_after
-   * evaluations, else it closes with ended_at = the first evaluation after the restart.
+   * after the first evaluation) it resumes if its condition or, as for any open event, its core
+   * (KindRules.core) holds within close_after evaluations, else it closes with ended_at = the
+   * first evaluation after the restart.
    * The targets listed in its evidence were up before it started: they count as last seen up
    * at started_at and stay eligible while the event is open. Events whose key already has an
    * open event, and closed events, are ignored.
@@ -474,7 +475,12 @@ export class Detector {
     r.restartAt ??= now;
     if (frozen) return;
     if (unsettled > 0 && now - r.restartAt < this.resumeGraceMs) return;
-    if (cond) {
+    // Like any open event, a resumed one is kept by its core (its own targets still down), not
+    // by the context needed to open it: adaptive probing settles a failing group within seconds
+    // of the restart, before anything outside it has answered again at its slot.
+    const rules = KINDS[slot.kind];
+    const group = cond ? null : rules.group(this.index, this.s, slot);
+    if (cond || (group && rules.core(group, this.s))) {
       slot.resume = null;
       slot.hold = Math.max(slot.hold, this.s.open_after);
       this.step(slot, cond, now, changes);

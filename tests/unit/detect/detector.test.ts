@@ -7,6 +7,7 @@ import type { FailureReason } from '../../../src/probers/reasons.js';
 import type { ProbeResult } from '../../../src/probers/types.js';
 import {
   closed,
+  CONFIRM,
   detection,
   during,
   fail,
@@ -400,6 +401,32 @@ describe('resume after restart', () => {
     expect(changes.map((c) => `${c.type} ${c.event.id}`)).toEqual([`closed ${open[0]?.id}`]);
     const firstEval = Math.ceil(((results[0]?.at ?? 0) + 1) / detection.evaluate_every) * detection.evaluate_every;
     expect(ms(closed(changes)[0]?.ended_at ?? null)).toBe(firstEval);
+  });
+
+  it('keeps it while its own targets are down, before anything outside the country answers again', () => {
+    // Adaptive probing (issue 26) settles the failing country within seconds of the restart,
+    // while the witnesses (controls, DE) next answer at their slots, up to an interval later. The
+    // event was open: like any open event it is kept by its core, not by its opening context.
+    const open = openBeforeRestart();
+    const d = new Detector(outOpts);
+    d.resume(open);
+    const back = restart + 30_000;
+    const witnesses = outsideIn.filter((t) => t.country !== 'KZ');
+    for (const t of witnesses) {
+      d.observe(result(t.id, back, true));
+      d.observe(result(t.id, back + 1000, true));
+    }
+    for (const t of kzTargets) {
+      d.observe(result(t.id, back + 2000, false));
+      d.observe(result(t.id, back + 2000 + CONFIRM, false));
+    }
+    const changes = [];
+    for (let at = back + detection.evaluate_every; at < back + INTERVAL; at += detection.evaluate_every) changes.push(...d.evaluate(at));
+    for (const t of witnesses) d.observe(result(t.id, back + INTERVAL, true));
+    changes.push(...d.evaluate(back + INTERVAL + detection.evaluate_every));
+    expect(changes).toEqual([]);
+    expect(d.active().map((e) => e.id)).toEqual([open[0]?.id]);
+    expect(d.active()[0]?.evidence).toMatchObject({ eligible: 12, down: 12 });
   });
 });
 
