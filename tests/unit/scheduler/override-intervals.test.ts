@@ -119,6 +119,24 @@ describe('Scheduler.overrideIntervals', () => {
     await h.scheduler.stop(0);
   });
 
+  test("an overridden target's probes time out within half its interval; the others keep the schedule's timeout", async () => {
+    const timeouts: [string, number][] = [];
+    const scheduler = new Scheduler({
+      schedule: { interval: 60_000, timeout: 10_000, concurrency: 10, confirm_delay: 5_000 },
+      probe: (t, _signal, timeoutMs) => {
+        timeouts.push([t.id, timeoutMs]);
+        return Promise.resolve({ target: t.id, kind: 'tcp', ok: true, reason: null, phases: { total: 0.01 }, ip: '127.0.0.1', at: Date.now() });
+      },
+      onResult: () => undefined,
+      log: createLogger('silent'),
+    });
+    scheduler.start([target('kz-1'), target('de-1'), target('kz-2')]);
+    scheduler.overrideIntervals(new Map([['kz-1', 10_000], ['kz-2', 30_000]]));
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(new Set(timeouts.map(([id, ms]) => `${id} ${ms}`))).toEqual(new Set(['kz-1 5000', 'kz-2 10000', 'de-1 10000']));
+    await scheduler.stop(0);
+  });
+
   test('the concurrency cap holds while many targets are overridden', async () => {
     let inFlight = 0;
     let most = 0;
