@@ -47,6 +47,7 @@ import { reportRoutes } from './report/routes.js';
 import { reportContextOf } from './report/report.js';
 import { registerWindowMetrics } from './metrics/window-metrics.js';
 import { Windows } from './windows/windows.js';
+import type { WindowChange } from './windows/window-clock.js';
 import { watchIntervals } from './windows/watch.js';
 import { EventWindows } from './windows/event-windows.js';
 
@@ -174,8 +175,9 @@ class Daemon implements App {
     const { metrics, detector, events, geo, history, recent, blocks, eventWindows } = parts;
     this.running = config;
     this.resolver = createResolver(config.resolver?.servers);
-    // A watch window opening or closing changes its countries' intervals.
-    const windows = new Windows(config.windows, log, () => this.applyWatch());
+    // A watch window opening or closing changes its countries' intervals; an expected one
+    // closing on events still open says that the announced cut overran.
+    const windows = new Windows(config.windows, log, (change) => this.windowChanged(change));
     this.windows = windows;
     registerWindowMetrics(metrics.registry, () => windows.summary(), () => detector.active().map((e) => eventWindows.annotate(e)));
     // Stored events with the open ones as the detector sees them now, marked with their windows.
@@ -335,6 +337,13 @@ class Daemon implements App {
     if (plan.scheduler === 'update' || plan.detector === 'update') this.scheduler.setAdaptive(adaptivePolicyFor(config));
     this.applyWatch();
     await remoteWrite.reload(plan.remoteWrite);
+  }
+
+  private windowChanged(change: WindowChange): void {
+    this.applyWatch();
+    if (change.type !== 'closed' || change.window.kind !== 'expected') return;
+    const { detector, eventWindows } = this.parts;
+    for (const event of eventWindows.overran(change.window.name, detector.active())) say.logOverran(this.opts.log, change.window.name, event);
   }
 
   /** The open watch windows' intervals, to the scheduler. */

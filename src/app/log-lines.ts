@@ -58,6 +58,11 @@ export function logEventChange(log: Logger, type: 'opened' | 'closed', e: Disrup
   else log.info(fields, 'disruption closed');
 }
 
+/** An `expected` window ended while an event that opened inside it is still open (issue 25). */
+export function logOverran(log: Logger, window: string, e: DisruptionEvent): void {
+  log.warn({ window, event: e.id, kind: e.kind, country: e.country, asn: e.asn, category: e.category, started_at: e.started_at }, 'expected window ended with the disruption still open: the announced cut overran');
+}
+
 export function logGeo(log: Logger, db: GeoDb, paths: GeoPaths): void {
   if (db.country !== null) log.info({ db: db.country.path, built: db.country.built }, 'location check on: country database');
   else log.warn({ why: paths.countryOff }, 'location check off: no country database, targets are taken to be where their catalogs say');

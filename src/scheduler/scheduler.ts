@@ -189,7 +189,7 @@ export class Scheduler {
    * Probes the given targets (by id) at these intervals instead of their own until the next
    * call (a watch window's shorter interval); a target whose effective interval changes moves
    * to its new slot at once. Confirm re-probes of an overridden target come within half its
-   * interval. The concurrency cap still holds.
+   * interval, and its probes time out within half its interval. The concurrency cap still holds.
    */
   overrideIntervals(intervals: ReadonlyMap<string, number>): void {
     this.overrides = new Map(intervals);
@@ -310,6 +310,16 @@ export class Scheduler {
     return normalizeInterval(this.overrides.get(target.id) ?? target.interval ?? this.schedule.interval);
   }
 
+  /**
+   * A probe's timeout: the target's own or the schedule's; under an interval override at most
+   * half that interval, so that a probe of a blackholed target ends before the next one is due
+   * (a 10 s timeout in a 10 s watch window made every other probe a skip: bench/windows).
+   */
+  private timeoutOf(state: TargetState): number {
+    const timeout = state.target.timeout ?? this.schedule.timeout;
+    return this.overrides.has(state.target.id) ? Math.min(timeout, Math.max(1, Math.floor(state.interval / 2))) : timeout;
+  }
+
   private scheduleRegular(state: TargetState, due: number): void {
     const occurrence: Occurrence = { due, cancelled: false, state, confirm: false };
     state.regular = occurrence;
@@ -409,7 +419,7 @@ export class Scheduler {
     const startedAt = this.now();
     const lag = Math.max(0, startedAt - job.due) / 1000;
     this.guard(job.target, () => this.onLag?.(lag));
-    const timeout = job.target.timeout ?? this.schedule.timeout;
+    const timeout = this.timeoutOf(job.state);
     let pending: Promise<ProbeResult>;
     try {
       pending = Promise.resolve(this.probe(job.target, this.abort.signal, timeout));

@@ -6,7 +6,9 @@
  * match is `wrong` when its mechanism differs from an expected one, it came later than
  * `within` after its cause, its started_at is further than `start_within` from its cause's
  * start (either way), or it is open at the end when it should have closed (or the other
- * way round). Expected events without a match are `missed`, detected ones left over `extra`.
+ * way round), it does not carry the `expected` window it should, or it did (not) overrun that
+ * window as `overran` says. Expected events without a match are `missed`, detected ones left
+ * over `extra`.
  */
 import type { DisruptionEvent } from '../detect/events.js';
 import type { ExpectedEvent, Fault } from './scenario.js';
@@ -21,6 +23,8 @@ export interface SeenEvent {
   closedAt: number | null;
   /** Its started_at, ms after the daemon started. */
   startedAt: number;
+  /** The expected window it was seen still open at the end of (the announced cut overran it). */
+  overran?: string;
 }
 
 export type Verdict = 'ok' | 'missed' | 'wrong' | 'extra';
@@ -62,6 +66,9 @@ export function compareEvents(expected: readonly ExpectedEvent[], seen: readonly
       const off = match.startedAt - cause.at;
       if (Math.abs(off) > e.start_within) problems.push(`started_at ${off < 0 ? '-' : '+'}${secs(Math.abs(off))} from its cause, expected within ${secs(e.start_within)}`);
     }
+    if (e.expected !== undefined && match.event.expected !== e.expected) problems.push(`expected window ${match.event.expected ?? 'none'}, expected ${e.expected}`);
+    if (e.overran === true && match.overran !== e.expected) problems.push(`did not overrun window ${e.expected ?? ''}`);
+    if (e.overran === false && match.overran !== undefined) problems.push(`overran window ${match.overran}`);
     const open = match.event.ended_at === null;
     if (open && !e.open_at_end) problems.push('still open at the end');
     if (!open && e.open_at_end) problems.push('closed before the end');
@@ -89,7 +96,7 @@ export function describe(e: { kind: string; country?: string | null; asn?: numbe
 export function formatComparison(c: Comparison): string[] {
   const header = ['expected', 'detected', 'seen', 'closed', 'onset', 'verdict'];
   const body = c.rows.map((r) => [
-    r.expected ? describe(r.expected) + (r.expected.open_at_end ? ' (open at end)' : '') : '-',
+    r.expected ? describe(r.expected) + (r.expected.open_at_end ? ' (open at end)' : '') + (r.expected.expected === undefined ? '' : ` (in ${r.expected.expected}${r.expected.overran === true ? ', overran' : ''})`) : '-',
     r.seen ? describe(r.seen.event) : '-',
     r.seen ? `+${secs(r.seen.seenAt)}` : '-',
     r.seen ? (r.seen.closedAt === null ? 'open' : `+${secs(r.seen.closedAt)}`) : '-',

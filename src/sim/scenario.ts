@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { ConfigError } from '../config/errors.js';
 import { formatPath, issueProblems, type Problem } from '../config/format.js';
 import { parseDuration } from '../config/duration.js';
-import { DetectionConfig, Duration } from '../config/schema.js';
+import { DetectionConfig, Duration, WINDOW_KINDS, WINDOW_REASONS } from '../config/schema.js';
 import { EVENT_KINDS, MECHANISMS } from '../detect/events.js';
 import { MAX_ASNS_PER_COUNTRY, MAX_HOSTS_PER_ASN } from './addressing.js';
 import { HOSTILE_BEHAVIOURS, hostileAppliesTo } from './hostile.js';
@@ -149,8 +149,30 @@ const ExpectedEvent = z.strictObject({
   start_within: Duration.optional(),
   /** The event is expected to be still open when the scenario ends; default false (it closes). */
   open_at_end: z.boolean().default(false),
+  /** The `expected` window the event must carry (`expected: <window>` in the API); absent: none checked. */
+  expected: Slug.optional(),
+  /** Whether the event must still be open when that window ends (the announced cut overran); absent: not checked. */
+  overran: z.boolean().optional(),
 });
 export type ExpectedEvent = z.output<typeof ExpectedEvent>;
+
+/**
+ * A window of the daemon's `windows:` (issue 25) at a time of the scenario: `at` after the
+ * daemon's start (to the whole second: the daemon's cron has one-second resolution), open
+ * `for`. The daemon gets it as a cron expression naming that second's date in UTC.
+ */
+const ScenarioWindow = z.strictObject({
+  name: Slug,
+  kind: z.enum(WINDOW_KINDS),
+  at: Instant,
+  for: Duration,
+  countries: z.array(CountryCode).default([]),
+  /** A watch window's interval. */
+  interval: Duration.optional(),
+  /** An expected window's reason. */
+  reason: z.enum(WINDOW_REASONS).optional(),
+});
+export type ScenarioWindow = z.output<typeof ScenarioWindow>;
 
 const ScenarioFile = z.strictObject({
   name: Slug,
@@ -178,6 +200,8 @@ const ScenarioFile = z.strictObject({
   /** How long the scenario runs, from the daemon's start. */
   duration: Duration,
   faults: z.array(Fault).default([]),
+  /** Windows on a timetable for the daemon (issue 25). */
+  windows: z.array(ScenarioWindow).default([]),
   expect: z.array(ExpectedEvent).default([]),
 });
 
@@ -367,8 +391,11 @@ function crossCheck(s: Scenario): Problem[] {
     if ((f.fault === 'throttle' || f.fault === 'slow') && f.delay >= s.schedule.timeout) problems.push({ path: [...at, 'delay'], message: 'must be shorter than schedule.timeout (a delay past it is a blackhole)' });
   });
 
+  problems.push(...windowProblems(s, codes));
   s.expect.forEach((e, i) => {
     const at = ['expect', i];
+    if (e.expected !== undefined && !s.windows.some((w) => w.name === e.expected && w.kind === 'expected')) problems.push({ path: [...at, 'expected'], message: `no expected window is named ${e.expected}` });
+    if (e.overran !== undefined && e.expected === undefined) problems.push({ path: [...at, 'overran'], message: 'needs expected (the window it overran)' });
     if (e.cause !== undefined && !faultIds.has(e.cause)) problems.push({ path: [...at, 'cause'], message: `no fault has id ${e.cause}` });
     if (e.within !== undefined && e.cause === undefined) problems.push({ path: [...at, 'within'], message: 'needs cause (the onset is measured from that fault)' });
     if (e.start_within !== undefined && e.cause === undefined) problems.push({ path: [...at, 'start_within'], message: 'needs cause (started_at is measured from that fault)' });
@@ -379,6 +406,25 @@ function crossCheck(s: Scenario): Problem[] {
     // A category blocked across countries from a vantage without a country has no country.
     const countryless = e.kind === 'vantage_offline' || (e.kind === 'service_blocking' && home === undefined);
     if (!countryless && e.country === undefined) problems.push({ path: [...at, 'country'], message: 'required' });
+  });
+  return problems;
+}
+
+/** The windows' own checks: unique names, known countries, an interval for watch only, a reason for expected only. */
+function windowProblems(s: Scenario, codes: ReadonlySet<string>): Problem[] {
+  const problems: Problem[] = [];
+  const names = new Set<string>();
+  s.windows.forEach((w, i) => {
+    const at = ['windows', i];
+    if (names.has(w.name)) problems.push({ path: [...at, 'name'], message: `window name ${w.name} appears twice` });
+    names.add(w.name);
+    const unknown = w.countries.find((c) => !codes.has(c));
+    if (unknown !== undefined) problems.push({ path: [...at, 'countries'], message: `${unknown} is not a country of the world` });
+    if (w.for <= 0) problems.push({ path: [...at, 'for'], message: 'must be longer than 0s' });
+    if (w.kind === 'watch' && w.interval === undefined) problems.push({ path: [...at, 'interval'], message: 'a watch window needs an interval' });
+    if (w.kind !== 'watch' && w.interval !== undefined) problems.push({ path: [...at, 'interval'], message: 'only a watch window has an interval' });
+    if (w.kind !== 'expected' && w.reason !== undefined) problems.push({ path: [...at, 'reason'], message: 'only an expected window has a reason' });
+    if (w.at >= s.duration) problems.push({ path: [...at, 'at'], message: `starts after the scenario's duration (${s.duration / 1000}s)` });
   });
   return problems;
 }

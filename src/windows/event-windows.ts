@@ -40,6 +40,11 @@ export class EventWindows {
     }
   }
 
+  /** The open events (as annotate() gives them) that opened inside the expected window `name`: it ended, they overran it. */
+  overran(name: string, open: readonly DisruptionEvent[]): DisruptionEvent[] {
+    return open.filter((e) => this.marks.get(e.id)?.expected === name).map((e) => this.annotate(e));
+  }
+
   /** Forgets a closed event (after its closing copy was annotated). */
   closed(id: string): void {
     this.marks.delete(id);

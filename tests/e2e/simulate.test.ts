@@ -5,7 +5,7 @@
  * the privileges for a namespace the command must refuse with exit 2.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -17,6 +17,8 @@ const REQUIRED = [
   'asn-by-asn', 'blockpage', 'dns-blocking-social', 'kz-2019-06-09', 'quiet', 'reset-blocking', 'vantage-offline',
   // issue 16: both perspectives at once, a shutdown's own start, foreign blockpages from inside, one vantage verdict
   'home-plus-foreign', 'progressive-shutdown', 'foreign-blockpage', 'one-control-answering',
+  // issue 25: an announced cut inside an expected window that overruns the window's end
+  'exam-cut-overran',
 ];
 
 interface Report {
@@ -35,9 +37,9 @@ interface Run {
 const dir = tempDir();
 const runs = new Map<string, Run>();
 
-async function simulate(name: string, file: string): Promise<void> {
+async function simulate(name: string, file: string, extra: readonly string[] = []): Promise<void> {
   const reportFile = join(dir, `${name}.json`);
-  const r = await runCli(['simulate', file, '--report', reportFile]);
+  const r = await runCli(['simulate', file, '--report', reportFile, ...extra]);
   let report: Report | null = null;
   try {
     report = JSON.parse(readFileSync(reportFile, 'utf8')) as Report;
@@ -83,7 +85,8 @@ interface WorldDoc {
 
 beforeAll(async () => {
   await Promise.all([
-    ...SHIPPED.map((f) => simulate(f.replace(/\.yaml$/, ''), join(SCENARIO_DIR, f))),
+    // exam-cut-overran keeps its work dir: the daemon's log is read below.
+    ...SHIPPED.map((f) => simulate(f.replace(/\.yaml$/, ''), join(SCENARIO_DIR, f), f === 'exam-cut-overran.yaml' ? ['--keep'] : [])),
     simulate('broken-threshold', brokenThresholdScenario()),
   ]);
   // The cdn-abroad variants (40 s each) run after the batch: on a 2-core machine a dozen
@@ -131,6 +134,32 @@ describe('lookout simulate: the shipped scenarios', () => {
     expect(stdout).toMatch(/^shutdown KZ blackhole +shutdown KZ blackhole +\+\d+\.\ds +\+\d+\.\ds +\d+\.\ds +ok$/m);
     // The onsets are at the scenario's compressed schedule: say what to expect at the shipped one.
     expect(stdout).toMatch(/^onsets are at this scenario's 2\.0s interval; at the shipped 60 s interval expect about a minute/m);
+  });
+});
+
+describe('lookout simulate: an announced cut that overruns its window (exam-cut-overran)', () => {
+  it('marks the shutdown with its expected window and shows the overrun in the output, the metrics and the log', () => {
+    const { stdout, report } = runs.get('exam-cut-overran') as Run;
+    const kept = /^lookout simulate: kept (\S+)$/m.exec(stdout)?.[1];
+    expect(kept, stdout).toBeDefined();
+    try {
+      expect(stdout).toMatch(/^t=\+ *1\d\.\ds {2}window exam-morning opened \(expected\)$/m);
+      expect(stdout).toMatch(/^t=\+ *\d+\.\ds {2}event opened: shutdown IQ blackhole \(IQ: .*\(expected: exam-morning\)\)$/m);
+      // What LookoutExpectedCutOverran reads, from the daemon's /metrics just after the window closed.
+      expect(stdout).toMatch(/^t=\+ *4\d\.\ds {2}window exam-morning closed \(expected\)$/m);
+      expect(stdout).toMatch(/^t=\+ *4\d\.\ds {2}overran: shutdown IQ blackhole still open after expected window exam-morning ended \(lookout_disruption_expected 1, lookout_window_active 0\)$/m);
+      const row = report?.rows[0] as unknown as { seen: { event: { expected?: string; ended_at: string | null }; overran?: string } };
+      expect(row.seen.event.expected).toBe('exam-morning');
+      expect(row.seen.overran).toBe('exam-morning');
+      const log = readFileSync(join(kept as string, 'daemon.log'), 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as { msg: string; window?: string; kind?: string; country?: string; expected?: string });
+      expect(log.filter((l) => l.msg === 'disruption opened').map((l) => [l.kind, l.country, l.expected])).toEqual([['shutdown', 'IQ', 'exam-morning']]);
+      expect(log.filter((l) => l.msg === 'expected window ended with the disruption still open: the announced cut overran').map((l) => [l.window, l.kind, l.country])).toEqual([['exam-morning', 'shutdown', 'IQ']]);
+    } finally {
+      if (kept !== undefined) rmSync(kept, { recursive: true, force: true });
+    }
   });
 });
 

@@ -53,6 +53,23 @@ describe('compareEvents', () => {
     ]);
   });
 
+  it('checks the expected window an event carries and whether it overran the window', () => {
+    const announced: ExpectedEvent = { ...expectShutdown, expected: 'exam', overran: true };
+    const overran = (e: DisruptionEvent, window?: string): SeenEvent => ({ ...seen(e, 25_000), ...(window === undefined ? {} : { overran: window }) });
+    const rows = [
+      compareEvents([announced], [overran(event('shutdown', { expected: 'exam' }), 'exam')], faults).rows[0],
+      compareEvents([announced], [overran(event('shutdown'), 'exam')], faults).rows[0],
+      compareEvents([announced], [overran(event('shutdown', { expected: 'exam' }))], faults).rows[0],
+      compareEvents([{ ...announced, overran: false }], [overran(event('shutdown', { expected: 'exam' }), 'exam')], faults).rows[0],
+    ];
+    expect(rows.map((r) => [r?.verdict, r?.problems])).toEqual([
+      ['ok', []],
+      ['wrong', ['expected window none, expected exam']],
+      ['wrong', ['did not overrun window exam']],
+      ['wrong', ['overran window exam']],
+    ]);
+  });
+
   it('checks started_at against the cause when start_within is given, either way', () => {
     const strict: ExpectedEvent = { ...expectShutdown, start_within: 3_000 };
     const rows = [

@@ -163,6 +163,30 @@ surprise: true
     expect(problems(bomb)).toEqual([expect.stringMatching(/^s\.yaml: .*alias/i)]);
   });
 
+  it('windows: become daemon windows at the second they start, in UTC; their problems are named', () => {
+    const text = `name: w\nduration: 60s\n${WORLD}windows:\n  - { name: exam, kind: expected, reason: exam, countries: [KZ], at: 10s, for: 30s }\n  - { name: look, kind: watch, interval: 1s, at: 0s, for: 1m }\nexpect:\n  - { kind: shutdown, country: KZ, expected: exam, overran: true }\n`;
+    const s = parseScenario(text, 's.yaml');
+    const zero = Date.UTC(2027, 5, 1, 5, 59, 55, 400);
+    const config = daemonConfig(s, layoutWorld(s), '127.0.0.1:9464', zero);
+    expect(config.windows).toEqual([
+      { name: 'exam', kind: 'expected', cron: '6 0 6 1 6 *', duration: '30s', timezone: 'UTC', countries: ['KZ'], reason: 'exam' },
+      { name: 'look', kind: 'watch', cron: '56 59 5 1 6 *', duration: '1m', timezone: 'UTC', countries: [], interval: '1s' },
+    ]);
+    expect(ConfigFile.safeParse(config).success).toBe(true);
+    expect(
+      problems(`name: w\nduration: 60s\n${WORLD}windows:\n  - { name: a, kind: watch, countries: [FR], at: 70s, for: 10s }\n  - { name: a, kind: maintenance, reason: exam, interval: 1s, at: 0s, for: 10s }\nexpect:\n  - { kind: shutdown, country: KZ, expected: a }\n  - { kind: shutdown, country: US, overran: true }\n`),
+    ).toEqual([
+      's.yaml: windows.0.countries: FR is not a country of the world',
+      's.yaml: windows.0.interval: a watch window needs an interval',
+      "s.yaml: windows.0.at: starts after the scenario's duration (60s)",
+      's.yaml: windows.1.name: window name a appears twice',
+      's.yaml: windows.1.interval: only a watch window has an interval',
+      's.yaml: windows.1.reason: only an expected window has a reason',
+      's.yaml: expect.0.expected: no expected window is named a',
+      's.yaml: expect.1.overran: needs expected (the window it overran)',
+    ]);
+  });
+
   it('reports YAML syntax errors with line and column', () => {
     expect(problems('name: t\nduration: [\n')).toEqual([expect.stringMatching(/^s\.yaml:\d+:\d+: /)]);
   });
