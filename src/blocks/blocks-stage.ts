@@ -17,6 +17,7 @@ import { newBlockState, setAddresses, unmonitoredReason, UNMONITORED_REASONS, ty
 import { BlockStore, type KnownBlock } from './block-store.js';
 import { ownsBlock, mix32 } from './shard.js';
 import { RateLimiter } from './rate.js';
+import type { AsnBlockGroup, BlockGroup, BlockView } from '../detect/block-view.js';
 import { BaselineHistory, countGroups, groupSignal, type GroupSignal } from './signals.js';
 
 export interface BlocksStageOptions {
@@ -64,6 +65,8 @@ export class BlocksStage {
   private lastSave = 0;
   private saving: Promise<void> = Promise.resolve();
   private fpingFailure: string | null = null;
+  /** Each AS's country: where most of its blocks lie (its block events are that country's). */
+  private readonly asnCountry: Map<number, string>;
 
   private constructor(
     private readonly opts: BlocksStageOptions,
@@ -92,6 +95,7 @@ export class BlocksStage {
       signal: this.abort.signal,
     };
     this.offsets = new Map(states.map((s) => [s, (mix32(s.entry.id ^ 0x5bd1e995) / 2 ** 32) * config.round]));
+    this.asnCountry = mostBlocksIn(states);
     this.order = [...states].sort((a, b) => (this.offsets.get(a) as number) - (this.offsets.get(b) as number));
   }
 
@@ -126,25 +130,46 @@ export class BlocksStage {
 
   /** The current signals. */
   snapshot(): BlocksSnapshot {
-    const unmonitored = Object.fromEntries(UNMONITORED_REASONS.map((r) => [r, 0])) as Record<UnmonitoredReason, number>;
-    const readings = this.states.map((s) => {
-      const why = unmonitoredReason(s, this.eligibility);
-      if (why !== null) unmonitored[why]++;
-      return { country: s.entry.country, asn: s.entry.asn, verdict: why === null ? s.verdict : null };
-    });
-    const groups = countGroups(readings);
+    const { groups, unmonitored, monitored } = this.count();
     const min = this.opts.config.baseline_min_rounds;
     const signals = (prefix: string, map: typeof groups.countries): Map<string, GroupSignal> =>
       new Map([...map].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true })).map(([k, c]) => [k, groupSignal(c, this.history.median(`${prefix}:${k}`, min))]));
     return {
       blocks: this.states.length,
-      monitored: readings.filter((r) => r.verdict !== null).length,
+      monitored,
       unmonitored,
       rounds: this.rounds,
       countries: signals('country', groups.countries),
       asns: signals('asn', groups.asns),
       probes: { ...this.probes },
     };
+  }
+
+  /**
+   * What the detector is given at each evaluation (docs/detection.md "Block evidence"): the
+   * counts and ordinary up counts per country and AS; judged once a round has been completed.
+   */
+  evidence(): BlockView {
+    const { groups } = this.count();
+    const min = this.opts.config.baseline_min_rounds;
+    const countries = new Map<string, BlockGroup>();
+    for (const [k, c] of groups.countries) countries.set(k, { ...c, ordinary: this.history.median(`country:${k}`, min) });
+    const asns = new Map<number, AsnBlockGroup>();
+    for (const [k, c] of groups.asns) asns.set(Number(k), { ...c, ordinary: this.history.median(`asn:${k}`, min), country: this.asnCountry.get(Number(k)) ?? null });
+    return { judged: this.rounds >= 1, roundMs: this.opts.config.round, countries, asns };
+  }
+
+  /** This shard's counts per country and AS, and the blocks not monitored. */
+  private count(): { groups: ReturnType<typeof countGroups>; unmonitored: Record<UnmonitoredReason, number>; monitored: number } {
+    const unmonitored = Object.fromEntries(UNMONITORED_REASONS.map((r) => [r, 0])) as Record<UnmonitoredReason, number>;
+    let monitored = 0;
+    const readings = this.states.map((s) => {
+      const why = unmonitoredReason(s, this.eligibility);
+      if (why !== null) unmonitored[why]++;
+      else monitored++;
+      return { country: s.entry.country, asn: s.entry.asn, verdict: why === null ? s.verdict : null };
+    });
+    return { groups: countGroups(readings), unmonitored, monitored };
   }
 
   /** Stops probing, waits for echoes in flight to settle and saves the state. Never rejects. */
@@ -216,3 +241,21 @@ export class BlocksStage {
 }
 
 export { PROBE_PHASES };
+
+/** For each AS, the country most of its blocks lie in (the first such country on a tie). */
+function mostBlocksIn(states: readonly BlockState[]): Map<number, string> {
+  const counts = new Map<number, Map<string, number>>();
+  for (const { entry } of states) {
+    if (entry.asn === null || entry.country === null) continue;
+    const by = counts.get(entry.asn) ?? new Map<string, number>();
+    by.set(entry.country, (by.get(entry.country) ?? 0) + 1);
+    counts.set(entry.asn, by);
+  }
+  const out = new Map<number, string>();
+  for (const [asn, by] of counts) {
+    let best: [string, number] = ['', -1];
+    for (const [country, n] of by) if (n > best[1]) best = [country, n];
+    out.set(asn, best[0]);
+  }
+  return out;
+}
