@@ -106,6 +106,14 @@ export class BlockFalls {
     for (const key of low) if (!this.since.has(key)) this.since.set(key, now);
   }
 
+  /**
+   * Forgets the group's fall: still below warning at the next update, it counts as falling
+   * from then (an event of it closed while it recovers: its rest is not a new, smaller event).
+   */
+  restart(key: string): void {
+    this.since.delete(key);
+  }
+
   /** When the group's current fall began; null when it is not falling. */
   of(key: string): number | null {
     return this.since.get(key) ?? null;

@@ -50,6 +50,8 @@ export interface ClassifyContext {
   /** Block probing's signals (null without it) and since when each group has been falling. */
   blocks: BlockView | null;
   fallSince: FallSince;
+  /** The evaluation's time (ms). */
+  now: number;
 }
 
 export function classify(index: GroupIndex, s: DetectionSettings, vantage: VantageInfo, ctx: ClassifyContext): Verdict {
@@ -78,7 +80,7 @@ export function classify(index: GroupIndex, s: DetectionSettings, vantage: Vanta
       if (c.country !== null) dark.add(c.country);
     }
   }
-  join(conditions, blockConditions(rc, ctx.blocks, ctx.fallSince, dark));
+  join(conditions, blockConditions(rc, ctx.blocks, ctx.fallSince, dark, ctx.now));
   const outages = asnOutages(rc, dark);
   conditions.push(...outages);
   conditions.push(...blockings(rc, dark, explainedFailures(rc, dark, outages)));

@@ -191,6 +191,7 @@ export class Detector {
       blocked: this.blockedCategories(),
       blocks: this.blocks,
       fallSince: (key: string) => this.falls.of(key),
+      now,
     };
     const verdict = classify(this.index, this.s, this.vantage, ctx);
     this.lastVerdict = verdict;
@@ -541,6 +542,7 @@ export class Detector {
     event.ended_at = iso(end);
     this.lastEnded.set(slot.key, end);
     if (KINDS[slot.kind].aftermath) for (const id of slot.members) this.aftermath.set(id, end);
+    for (const key of KINDS[slot.kind].blocks?.fallKeys(slot) ?? []) this.falls.restart(key);
     this.slots.delete(slot.key);
     return structuredClone(event);
   }

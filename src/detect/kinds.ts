@@ -6,7 +6,7 @@
  * that every EventKind has an entry. Pure data and small pure functions, made once: reading them
  * adds no allocation to an evaluation.
  */
-import { BLOCK_LEVELS, levelOf, sumGroups, type BlockGroup, type BlockView } from './block-view.js';
+import { asnKey, BLOCK_LEVELS, countryKey, levelOf, sumGroups, type BlockGroup, type BlockView } from './block-view.js';
 import { how, latency, unreachable, unreachableOrBlocks, where, type Summarized } from './event-text.js';
 import type { EventKind, Severity } from './events.js';
 import type { Group, GroupIndex } from './groups.js';
@@ -80,6 +80,11 @@ export interface KindRules {
   blocks: {
     group(view: BlockView, scope: EventScope): BlockGroup | null;
     holds(level: number, scope: EventScope): boolean;
+    /**
+     * The BlockFalls keys whose falls count anew once it closes: its group's, and for an AS its
+     * country's (the country's level is low while the AS recovers: not a new, smaller event).
+     */
+    fallKeys(scope: EventScope): string[];
   } | null;
   /** The status of a country with such an open event; null: it gives none. */
   countryState: CountryState | null;
@@ -129,6 +134,7 @@ export const KINDS: Record<EventKind, KindRules> = {
     blocks: {
       group: (view, { country }) => (country === null ? null : (view.countries.get(country) ?? null)),
       holds: (level) => level <= BLOCK_LEVELS.critical,
+      fallKeys: ({ country }) => (country === null ? [] : [countryKey(country)]),
     },
     countryState: 'shutdown',
     summary: (e, _v, insideOut) =>
@@ -150,6 +156,7 @@ export const KINDS: Record<EventKind, KindRules> = {
       // With no AS: a share of the country's blocks (rules/blocks.ts), judged on the country's.
       group: (view, { country, asn }) => (asn === null ? (country === null ? null : (view.countries.get(country) ?? null)) : (view.asns.get(asn) ?? null)),
       holds: (level, { asn }) => (asn === null ? level < BLOCK_LEVELS.warning : level <= BLOCK_LEVELS.critical),
+      fallKeys: ({ country, asn }) => [...(asn === null ? [] : [asnKey(asn)]), ...(country === null ? [] : [countryKey(country)])],
     },
     countryState: 'partial',
     summary: (e) => `${where(e)}${e.asn === null ? '' : ` AS${e.asn}`}: ${unreachableOrBlocks(e)}${how(e)}`,
@@ -204,6 +211,7 @@ export const KINDS: Record<EventKind, KindRules> = {
       // Every judged country's blocks together; no core (it closes once its rule is clear).
       group: (view) => sumGroups([...view.countries.values()].filter((g) => levelOf(g) !== null)),
       holds: () => false,
+      fallKeys: () => [],
     },
     countryState: null,
     summary: (e, vantageId) => `vantage ${vantageId} offline: ${unreachableOrBlocks(e, 'controls')}${how(e)}`,

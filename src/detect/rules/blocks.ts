@@ -15,8 +15,10 @@
  * - An AS at or below critical whose country's other blocks are at least at the warning level:
  *   `partial_outage` of that AS, in the country most of its blocks lie in.
  * - A country below warning, not in shutdown, its level without the ASes that are out still
- *   below warning, with the same witnesses as a shutdown: `partial_outage` with `asn` null (a
- *   share of the country's address space is cut, no single AS; e.g. 30% of its blocks).
+ *   below warning, with the same witnesses as a shutdown, once a whole round has passed since
+ *   its fall began (every block has been probed since: a country going dark block by block is
+ *   not first named a partial outage): `partial_outage` with `asn` null (a share of the
+ *   country's address space is cut, no single AS; e.g. 30% of its blocks).
  * A fall that began while the vantage was blind is not judged (it is the vantage's recovery).
  * Block conditions carry `blockSince` (when the fall began) and mechanism `blackhole` (echoes
  * unanswered); classify.ts joins them with the catalog's conditions of the same key.
@@ -48,9 +50,10 @@ export function blockVantage(ctx: RuleContext, view: BlockView | null, since: Fa
 
 /**
  * The country and AS conditions of the blocks. Countries in `dark` (a catalog shutdown holds)
- * get no partial outage; the countries whose block shutdown holds are added to it.
+ * get no partial outage; the countries whose block shutdown holds are added to it. `now`: the
+ * evaluation's time.
  */
-export function blockConditions(ctx: RuleContext, view: BlockView | null, since: FallSince, dark: Set<string>): Condition[] {
+export function blockConditions(ctx: RuleContext, view: BlockView | null, since: FallSince, dark: Set<string>, now: number): Condition[] {
   if (view === null || !view.judged) return [];
   const out: Condition[] = [];
   const outsOf = outAsnsByCountry(view);
@@ -77,7 +80,7 @@ export function blockConditions(ctx: RuleContext, view: BlockView | null, since:
         const group = ctx.index.asns.get(`${country}|${asn}`)?.group ?? new Group(true);
         out.push(withSince(condition('partial_outage', { country, asn }, group, [], 'blackhole'), at));
       }
-    } else if (judgeable && answeredElsewhere(ctx, view, country, fall)) {
+    } else if (judgeable && now - fall >= view.roundMs && answeredElsewhere(ctx, view, country, fall)) {
       out.push(withSince(condition('partial_outage', { country }, place, [], 'blackhole'), fall));
     }
   }
