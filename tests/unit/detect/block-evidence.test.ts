@@ -105,7 +105,7 @@ describe('block evidence in the detector', () => {
   it('one AS cut is a partial_outage of that AS; 30% of a country a partial_outage with no AS', () => {
     const one = runWith([...controls, ...de], () => ok, ['XA', 'DE'], [{ what: 'XA:0', from: CUT, to: BACK }]);
     expect(opened(one).map((e) => `${e.kind} ${e.country ?? '-'} ${e.asn ?? '-'}`)).toEqual(['partial_outage XA 64500']);
-    expect(opened(one)[0]?.summary).toMatch(/^XA AS64500: 0 of 60 blocks up/);
+    expect(opened(one)[0]?.summary).toMatch(/^XA AS64500: \d+ of 60 blocks up \(\d+% of ordinary\), blackhole$/);
     expect(closed(one)).toHaveLength(1);
     const share = runWith([...controls, ...de], () => ok, ['XA', 'DE'], [{ what: 'XA:30%', from: CUT, to: BACK }]);
     expect(opened(share).map((e) => `${e.kind} ${e.country ?? '-'} ${e.asn ?? '-'}`)).toEqual(['partial_outage XA -']);
