@@ -475,7 +475,11 @@ export class Detector {
       return;
     }
     slot.clear++;
-    if (slot.clear === 1) slot.endAt = recoveryTime(rules, group, slot.members, slot.startedMs, this.s, now);
+    if (slot.clear === 1) {
+      slot.endAt = recoveryTime(rules, group, slot.members, slot.startedMs, this.s, now);
+      // Recovering: what is still low of its blocks is no new, smaller event (KindRules.blocks.fallKeys).
+      for (const key of rules.blocks?.fallKeys(slot) ?? []) this.falls.restart(key);
+    }
     // The evidence keeps the counts of the last evaluation at which the condition held, so a
     // closed event still says what happened rather than showing the recovered state.
     if (slot.clear >= this.s.close_after) changes.push({ type: 'closed', event: this.close(slot, slot.endAt ?? now) });

@@ -81,7 +81,8 @@ export interface KindRules {
     group(view: BlockView, scope: EventScope): BlockGroup | null;
     holds(level: number, scope: EventScope): boolean;
     /**
-     * The BlockFalls keys whose falls count anew once it closes: its group's, and for an AS its
+     * The BlockFalls keys whose falls count anew once it recovers (its first clear evaluation)
+     * and once it closes: its group's, and for an AS its
      * country's (the country's level is low while the AS recovers: not a new, smaller event).
      */
     fallKeys(scope: EventScope): string[];
