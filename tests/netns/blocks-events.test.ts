@@ -10,9 +10,9 @@ import { freePort, startDaemon, tempDir, waitFor, type Daemon } from '../e2e/har
 // 127.0.0.0/8). Everything lives in 127.81.0.0/16, which no other test uses; nftables decides
 // what answers (set `cut`), and the table is deleted in afterAll.
 //
-//   XA: 127.81.0-59.0/24, AS 64540 (0-29) and 64541 (30-59), 5 hitlist addresses each;
-//       catalog icmp targets xa-0..2 at 127.81.5.1, .6.1, .7.1 (in blocks 30% cuts leave alone)
-//   XB: 127.81.60-119.0/24, AS 64542 (60-89) and 64543 (90-119)
+//   KZ: 127.81.0-59.0/24, AS 64540 (0-29) and 64541 (30-59), 5 hitlist addresses each;
+//       catalog icmp targets kz-0..2 at 127.81.5.1, .6.1, .7.1 (in blocks 30% cuts leave alone)
+//   UZ: 127.81.60-119.0/24, AS 64542 (60-89) and 64543 (90-119)
 //   controls: icmp to 127.81.250.1-3 (US)
 
 const TABLE = 'lookout_blocks_events_test';
@@ -30,7 +30,7 @@ const blocks = (from: number, to: number): string => `127.81.${from}.0-127.81.${
 function hitlist(): string {
   const lines = ['address,country,asn'];
   for (let b = 0; b < 120; b++) {
-    const country = b < 60 ? 'XA' : 'XB';
+    const country = b < 60 ? 'KZ' : 'UZ';
     const asn = 64540 + Math.floor(b / 30);
     for (let h = 1; h <= 5; h++) lines.push(`127.81.${b}.${h},${country},${asn}`);
   }
@@ -47,7 +47,7 @@ function config(port: number): string {
     'detection: { evaluate_every: 1s }',
     'targets:',
     ...[1, 2, 3].map((i) => icmp(`ctl-${i}`, `127.81.250.${i}`, 'country: US, category: control, control: true')),
-    ...[5, 6, 7].map((b, i) => icmp(`xa-${i}`, `127.81.${b}.1`, 'country: XA, asn: 64540, category: news')),
+    ...[5, 6, 7].map((b, i) => icmp(`kz-${i}`, `127.81.${b}.1`, 'country: KZ, asn: 64540, category: news')),
     'blocks:',
     '  sources: [{ file: hitlist.csv }]',
     `  round: ${ROUND_MS}ms`,
@@ -99,7 +99,7 @@ beforeAll(async () => {
   await waitFor(
     async () => {
       const s = (await (await fetch(`http://127.0.0.1:${port}/api/v1/status`)).json()) as { countries: { country: string; up: number; blocks: { up: number; ordinary_pct: number | null } | null }[] };
-      const xa = s.countries.find((c) => c.country === 'XA');
+      const xa = s.countries.find((c) => c.country === 'KZ');
       return xa?.up === 3 && xa.blocks?.ordinary_pct === 100 ? true : undefined;
     },
     'every block and target up, with an ordinary level',
@@ -117,15 +117,15 @@ describe('block evidence in the daemon\'s events', { timeout: 120_000 }, () => {
   it('a country cut is one shutdown, joining its blocks and its catalog targets; recovery closes it', async () => {
     const before = await events();
     cut([blocks(0, 59)]);
-    const { event, ms } = await until('shutdown XA', (e) => e.kind === 'shutdown' && e.country === 'XA', false, OPEN_MS);
+    const { event, ms } = await until('shutdown KZ', (e) => e.kind === 'shutdown' && e.country === 'KZ', false, OPEN_MS);
     expect(ms).toBeLessThan(OPEN_MS);
     expect(event.evidence).toMatchObject({ eligible: 3, down: 3 });
     expect(event.evidence.blocks).toMatchObject({ monitored: 60 });
     expect(event.evidence.blocks?.ordinary_pct ?? 100).toBeLessThanOrEqual(50);
     uncut();
-    const back = await until('shutdown XA closed', (e) => e.id === event.id, true, 3 * ROUND_MS + 20_000);
+    const back = await until('shutdown KZ closed', (e) => e.id === event.id, true, 3 * ROUND_MS + 20_000);
     expect(back.ms).toBeLessThan(3 * ROUND_MS + 20_000);
-    expect((await since(before)).map((e) => `${e.kind} ${e.country ?? '-'}`)).toEqual(['shutdown XA']);
+    expect((await since(before)).map((e) => `${e.kind} ${e.country ?? '-'}`)).toEqual(['shutdown KZ']);
   });
 
   it('one AS cut is a partial_outage of that AS; recovery closes it', async () => {
@@ -133,21 +133,21 @@ describe('block evidence in the daemon\'s events', { timeout: 120_000 }, () => {
     cut([blocks(60, 89)]);
     const { event, ms } = await until('partial_outage AS64542', (e) => e.kind === 'partial_outage' && e.asn === 64542, false, OPEN_MS);
     expect(ms).toBeLessThan(OPEN_MS);
-    expect(event).toMatchObject({ country: 'XB', evidence: { eligible: 0, blocks: { monitored: 30 } } });
+    expect(event).toMatchObject({ country: 'UZ', evidence: { eligible: 0, blocks: { monitored: 30 } } });
     uncut();
     await until('partial_outage AS64542 closed', (e) => e.id === event.id, true, 3 * ROUND_MS + 20_000);
-    expect((await since(before)).map((e) => `${e.kind} ${e.country ?? '-'} ${e.asn ?? '-'}`)).toEqual(['partial_outage XB 64542']);
+    expect((await since(before)).map((e) => `${e.kind} ${e.country ?? '-'} ${e.asn ?? '-'}`)).toEqual(['partial_outage UZ 64542']);
   });
 
   it('30% of a country\'s blocks cut is a partial_outage of the country with no AS', async () => {
     const before = await events();
-    // Blocks b % 10 < 3 of XA: 18 of 60, over both of its ASes; the catalog targets are left alone.
+    // Blocks b % 10 < 3 of KZ: 18 of 60, over both of its ASes; the catalog targets are left alone.
     cut(Array.from({ length: 6 }, (_, t) => blocks(10 * t, 10 * t + 2)));
-    const { event } = await until('partial_outage XA', (e) => e.kind === 'partial_outage' && e.country === 'XA' && e.asn === null, false, 2 * ROUND_MS + OPEN_MS);
+    const { event } = await until('partial_outage KZ', (e) => e.kind === 'partial_outage' && e.country === 'KZ' && e.asn === null, false, 2 * ROUND_MS + OPEN_MS);
     expect(event).toMatchObject({ severity: 'warning', evidence: { blocks: { monitored: 60 } } });
     uncut();
-    await until('partial_outage XA closed', (e) => e.id === event.id, true, 3 * ROUND_MS + 20_000);
-    expect((await since(before)).map((e) => `${e.kind} ${e.country ?? '-'} ${e.asn ?? '-'}`)).toEqual(['partial_outage XA -']);
+    await until('partial_outage KZ closed', (e) => e.id === event.id, true, 3 * ROUND_MS + 20_000);
+    expect((await since(before)).map((e) => `${e.kind} ${e.country ?? '-'} ${e.asn ?? '-'}`)).toEqual(['partial_outage KZ -']);
   });
 
   it('the vantage going dark (every echo, the controls too) is vantage_offline and no country event', async () => {
