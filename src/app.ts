@@ -373,7 +373,8 @@ class Daemon implements App {
   }
 
   private evaluate(at: number): void {
-    const { detector, remoteWrite, history } = this.parts;
+    const { detector, remoteWrite, history, blocks } = this.parts;
+    if (blocks) detector.observeBlocks(blocks.evidence());
     for (const change of detector.evaluate(at)) this.onChange(change);
     history.record(at, aggregate(detector.status().targets));
     this.generation++;

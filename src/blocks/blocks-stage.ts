@@ -18,6 +18,7 @@ import { BlockTally } from './block-tally.js';
 import { BlockStore, type KnownBlock } from './block-store.js';
 import { ownsBlock, mix32 } from './shard.js';
 import { RateLimiter } from './rate.js';
+import type { AsnBlockGroup, BlockGroup, BlockView } from '../detect/block-view.js';
 import { BaselineHistory, groupSignal, type GroupCounts, type GroupSignal } from './signals.js';
 
 export interface BlocksStageOptions {
@@ -70,6 +71,8 @@ export class BlocksStage {
   private lastSave = 0;
   private saving: Promise<void> = Promise.resolve();
   private fpingFailure: string | null = null;
+  /** Each AS's country: where most of its blocks lie (its block events are that country's). */
+  private readonly asnCountry: Map<number, string>;
 
   private constructor(
     private readonly opts: BlocksStageOptions,
@@ -102,6 +105,7 @@ export class BlocksStage {
     const offset = (s: BlockState): number => (mix32(s.entry.id ^ 0x5bd1e995) / 2 ** 32) * config.round;
     this.order = [...states].sort((a, b) => offset(a) - offset(b));
     this.offsets = Float64Array.from(this.order, offset);
+    this.asnCountry = mostBlocksIn(states);
   }
 
   /**
@@ -163,6 +167,19 @@ export class BlocksStage {
       ordinary,
       probes: { ...this.probes },
     };
+  }
+
+  /**
+   * What the detector is given at each evaluation (docs/detection.md "Block evidence"): the
+   * counts and ordinary up counts per country and AS; judged once a round has been completed.
+   */
+  evidence(): BlockView {
+    const min = this.opts.config.baseline_min_rounds;
+    const countries = new Map<string, BlockGroup>();
+    for (const [k, c] of this.tally.countries) if (c.monitored > 0) countries.set(k, { ...c, ordinary: this.history.median(`country:${k}`, min) });
+    const asns = new Map<number, AsnBlockGroup>();
+    for (const [k, c] of this.tally.asns) if (c.monitored > 0) asns.set(Number(k), { ...c, ordinary: this.history.median(`asn:${k}`, min), country: this.asnCountry.get(Number(k)) ?? null });
+    return { judged: this.rounds >= 1, roundMs: this.opts.config.round, countries, asns };
   }
 
   /** Stops probing, waits for echoes in flight to settle and saves the state. Never rejects. */
@@ -235,3 +252,21 @@ export class BlocksStage {
 }
 
 export { PROBE_PHASES };
+
+/** For each AS, the country most of its blocks lie in (the first such country on a tie). */
+function mostBlocksIn(states: readonly BlockState[]): Map<number, string> {
+  const counts = new Map<number, Map<string, number>>();
+  for (const { entry } of states) {
+    if (entry.asn === null || entry.country === null) continue;
+    const by = counts.get(entry.asn) ?? new Map<string, number>();
+    by.set(entry.country, (by.get(entry.country) ?? 0) + 1);
+    counts.set(entry.asn, by);
+  }
+  const out = new Map<number, string>();
+  for (const [asn, by] of counts) {
+    let best: [string, number] = ['', -1];
+    for (const [country, n] of by) if (n > best[1]) best = [country, n];
+    out.set(asn, best[0]);
+  }
+  return out;
+}

@@ -5,8 +5,11 @@
  * order of precedence"):
  *
  *   1. vantage      (rules/vantage.ts)          the vantage's own connectivity; offline freezes all else
+ *                   (rules/blocks.ts, blockVantage: every country's blocks falling at once)
  *   2. gateway cut  (rules/gateway-cut.ts)      shutdown of the home country, inside-out
  *   3. shutdown     (rules/country-shutdown.ts) of a foreign country (every country without a home), outside-in
+ *      blocks       (rules/blocks.ts)           shutdown and partial_outage from /24 blocks, joined
+ *                   with the catalog's condition of the same key (one event, both evidences)
  *   4. ASN outage   (rules/asn-outage.ts)       partial_outage of one ASN, where its country is not dark
  *   5. blocking     (rules/blocking.ts)         service_blocking of a category, failures of 2-4 left out
  *                   (rules/explained.ts: which failures those are)
@@ -17,10 +20,12 @@
  * out are no evidence of a blocking. The gateway cut is judged before the vantage since it
  * explains failing controls (they sit abroad).
  */
+import type { BlockView } from './block-view.js';
 import type { GroupIndex } from './groups.js';
 import type { DetectionSettings, VantageInfo } from './options.js';
 import { asnOutages } from './rules/asn-outage.js';
 import { blockings } from './rules/blocking.js';
+import { blockConditions, blockVantage, type FallSince } from './rules/blocks.js';
 import { categoryPool, type Condition, type Excused, type RuleContext } from './rules/common.js';
 import { countryShutdowns } from './rules/country-shutdown.js';
 import { degradations } from './rules/degradation.js';
@@ -42,6 +47,11 @@ export interface ClassifyContext {
   excused: Excused;
   /** Categories with an open service_blocking event, by the event's country ('' for null). */
   blocked: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Block probing's signals (null without it) and since when each group has been falling. */
+  blocks: BlockView | null;
+  fallSince: FallSince;
+  /** The evaluation's time (ms). */
+  now: number;
 }
 
 export function classify(index: GroupIndex, s: DetectionSettings, vantage: VantageInfo, ctx: ClassifyContext): Verdict {
@@ -54,6 +64,12 @@ export function classify(index: GroupIndex, s: DetectionSettings, vantage: Vanta
   const verdict: Verdict = { vantage: v, inShutdown: dark, conditions };
   if (v.condition) conditions.push(v.condition);
   if (v.frozen) return verdict;
+  const blind = blockVantage(rc, ctx.blocks, ctx.fallSince);
+  if (blind !== null) {
+    verdict.vantage = blindedBy(v, blind);
+    conditions.push(blind);
+    return verdict;
+  }
 
   if (cut !== null && home !== undefined) {
     conditions.push(cut);
@@ -64,9 +80,25 @@ export function classify(index: GroupIndex, s: DetectionSettings, vantage: Vanta
       if (c.country !== null) dark.add(c.country);
     }
   }
+  join(conditions, blockConditions(rc, ctx.blocks, ctx.fallSince, dark, ctx.now));
   const outages = asnOutages(rc, dark);
   conditions.push(...outages);
   conditions.push(...blockings(rc, dark, explainedFailures(rc, dark, outages)));
   conditions.push(...degradations(rc, dark));
   return verdict;
+}
+
+/** The vantage verdict once the blocks say the vantage is blind (its controls said nothing yet). */
+function blindedBy(v: VantageVerdict, c: Condition): VantageVerdict {
+  return { ...v, online: false, offline: true, frozen: true, vetoed: false, blindStart: c.blockSince ?? null, condition: c };
+}
+
+/** Adds the block conditions: one of a key the catalog already holds joins it (its blockSince). */
+function join(conditions: Condition[], fromBlocks: readonly Condition[]): void {
+  const byKey = new Map(conditions.map((c) => [c.key, c]));
+  for (const b of fromBlocks) {
+    const c = byKey.get(b.key);
+    if (c === undefined) conditions.push(b);
+    else if (b.blockSince !== undefined) c.blockSince = b.blockSince;
+  }
 }

@@ -26,13 +26,14 @@ import type { FailureReason } from '../probers/reasons.js';
 import type { ProbeResult } from '../probers/types.js';
 import { baselineTau } from './baseline.js';
 import { BlindPeriods } from './blind.js';
+import { blockEvidence, BlockFalls, levelOf, type BlockView } from './block-view.js';
 import { classify, conditionKey, type Condition, type Verdict } from './classify.js';
 import { buildEvidence, eventId } from './event-text.js';
 import { onsetTime, recoveryTime } from './event-times.js';
-import { EVENT_KINDS, type DisruptionEvent, type EventKind } from './events.js';
+import { EVENT_KINDS, type DisruptionEvent, type EventKind, type Evidence } from './events.js';
 import { countsForVerdicts } from './geo-eligibility.js';
 import { GroupIndex, type Group } from './groups.js';
-import { KINDS, type CountryState } from './kinds.js';
+import { KINDS, type CountryState, type EventScope } from './kinds.js';
 import { DEFAULT_INTERVAL_MS, DEFAULT_RESUME_GRACE_MS, type DetectionSettings, type DetectorOptions, type VantageInfo } from './options.js';
 import { median } from './stats.js';
 import { TargetTracker } from './target-state.js';
@@ -148,6 +149,9 @@ export class Detector {
   private lastEval: number | null = null;
   private lastVerdict: Verdict | null = null;
   private pinned = new Set<string>();
+  /** Block probing's signals, as last given (observeBlocks); null without block probing. */
+  private blocks: BlockView | null = null;
+  private readonly falls = new BlockFalls();
 
   constructor(opts: DetectorOptions) {
     this.s = opts.detection;
@@ -166,13 +170,29 @@ export class Detector {
   }
 
   /**
+   * Block probing's signals for the next evaluations (docs/detection.md "Block evidence"); null
+   * without block probing. Until the view is `judged`, events resumed after a restart wait, as
+   * they wait for targets to settle.
+   */
+  observeBlocks(view: BlockView | null): void {
+    this.blocks = view;
+  }
+
+  /**
    * One evaluation at `now` (ms): aggregates groups, applies hysteresis, returns the events
    * opened or closed, in compareChanges order. O(targets) plus the size of holding groups.
    */
   evaluate(now: number): EventChange[] {
     this.lastEval = now;
-    const unsettled = this.aggregate(now);
-    const ctx = { excused: (failStart: number | null) => this.blind.covers(failStart), blocked: this.blockedCategories() };
+    const unsettled = this.aggregate(now) + (this.blocks !== null && !this.blocks.judged ? 1 : 0);
+    this.falls.update(this.blocks, now);
+    const ctx = {
+      excused: (failStart: number | null) => this.blind.covers(failStart),
+      blocked: this.blockedCategories(),
+      blocks: this.blocks,
+      fallSince: (key: string) => this.falls.of(key),
+      now,
+    };
     const verdict = classify(this.index, this.s, this.vantage, ctx);
     this.lastVerdict = verdict;
     this.followBlindness(verdict.vantage, now);
@@ -449,14 +469,18 @@ export class Detector {
     }
     const rules = KINDS[slot.kind];
     const group = rules.group(this.index, this.s, slot);
-    if (group && rules.core(group, this.s)) {
+    if ((group && rules.core(group, this.s)) || this.blocksHold(slot)) {
       slot.clear = 0;
       slot.endAt = null;
-      this.refresh(slot, group, rules.measure.contributors(group), rules.measure.latencyRatio(group));
+      this.refresh(slot, group, group ? rules.measure.contributors(group) : [], group ? rules.measure.latencyRatio(group) : undefined);
       return;
     }
     slot.clear++;
-    if (slot.clear === 1) slot.endAt = recoveryTime(rules, group, slot.members, slot.startedMs, this.s, now);
+    if (slot.clear === 1) {
+      slot.endAt = recoveryTime(rules, group, slot.members, slot.startedMs, this.s, now);
+      // Recovering: what is still low of its blocks is no new, smaller event (KindRules.blocks.fallKeys).
+      for (const key of rules.blocks?.fallKeys(slot) ?? []) this.falls.restart(key);
+    }
     // The evidence keeps the counts of the last evaluation at which the condition held, so a
     // closed event still says what happened rather than showing the recovered state.
     if (slot.clear >= this.s.close_after) changes.push({ type: 'closed', event: this.close(slot, slot.endAt ?? now) });
@@ -498,6 +522,8 @@ export class Detector {
       if (other.event && other !== slot && other.country === cond.country) for (const id of other.members) exclude.add(id);
     }
     let started = onsetTime(KINDS[cond.kind], cond.group, cond.contributors, this.s, now, window, exclude);
+    // Block evidence alone: when the blocks' fall began; with targets too, whichever is earlier.
+    if (cond.blockSince !== undefined) started = cond.contributors.length === 0 ? cond.blockSince : Math.min(started, cond.blockSince);
     const last = this.lastEnded.get(slot.key);
     if (last !== undefined && started <= last) started = Math.min(last + 1, now);
     slot.startedMs = started;
@@ -512,7 +538,7 @@ export class Detector {
       started_at: iso(started),
       ended_at: null,
       summary: '',
-      evidence: buildEvidence(cond.group, cond.contributors, cond.latencyRatio),
+      evidence: this.evidence(cond.kind, cond, cond.group, cond.contributors, cond.latencyRatio),
     };
     if (this.path !== '') event.path = this.path;
     event.summary = this.summary(event);
@@ -526,15 +552,32 @@ export class Detector {
     event.ended_at = iso(end);
     this.lastEnded.set(slot.key, end);
     if (KINDS[slot.kind].aftermath) for (const id of slot.members) this.aftermath.set(id, end);
+    for (const key of KINDS[slot.kind].blocks?.fallKeys(slot) ?? []) this.falls.restart(key);
     this.slots.delete(slot.key);
     return structuredClone(event);
   }
 
-  private refresh(slot: Slot, group: Group, contributors: readonly TargetTracker[], latencyRatio: number | undefined): void {
+  private refresh(slot: Slot, group: Group | null, contributors: readonly TargetTracker[], latencyRatio: number | undefined): void {
     const event = slot.event;
     if (!event) return;
-    event.evidence = buildEvidence(group, contributors, latencyRatio);
+    event.evidence = this.evidence(slot.kind, slot, group, contributors, latencyRatio);
     event.summary = this.summary(event);
+  }
+
+  /** The group's evidence, with its blocks (the kind's block group) when block probing is on. */
+  private evidence(kind: EventKind, scope: EventScope, group: Group | null, contributors: readonly TargetTracker[], latencyRatio: number | undefined): Evidence {
+    const evidence = buildEvidence(group, contributors, latencyRatio);
+    const blocks = this.blocks?.judged ? KINDS[kind].blocks?.group(this.blocks, scope) : null;
+    if (blocks) evidence.blocks = blockEvidence(blocks);
+    return evidence;
+  }
+
+  /** An open event's block side still holds (KindRules.blocks.holds on its blocks' level). */
+  private blocksHold(slot: Slot): boolean {
+    const rules = KINDS[slot.kind].blocks;
+    if (rules === null || !this.blocks?.judged) return false;
+    const level = levelOf(rules.group(this.blocks, slot) ?? undefined);
+    return level !== null && rules.holds(level, slot);
   }
 
   private summary(event: DisruptionEvent): string {

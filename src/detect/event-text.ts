@@ -58,6 +58,17 @@ export function unreachable(e: Summarized, what = 'targets'): string {
   return `${x.down} of ${x.eligible} ${what} unreachable (${Math.round(x.ratio * 100)}%)`;
 }
 
+/**
+ * The evidence's counts as a summary says them: the targets (as `unreachable`) and, with block
+ * evidence, "14 of 120 blocks up (12% of ordinary)"; the targets are left out when none counts.
+ */
+export function unreachableOrBlocks(e: Summarized, what = 'targets'): string {
+  const b = e.evidence.blocks;
+  if (b === undefined) return unreachable(e, what);
+  const blocks = `${b.up} of ${b.monitored} blocks up (${b.ordinary_pct === null ? '?' : Math.round(b.ordinary_pct)}% of ordinary)`;
+  return e.evidence.eligible > 0 ? `${unreachable(e, what)}; ${blocks}` : blocks;
+}
+
 /** ", blackhole": the mechanism as a summary ends, or nothing. */
 export function how(e: Summarized): string {
   return e.mechanism === null ? '' : `, ${e.mechanism}`;

@@ -1,3 +1,5 @@
+import type { BlockEvidence } from './block-view.js';
+
 /**
  * Disruption events: the timeline the detector produces, the store keeps and the API serves
  * (docs/design.md "Events"). Field names are the public JSON contract.
@@ -28,6 +30,8 @@ export interface Evidence {
   categories?: string[];
   /** Ids of the down (or slow) targets, at most 20. */
   targets?: string[];
+  /** The /24 blocks of its country or AS (all countries for vantage_offline), with block probing on. */
+  blocks?: BlockEvidence;
 }
 
 export interface DisruptionEvent {

@@ -6,7 +6,8 @@
  * that every EventKind has an entry. Pure data and small pure functions, made once: reading them
  * adds no allocation to an evaluation.
  */
-import { how, latency, unreachable, where, type Summarized } from './event-text.js';
+import { asnKey, BLOCK_LEVELS, countryKey, levelOf, sumGroups, type BlockGroup, type BlockView } from './block-view.js';
+import { how, latency, unreachable, unreachableOrBlocks, where, type Summarized } from './event-text.js';
 import type { EventKind, Severity } from './events.js';
 import type { Group, GroupIndex } from './groups.js';
 import type { DetectionSettings } from './options.js';
@@ -71,6 +72,21 @@ export interface KindRules {
   aftermath: boolean;
   /** While open, its category counts as blocked in its country ('' for null): rules leave it out. */
   blocksCategory: boolean;
+  /**
+   * Its block evidence (rules/blocks.ts), null for a kind blocks never show: `group`, the blocks
+   * its evidence.blocks counts; `holds`, whether their level alone keeps an open event open (the
+   * block side of `core`; an event stays open while either side holds).
+   */
+  blocks: {
+    group(view: BlockView, scope: EventScope): BlockGroup | null;
+    holds(level: number, scope: EventScope): boolean;
+    /**
+     * The BlockFalls keys whose falls count anew once it recovers (its first clear evaluation)
+     * and once it closes: its group's, and for an AS its
+     * country's (the country's level is low while the AS recovers: not a new, smaller event).
+     */
+    fallKeys(scope: EventScope): string[];
+  } | null;
   /** The status of a country with such an open event; null: it gives none. */
   countryState: CountryState | null;
   /** Its summary sentence; `insideOut`: its country is the vantage's own. */
@@ -107,7 +123,7 @@ function countryGroup(index: GroupIndex, _s: DetectionSettings, { country }: Eve
 
 export const KINDS: Record<EventKind, KindRules> = {
   shutdown: {
-    openedBy: ['rules/gateway-cut.ts', 'rules/country-shutdown.ts'],
+    openedBy: ['rules/gateway-cut.ts', 'rules/country-shutdown.ts', 'rules/blocks.ts'],
     severity: 'critical',
     ...downRatioKind((s) => s.shutdown_ratio, (s) => s.shutdown_min_targets),
     group: countryGroup,
@@ -116,14 +132,19 @@ export const KINDS: Record<EventKind, KindRules> = {
     waitsWhileDark: false,
     aftermath: true,
     blocksCategory: false,
+    blocks: {
+      group: (view, { country }) => (country === null ? null : (view.countries.get(country) ?? null)),
+      holds: (level) => level <= BLOCK_LEVELS.critical,
+      fallKeys: ({ country }) => (country === null ? [] : [countryKey(country)]),
+    },
     countryState: 'shutdown',
     summary: (e, _v, insideOut) =>
       insideOut
-        ? `${where(e)}: ${unreachable(e, 'international targets')} while domestic targets answer${how(e)}`
-        : `${where(e)}: ${unreachable(e)}${how(e)}`,
+        ? `${where(e)}: ${unreachableOrBlocks(e, 'international targets')}${e.evidence.eligible > 0 ? ' while domestic targets answer' : ''}${how(e)}`
+        : `${where(e)}: ${unreachableOrBlocks(e)}${how(e)}`,
   },
   partial_outage: {
-    openedBy: ['rules/asn-outage.ts'],
+    openedBy: ['rules/asn-outage.ts', 'rules/blocks.ts'],
     severity: 'warning',
     ...downRatioKind((s) => s.partial_ratio, (s) => s.partial_min_targets),
     group: (index, _s, { country, asn }) => index.asns.get(`${country}|${asn}`)?.group ?? null,
@@ -132,8 +153,14 @@ export const KINDS: Record<EventKind, KindRules> = {
     waitsWhileDark: true,
     aftermath: true,
     blocksCategory: false,
+    blocks: {
+      // With no AS: a share of the country's blocks (rules/blocks.ts), judged on the country's.
+      group: (view, { country, asn }) => (asn === null ? (country === null ? null : (view.countries.get(country) ?? null)) : (view.asns.get(asn) ?? null)),
+      holds: (level, { asn }) => (asn === null ? level < BLOCK_LEVELS.warning : level <= BLOCK_LEVELS.critical),
+      fallKeys: ({ country, asn }) => [...(asn === null ? [] : [asnKey(asn)]), ...(country === null ? [] : [countryKey(country)])],
+    },
     countryState: 'partial',
-    summary: (e) => `${where(e)} AS${e.asn ?? '?'}: ${unreachable(e)}${how(e)}`,
+    summary: (e) => `${where(e)}${e.asn === null ? '' : ` AS${e.asn}`}: ${unreachableOrBlocks(e)}${how(e)}`,
   },
   service_blocking: {
     openedBy: ['rules/blocking.ts'],
@@ -145,6 +172,7 @@ export const KINDS: Record<EventKind, KindRules> = {
     waitsWhileDark: true,
     aftermath: true,
     blocksCategory: true,
+    blocks: null,
     countryState: 'blocking',
     summary: (e) => `${where(e)}: ${e.category ?? '?'} blocked, ${unreachable(e)}${how(e)}`,
   },
@@ -162,11 +190,12 @@ export const KINDS: Record<EventKind, KindRules> = {
     waitsWhileDark: true,
     aftermath: false,
     blocksCategory: false,
+    blocks: null,
     countryState: 'degraded',
     summary: (e, _v, insideOut) => `${where(e)}: latency ${latency(e)} baseline${insideOut ? ' on international targets' : ''}`,
   },
   vantage_offline: {
-    openedBy: ['rules/vantage.ts'],
+    openedBy: ['rules/vantage.ts', 'rules/blocks.ts'],
     severity: 'critical',
     measure: DOWN,
     downRatio: (s) => s.vantage_offline_ratio,
@@ -179,7 +208,13 @@ export const KINDS: Record<EventKind, KindRules> = {
     waitsWhileDark: false,
     aftermath: false,
     blocksCategory: false,
+    blocks: {
+      // Every judged country's blocks together; no core (it closes once its rule is clear).
+      group: (view) => sumGroups([...view.countries.values()].filter((g) => levelOf(g) !== null)),
+      holds: () => false,
+      fallKeys: () => [],
+    },
     countryState: null,
-    summary: (e, vantageId) => `vantage ${vantageId} offline: ${unreachable(e, 'controls')}${how(e)}`,
+    summary: (e, vantageId) => `vantage ${vantageId} offline: ${unreachableOrBlocks(e, 'controls')}${how(e)}`,
   },
 };

@@ -11,6 +11,7 @@
 import { targetPath, type ResolvedTarget } from '../config/schema.js';
 import type { ProbeResult } from '../probers/types.js';
 import { Detector, type CountryStatus, type DetectorStatus, type EventChange, type TargetStatus, type VantageState } from './detector.js';
+import type { BlockView } from './block-view.js';
 import type { DisruptionEvent } from './events.js';
 import type { DetectionSettings, DetectorOptions, VantageInfo } from './options.js';
 
@@ -64,6 +65,14 @@ export class PathDetectors {
       if (path !== '' && !this.populated.has(path) && d.active().length === 0) this.detectors.delete(path);
     }
     return changes;
+  }
+
+  /**
+   * Block probing's signals go to the default route's detector: the blocks are echoed from it,
+   * never through a source binding (docs/detection.md "Block evidence").
+   */
+  observeBlocks(view: BlockView | null): void {
+    this.detector('').observeBlocks(view);
   }
 
   setGeoMismatch(id: string, mismatch: boolean): void {

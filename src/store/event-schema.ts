@@ -12,6 +12,9 @@ const EvidenceSchema = z.object({
   asns: z.array(z.number().int().nonnegative()).optional(),
   categories: z.array(z.string()).optional(),
   targets: z.array(z.string()).optional(),
+  blocks: z
+    .object({ monitored: Count, up: Count, down: Count, uncertain: Count, ordinary_pct: z.number().nonnegative().nullable() })
+    .optional(),
 });
 
 /**

@@ -24,6 +24,8 @@ export interface Condition {
   mechanism: Mechanism | null;
   /** Median latency ratio, for degradation. */
   latencyRatio?: number;
+  /** Set when block evidence holds too (rules/blocks.ts): when its blocks' fall began. */
+  blockSince?: number;
 }
 
 /** Tells whether a failure streak that began at `failStart` is explained by the vantage being offline. */
