@@ -139,9 +139,10 @@ describe('lookout simulate: the shipped scenarios', () => {
 
 describe('lookout simulate: an announced cut that overruns its window (exam-cut-overran)', () => {
   it('marks the shutdown with its expected window and shows the overrun in the output, the metrics and the log', () => {
-    const { stdout, report } = runs.get('exam-cut-overran') as Run;
-    const kept = /^lookout simulate: kept (\S+)$/m.exec(stdout)?.[1];
-    expect(kept, stdout).toBeDefined();
+    const { stdout, stderr, report } = runs.get('exam-cut-overran') as Run;
+    // simulate names the kept folder on stderr (stdout is the run's report).
+    const kept = /^lookout simulate: kept (\S+)$/m.exec(stderr)?.[1];
+    expect(kept, stderr).toBeDefined();
     try {
       expect(stdout).toMatch(/^t=\+ *1\d\.\ds {2}window exam-morning opened \(expected\)$/m);
       expect(stdout).toMatch(/^t=\+ *\d+\.\ds {2}event opened: shutdown IQ blackhole \(IQ: .*\(expected: exam-morning\)\)$/m);
